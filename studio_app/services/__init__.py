@@ -1,0 +1,1 @@
+"""The business rules. Plain Python: nothing under here imports Reflex."""

@@ -1,0 +1,110 @@
+"""Categories and templates: what users choose from, and the seed catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from studio_app.models import ImageCategory, ImageTemplate
+from studio_app.services.seed_data import SEED_CATEGORIES
+
+
+@dataclass(frozen=True)
+class CategoryWithTemplates:
+    category: ImageCategory
+    templates: list[ImageTemplate]
+
+
+def list_categories(db: Session, *, include_inactive: bool = False) -> list[ImageCategory]:
+    query = select(ImageCategory).order_by(col(ImageCategory.sort_order), col(ImageCategory.id))
+    if not include_inactive:
+        query = query.where(ImageCategory.is_active == True)  # noqa: E712
+    return list(db.exec(query).all())
+
+
+def list_templates(
+    db: Session, *, category_id: int | None = None, include_inactive: bool = False
+) -> list[ImageTemplate]:
+    """Templates in display order. Without include_inactive, templates of
+    inactive categories are hidden too."""
+    query = (
+        select(ImageTemplate)
+        .join(ImageCategory, col(ImageCategory.id) == col(ImageTemplate.category_id))
+        .order_by(
+            col(ImageCategory.sort_order),
+            col(ImageTemplate.sort_order),
+            col(ImageTemplate.id),
+        )
+    )
+    if category_id is not None:
+        query = query.where(ImageTemplate.category_id == category_id)
+    if not include_inactive:
+        query = query.where(
+            ImageTemplate.is_active == True,  # noqa: E712
+            ImageCategory.is_active == True,  # noqa: E712
+        )
+    return list(db.exec(query).all())
+
+
+def catalog(db: Session) -> list[CategoryWithTemplates]:
+    """Active categories, each with its active templates."""
+    templates = list_templates(db)
+    by_category: dict[int, list[ImageTemplate]] = {}
+    for template in templates:
+        by_category.setdefault(template.category_id, []).append(template)
+    return [
+        CategoryWithTemplates(category=category, templates=by_category.get(category.id or 0, []))
+        for category in list_categories(db)
+    ]
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    categories_added: int
+    templates_added: int
+
+
+def seed_catalog(db: Session) -> SeedResult:
+    """Insert the seed categories and templates that are missing, by slug.
+
+    Existing rows are left exactly as they are, so an admin's edits (names,
+    prompts, deactivation) are never overwritten by a re-seed.
+    """
+    categories_added = templates_added = 0
+    existing_categories = {c.slug: c for c in db.exec(select(ImageCategory)).all()}
+    for position, seed in enumerate(SEED_CATEGORIES):
+        category = existing_categories.get(seed["slug"])
+        if category is None:
+            category = ImageCategory(
+                slug=seed["slug"],
+                name=seed["name"],
+                description=seed["description"],
+                sort_order=position * 10,
+            )
+            db.add(category)
+            db.flush()
+            categories_added += 1
+        existing_templates = {
+            t.slug
+            for t in db.exec(
+                select(ImageTemplate).where(ImageTemplate.category_id == category.id)
+            ).all()
+        }
+        for t_position, template in enumerate(seed["templates"]):
+            if template["slug"] in existing_templates:
+                continue
+            db.add(
+                ImageTemplate(
+                    category_id=category.id or 0,
+                    slug=template["slug"],
+                    name=template["name"],
+                    description=template["description"],
+                    prompt=template["prompt"],
+                    default_tier=template["default_tier"],
+                    sort_order=t_position * 10,
+                )
+            )
+            templates_added += 1
+    db.flush()
+    return SeedResult(categories_added=categories_added, templates_added=templates_added)

@@ -1,0 +1,104 @@
+"""Database engines and transactions for the services (no Reflex here).
+
+SQLite (the embedded default) runs in WAL mode with a busy timeout. Writes go
+through `write_session()`, which on SQLite starts with `BEGIN IMMEDIATE`: the
+write lock is taken up front, so two writers queue on the busy timeout instead
+of failing with "database is locked" when a read transaction tries to upgrade.
+Reads use `read_session()` and never block writers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from studio_app.settings import get_settings
+
+_engines: dict[tuple[str, bool], Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def _configure_sqlite(engine: Engine, *, immediate: bool, busy_timeout_s: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event below decide how transactions start.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_s * 1000}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql(begin_sql)
+
+
+def get_engine(*, for_writes: bool = False, url: str | None = None) -> Engine:
+    """The engine for `url` (default: the configured database)."""
+    settings = get_settings()
+    url = url or settings.database_url
+    sqlite = is_sqlite(url)
+    key = (url, for_writes and sqlite)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            if sqlite:
+                engine = create_engine(
+                    url,
+                    connect_args={
+                        "check_same_thread": False,
+                        "timeout": settings.sqlite_busy_timeout_seconds,
+                    },
+                    pool_size=10,
+                    max_overflow=30,
+                )
+                _configure_sqlite(
+                    engine,
+                    immediate=for_writes,
+                    busy_timeout_s=settings.sqlite_busy_timeout_seconds,
+                )
+            else:
+                engine = create_engine(url, pool_pre_ping=True)
+            _engines[key] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests switching databases, shutdown)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextmanager
+def write_session() -> Iterator[Session]:
+    """A transaction that holds the write lock from its start; commits on success."""
+    with (
+        Session(get_engine(for_writes=True), expire_on_commit=False) as session,
+        session.begin(),
+    ):
+        yield session
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    """A view of the database that never commits.
+
+    Closing (not rolling back) keeps the loaded rows readable after the block.
+    """
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session

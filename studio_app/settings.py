@@ -1,0 +1,132 @@
+"""Every setting of the app, read once from the environment.
+
+`rxconfig.py`, the services and the CLI all read `get_settings()`; nothing else
+looks at `os.environ`. Tests that need other values set the environment and
+call `reload_settings()`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the app cannot use."""
+
+
+def _env_str(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _env_int_list(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        values = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be whole numbers separated by commas") from exc
+    if not values or any(v <= 0 for v in values):
+        raise SettingsError(f"{name} must list positive whole numbers")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The app's configuration. Build with `load_settings()`."""
+
+    database_url: str
+    images_dir: Path
+    # Credit prices per tier (see services/tiers.py) and their rupee value.
+    price_standard: int = 1
+    price_premium: int = 2
+    price_premium_wide: int = 4
+    rupees_per_credit: int = 5
+    signup_grant_credits: int = 5
+    credit_pack_sizes: tuple[int, ...] = (10, 50, 100)
+    # A hold must outlive the slowest provider call; the sweeper ends it after this.
+    hold_expiry_seconds: int = 600
+    max_concurrent_generations: int = 3
+    provider_timeout_seconds: int = 120
+    session_days: int = 7
+    signin_max_failures: int = 5
+    signin_window_seconds: int = 900
+    signups_per_address_per_hour: int = 5
+    admin_email: str = ""
+    admin_password: str = field(default="", repr=False)
+    # Only tests turn this on: it registers the fault-injecting provider.
+    enable_fault_provider: bool = False
+    test_payment_gateway: bool = False
+    sqlite_busy_timeout_seconds: int = 30
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'studio.db'}"
+
+
+def load_settings() -> Settings:
+    """Read the environment into a fresh `Settings`."""
+    return Settings(
+        database_url=_env_str("STUDIO_DATABASE_URL", _default_database_url()),
+        images_dir=Path(_env_str("STUDIO_IMAGES_DIR", str(PROJECT_ROOT / "uploaded_images"))),
+        price_standard=_env_int("STUDIO_PRICE_STANDARD", 1, minimum=1),
+        price_premium=_env_int("STUDIO_PRICE_PREMIUM", 2, minimum=1),
+        price_premium_wide=_env_int("STUDIO_PRICE_PREMIUM_WIDE", 4, minimum=1),
+        rupees_per_credit=_env_int("STUDIO_RUPEES_PER_CREDIT", 5, minimum=1),
+        signup_grant_credits=_env_int("STUDIO_SIGNUP_GRANT", 5),
+        credit_pack_sizes=_env_int_list("STUDIO_CREDIT_PACKS", (10, 50, 100)),
+        hold_expiry_seconds=_env_int("STUDIO_HOLD_EXPIRY_SECONDS", 600, minimum=1),
+        max_concurrent_generations=_env_int("STUDIO_MAX_CONCURRENT_GENERATIONS", 3, minimum=1),
+        provider_timeout_seconds=_env_int("STUDIO_PROVIDER_TIMEOUT_SECONDS", 120, minimum=1),
+        session_days=_env_int("STUDIO_SESSION_DAYS", 7, minimum=1),
+        signin_max_failures=_env_int("STUDIO_SIGNIN_MAX_FAILURES", 5, minimum=1),
+        signin_window_seconds=_env_int("STUDIO_SIGNIN_WINDOW_SECONDS", 900, minimum=1),
+        signups_per_address_per_hour=_env_int("STUDIO_SIGNUPS_PER_ADDRESS_PER_HOUR", 5, minimum=1),
+        admin_email=_env_str("STUDIO_ADMIN_EMAIL", ""),
+        admin_password=os.environ.get("STUDIO_ADMIN_PASSWORD", ""),
+        enable_fault_provider=_env_bool("STUDIO_ENABLE_FAULT_PROVIDER", False),
+        test_payment_gateway=_env_bool("STUDIO_TEST_PAYMENT_GATEWAY", False),
+        sqlite_busy_timeout_seconds=_env_int("STUDIO_SQLITE_BUSY_TIMEOUT", 30, minimum=1),
+    )
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The settings of this process, read from the environment on first use."""
+    return load_settings()
+
+
+def reload_settings() -> Settings:
+    """Forget the cached settings and read the environment again (tests)."""
+    get_settings.cache_clear()
+    return get_settings()

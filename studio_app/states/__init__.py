@@ -1,0 +1,1 @@
+"""Reflex states: thin, one per screen concern, over studio_app.services."""

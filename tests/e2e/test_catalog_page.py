@@ -1,0 +1,20 @@
+"""The served app shows the seeded catalog, read from the database."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import RunningApp
+
+
+def test_home_page_lists_seeded_categories_and_templates(
+    running_app: RunningApp, page: Page
+) -> None:
+    page.goto(running_app.url)
+    headings = page.locator(".category-name")
+    expect(headings).to_have_text(
+        ["Marketing", "Social Media", "E-commerce", "Education", "Creative"]
+    )
+    expect(page.locator(".template-card")).to_have_count(15)
+    expect(page.get_by_role("heading", name="Festive sale banner")).to_be_visible()
+    expect(page.get_by_text("glowing diyas", exact=False)).to_be_visible()
