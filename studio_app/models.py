@@ -150,3 +150,28 @@ class CreditHold(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
     closed_at: datetime | None = Field(default=None)
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in browser (or client). Only the token's SHA-256 is stored."""
+
+    __tablename__ = "auth_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = Field(default=None)
+
+
+class ThrottleEvent(SQLModel, table=True):
+    """One counted event (a failed sign-in, a sign-up) for rate limits."""
+
+    __tablename__ = "throttle_event"
+    __table_args__ = (Index("ix_throttle_event_lookup", "kind", "subject", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    subject: str = Field(max_length=254)
+    created_at: datetime = Field(default_factory=utcnow)

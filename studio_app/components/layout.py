@@ -1,21 +1,83 @@
-"""The frame every page sits in."""
+"""The frame every page sits in: a header with the product, credits and account."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from studio_app.states.auth import AuthState
 
-def header() -> rx.Component:
-    return rx.hstack(
+
+def _brand() -> rx.Component:
+    return rx.link(
         rx.hstack(
             rx.icon("sparkles", size=22, color=rx.color("violet", 9)),
             rx.heading("Studio", size="5", weight="bold"),
             align="center",
             spacing="2",
         ),
+        href="/",
+        underline="none",
+        color="inherit",
+    )
+
+
+def credits_badge() -> rx.Component:
+    return rx.tooltip(
+        rx.badge(
+            rx.icon("coins", size=16),
+            rx.text(AuthState.credits_available, class_name="credit-balance", weight="bold"),
+            rx.text("credits"),
+            size="3",
+            variant="soft",
+            color_scheme="amber",
+            radius="full",
+        ),
+        content="Credits you can spend now",
+    )
+
+
+def _account_menu() -> rx.Component:
+    return rx.hstack(
+        credits_badge(),
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.button(
+                    rx.icon("circle-user", size=18),
+                    rx.text(AuthState.email, class_name="account-email"),
+                    variant="ghost",
+                    color_scheme="gray",
+                )
+            ),
+            rx.menu.content(
+                rx.menu.item("Sign out", on_click=AuthState.sign_out, class_name="sign-out"),
+            ),
+        ),
+        align="center",
+        spacing="4",
+    )
+
+
+def header() -> rx.Component:
+    return rx.hstack(
+        _brand(),
+        rx.hstack(
+            rx.link("Studio", href="/", color=rx.color("gray", 12), weight="medium"),
+            rx.link("Templates", href="/templates", color=rx.color("gray", 12), weight="medium"),
+            spacing="5",
+            margin_left="2rem",
+        ),
         rx.spacer(),
+        rx.cond(
+            AuthState.signed_in,
+            _account_menu(),
+            rx.hstack(
+                rx.link(rx.button("Sign in", variant="soft"), href="/login"),
+                rx.link(rx.button("Create account"), href="/signup"),
+                spacing="3",
+            ),
+        ),
         padding_x="2rem",
-        padding_y="1rem",
+        padding_y="0.9rem",
         border_bottom=f"1px solid {rx.color('gray', 4)}",
         background_color=rx.color("gray", 1),
         width="100%",
@@ -26,12 +88,12 @@ def header() -> rx.Component:
     )
 
 
-def page_frame(*children: rx.Component) -> rx.Component:
+def page_frame(*children: rx.Component, max_width: str = "1200px") -> rx.Component:
     return rx.box(
         header(),
         rx.box(
             *children,
-            max_width="1200px",
+            max_width=max_width,
             margin_x="auto",
             padding_x="2rem",
             padding_y="2rem",

@@ -10,7 +10,7 @@ from tests.e2e.conftest import RunningApp
 def test_home_page_lists_seeded_categories_and_templates(
     running_app: RunningApp, page: Page
 ) -> None:
-    page.goto(running_app.url)
+    page.goto(f"{running_app.url}/templates")
     headings = page.locator(".category-name")
     expect(headings).to_have_text(
         ["Marketing", "Social Media", "E-commerce", "Education", "Creative"]

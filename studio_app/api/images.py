@@ -1,0 +1,39 @@
+"""Private images: served only to their owner's session (and to admins).
+
+Anyone else gets the same 404, whatever URL they try; file paths come from the
+database row, never from the request.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from studio_app.services import auth, creations
+
+router = APIRouter()
+
+_NOT_FOUND = {"code": "not_found", "message": "No such image."}
+
+
+def _serve(request: Request, public_id: str, *, thumbnail: bool) -> Response:
+    viewer = auth.current_user(request.cookies.get(auth.SESSION_COOKIE))
+    path = creations.image_file(viewer, public_id, thumbnail=thumbnail)
+    if path is None:
+        return JSONResponse(_NOT_FOUND, status_code=404)
+    headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
+    filename = None
+    if not thumbnail and request.query_params.get("download"):
+        view = creations.get_creation(viewer, public_id)  # type: ignore[arg-type]
+        filename = creations.download_name(public_id, view.prompt if view else "", path.suffix[1:])
+    return FileResponse(path, headers=headers, filename=filename)
+
+
+@router.get("/images/{public_id}", response_model=None)
+def original(request: Request, public_id: str) -> Response:
+    return _serve(request, public_id, thumbnail=False)
+
+
+@router.get("/images/{public_id}/thumbnail", response_model=None)
+def thumbnail(request: Request, public_id: str) -> Response:
+    return _serve(request, public_id, thumbnail=True)

@@ -1,0 +1,111 @@
+"""Sign-in and sign-up pages."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from studio_app.components.layout import page_frame
+from studio_app.states.signin import SigninState
+
+
+def _field(label: str, name: str, kind: str, autocomplete: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, as_="label", size="2", weight="medium", html_for=name),
+        rx.input(
+            name=name,
+            id=name,
+            type=kind,
+            required=True,
+            auto_complete=autocomplete,
+            size="3",
+            width="100%",
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _error() -> rx.Component:
+    return rx.cond(
+        SigninState.form_error != "",
+        rx.callout(
+            SigninState.form_error,
+            icon="triangle-alert",
+            color_scheme="red",
+            role="alert",
+            class_name="form-error",
+            width="100%",
+        ),
+    )
+
+
+def _card(title: str, subtitle: str, form: rx.Component, footer: rx.Component) -> rx.Component:
+    return page_frame(
+        rx.center(
+            rx.card(
+                rx.vstack(
+                    rx.heading(title, size="7"),
+                    rx.text(subtitle, color=rx.color("gray", 11)),
+                    _error(),
+                    form,
+                    footer,
+                    spacing="4",
+                    width="100%",
+                ),
+                size="4",
+                width="100%",
+                max_width="440px",
+            ),
+            padding_top="3rem",
+        ),
+    )
+
+
+def login_page() -> rx.Component:
+    form = rx.form(
+        rx.vstack(
+            _field("Email", "email", "email", "email"),
+            _field("Password", "password", "password", "current-password"),
+            rx.button("Sign in", type="submit", size="3", width="100%"),
+            spacing="4",
+            width="100%",
+        ),
+        on_submit=SigninState.sign_in,
+        reset_on_submit=False,
+        width="100%",
+    )
+    footer = rx.text(
+        "New here? ",
+        rx.link("Create an account", href="/signup"),
+        size="2",
+        color=rx.color("gray", 11),
+    )
+    return _card("Welcome back", "Sign in to create images.", form, footer)
+
+
+def signup_page() -> rx.Component:
+    form = rx.form(
+        rx.vstack(
+            _field("Email", "email", "email", "email"),
+            _field("Password (at least 8 characters)", "password", "password", "new-password"),
+            _field("Repeat the password", "password_confirm", "password", "new-password"),
+            rx.button("Create account", type="submit", size="3", width="100%"),
+            spacing="4",
+            width="100%",
+        ),
+        on_submit=SigninState.sign_up,
+        reset_on_submit=False,
+        width="100%",
+    )
+    footer = rx.text(
+        "Already have an account? ",
+        rx.link("Sign in", href="/login"),
+        size="2",
+        color=rx.color("gray", 11),
+    )
+    return _card(
+        "Create your account",
+        "You start with free credits — enough for your first images.",
+        form,
+        footer,
+    )

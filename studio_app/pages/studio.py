@@ -1,0 +1,278 @@
+"""The studio: choose a template, shape the prompt, pick a size, generate."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from studio_app.components.layout import page_frame
+from studio_app.services.creations import CreationView
+from studio_app.services.views import CategoryView, TemplateView
+from studio_app.states.studio import ProviderOption, StudioState, TierOption
+
+
+def _category_chip(category: CategoryView) -> rx.Component:
+    return rx.button(
+        category.name,
+        on_click=StudioState.choose_category(category.id),
+        variant=rx.cond(StudioState.category_id == category.id, "solid", "soft"),
+        radius="full",
+        size="2",
+        class_name="category-chip",
+    )
+
+
+def _category_chips() -> rx.Component:
+    return rx.flex(
+        rx.button(
+            "All",
+            on_click=StudioState.choose_category(0),
+            variant=rx.cond(StudioState.category_id == 0, "solid", "soft"),
+            radius="full",
+            size="2",
+            class_name="category-chip",
+        ),
+        rx.foreach(StudioState.categories, _category_chip),
+        wrap="wrap",
+        gap="2",
+    )
+
+
+def _template_card(template: TemplateView) -> rx.Component:
+    selected = StudioState.template_id == template.id
+    return rx.card(
+        rx.vstack(
+            rx.heading(template.name, size="3", as_="h3"),
+            rx.text(template.description, size="2", color=rx.color("gray", 11)),
+            spacing="1",
+            align="start",
+        ),
+        as_child=False,
+        on_click=StudioState.choose_template(template.id),
+        cursor="pointer",
+        class_name="template-card",
+        border=rx.cond(selected, f"2px solid {rx.color('violet', 9)}", "2px solid transparent"),
+        _hover={"background_color": rx.color("violet", 2)},
+        width="100%",
+    )
+
+
+def _templates_panel() -> rx.Component:
+    return rx.vstack(
+        rx.heading("1. Pick a template", size="4"),
+        _category_chips(),
+        rx.grid(
+            rx.foreach(StudioState.visible_templates, _template_card),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="3",
+            width="100%",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _tier_item(option: TierOption) -> rx.Component:
+    return rx.radio_cards.item(
+        rx.vstack(
+            rx.text(option.label, weight="bold"),
+            rx.text(option.aspect_ratio, " · ", option.size, size="1", color=rx.color("gray", 11)),
+            rx.text(option.credits, " cr · ₹", option.rupees, size="2", weight="medium"),
+            spacing="0",
+            align="start",
+        ),
+        value=option.id,
+        class_name="tier-option",
+    )
+
+
+def _provider_item(option: ProviderOption) -> rx.Component:
+    return rx.select.item(
+        rx.cond(option.available, option.label, option.label + " — " + option.note),
+        value=option.name,
+        disabled=~option.available,
+    )
+
+
+def _form_panel() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("2. Make the prompt yours", size="4"),
+            rx.cond(
+                StudioState.template_name != "",
+                rx.hstack(
+                    rx.badge("Template: ", StudioState.template_name, variant="soft"),
+                    rx.button(
+                        "Reset to template",
+                        variant="ghost",
+                        size="1",
+                        on_click=StudioState.choose_template(StudioState.template_id),
+                    ),
+                    align="center",
+                ),
+            ),
+            rx.text_area(
+                value=StudioState.prompt,
+                on_change=StudioState.set_prompt,
+                placeholder="Describe the image you want…",
+                rows="6",
+                width="100%",
+                id="prompt",
+                max_length=2000,
+            ),
+            rx.heading("3. Size and provider", size="4", margin_top="0.5rem"),
+            rx.radio_cards.root(
+                rx.foreach(StudioState.tier_options, _tier_item),
+                value=StudioState.tier,
+                on_value_change=StudioState.choose_tier,
+                columns="3",
+                gap="2",
+                width="100%",
+            ),
+            rx.select.root(
+                rx.select.trigger(width="100%"),
+                rx.select.content(rx.foreach(StudioState.provider_options, _provider_item)),
+                value=StudioState.provider,
+                on_change=StudioState.choose_provider,
+                name="provider",
+            ),
+            rx.button(
+                rx.icon("wand-sparkles", size=18),
+                "Generate · ",
+                StudioState.price_label,
+                on_click=StudioState.generate,
+                disabled=StudioState.generate_blocker != "",
+                size="3",
+                width="100%",
+                id="generate",
+            ),
+            rx.cond(
+                StudioState.generate_blocker != "",
+                rx.text(
+                    StudioState.generate_blocker,
+                    size="2",
+                    color=rx.color("gray", 11),
+                    class_name="generate-blocker",
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        size="3",
+        width="100%",
+        position="sticky",
+        top="5rem",
+    )
+
+
+def _job_card(job: CreationView) -> rx.Component:
+    body = rx.match(
+        job.status,
+        (
+            "pending",
+            rx.center(
+                rx.vstack(
+                    rx.spinner(size="3"),
+                    rx.text("Generating…", weight="medium"),
+                    align="center",
+                ),
+                height="220px",
+                background_color=rx.color("violet", 3),
+                border_radius="var(--radius-3)",
+            ),
+        ),
+        (
+            "succeeded",
+            rx.link(
+                rx.image(
+                    src=job.image_url,
+                    alt=job.prompt,
+                    width="100%",
+                    border_radius="var(--radius-3)",
+                    class_name="result-image",
+                ),
+                href=job.image_url,
+                is_external=True,
+            ),
+        ),
+        rx.callout(
+            job.error_message,
+            icon="circle-alert",
+            color_scheme="red",
+            class_name="job-error",
+        ),
+    )
+    return rx.card(
+        rx.vstack(
+            body,
+            rx.text(
+                job.prompt,
+                size="1",
+                color=rx.color("gray", 11),
+                trim="both",
+                class_name="job-prompt",
+            ),
+            rx.hstack(
+                rx.badge(job.tier_label, variant="soft"),
+                rx.cond(
+                    job.status == "succeeded",
+                    rx.text(job.width, "×", job.height, " · ", job.cost_credits, " cr", size="1"),
+                ),
+                rx.spacer(),
+                rx.cond(
+                    job.status == "succeeded",
+                    rx.link(
+                        rx.icon("download", size=16),
+                        href=job.image_url + "?download=1",
+                        title="Download",
+                    ),
+                ),
+                width="100%",
+                align="center",
+            ),
+            spacing="2",
+        ),
+        class_name=f"job-card job-{job.status}",
+        data_status=job.status,
+    )
+
+
+def _jobs_panel() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Your latest images", size="5"),
+        rx.cond(
+            StudioState.jobs.length() > 0,
+            rx.grid(
+                rx.foreach(StudioState.jobs, _job_card),
+                columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+                spacing="4",
+                width="100%",
+            ),
+            rx.text(
+                "Nothing yet — pick a template above and press Generate.",
+                color=rx.color("gray", 11),
+            ),
+        ),
+        spacing="3",
+        width="100%",
+        margin_top="2.5rem",
+    )
+
+
+def studio_page() -> rx.Component:
+    return page_frame(
+        rx.cond(
+            StudioState.loaded,
+            rx.box(
+                rx.grid(
+                    _templates_panel(),
+                    _form_panel(),
+                    columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="6",
+                    width="100%",
+                    align_items="start",
+                ),
+                _jobs_panel(),
+            ),
+            rx.center(rx.spinner(size="3"), padding="4rem"),
+        ),
+    )

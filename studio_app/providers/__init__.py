@@ -1,0 +1,1 @@
+"""Image providers behind one async protocol and one error taxonomy."""

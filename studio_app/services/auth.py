@@ -1,0 +1,282 @@
+"""Accounts and sign-in sessions.
+
+A session is a random token the browser keeps in a cookie (so `<img>` requests
+carry it too); the database stores only its SHA-256. Failed sign-ins are
+throttled per account and per client address, sign-ups per client address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, select
+
+from studio_app.models import AuthSession, Role, ThrottleEvent, User
+from studio_app.services import ledger
+from studio_app.services.clock import utcnow
+from studio_app.services.db import read_session, write_session
+from studio_app.services.errors import InvalidInput, StudioError
+from studio_app.settings import get_settings
+
+SESSION_COOKIE = "studio_session"
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so both paths cost the same time.
+_DUMMY_HASH = _hasher.hash("not the password of anyone")
+
+_SIGNIN_FAILURE_ACCOUNT = "signin_fail_account"
+_SIGNIN_FAILURE_ADDRESS = "signin_fail_address"
+_SIGNUP_ADDRESS = "signup_address"
+# An address may fail for several accounts (an office behind one NAT).
+_ADDRESS_FAILURE_FACTOR = 4
+
+
+class AuthError(StudioError):
+    code = "auth_failed"
+
+
+class TooManyAttempts(StudioError):
+    code = "too_many_attempts"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The result of a sign-up or sign-in: the user and the new session token."""
+
+    user_id: int
+    email: str
+    token: str
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """Who a session token belongs to (server-side only: carries the id)."""
+
+    id: int
+    email: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+
+def normalize_email(email: object) -> str:
+    if not isinstance(email, str):
+        raise InvalidInput("Enter your email address.", field="email")
+    normalized = email.strip().lower()
+    if not normalized:
+        raise InvalidInput("Enter your email address.", field="email")
+    if len(normalized) > 254 or not _EMAIL.match(normalized):
+        raise InvalidInput("That does not look like an email address.", field="email")
+    return normalized
+
+
+def validate_new_password(password: object) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"Passwords can be at most {MAX_PASSWORD_LENGTH} characters.", field="password"
+        )
+    return password
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _count_recent(db: Session, kind: str, subject: str, since: datetime) -> int:
+    return db.exec(
+        select(func.count())
+        .select_from(ThrottleEvent)
+        .where(
+            ThrottleEvent.kind == kind,
+            ThrottleEvent.subject == subject,
+            ThrottleEvent.created_at > since,
+        )
+    ).one()
+
+
+def _new_session(db: Session, user_id: int, now: datetime) -> str:
+    token = secrets.token_urlsafe(32)
+    db.add(
+        AuthSession(
+            user_id=user_id,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + timedelta(days=get_settings().session_days),
+        )
+    )
+    return token
+
+
+def sign_up(email: object, password: object, *, client_address: str = "") -> SignedIn:
+    """Create an account with the signup grant and sign it in."""
+    settings = get_settings()
+    normalized = normalize_email(email)
+    password = validate_new_password(password)
+    password_hash = hash_password(password)  # slow: outside the write lock
+    now = utcnow()
+    with write_session() as db:
+        recent = _count_recent(db, _SIGNUP_ADDRESS, client_address, now - timedelta(hours=1))
+        if recent >= settings.signups_per_address_per_hour:
+            raise TooManyAttempts("Too many new accounts from your network. Try again later.")
+        if db.exec(select(User.id).where(User.email == normalized)).first() is not None:
+            raise InvalidInput("An account with this email already exists.", field="email")
+        user = User(email=normalized, password_hash=password_hash, created_at=now)
+        db.add(user)
+        db.flush()
+        assert user.id is not None
+        if settings.signup_grant_credits > 0:
+            ledger.grant(
+                db,
+                user.id,
+                settings.signup_grant_credits,
+                idempotency_key="signup",
+                reference="Welcome credits",
+            )
+        db.add(ThrottleEvent(kind=_SIGNUP_ADDRESS, subject=client_address, created_at=now))
+        token = _new_session(db, user.id, now)
+        return SignedIn(user_id=user.id, email=normalized, token=token)
+
+
+def sign_in(email: object, password: object, *, client_address: str = "") -> SignedIn:
+    """Check the password and open a session, unless this account or address is throttled."""
+    settings = get_settings()
+    if not isinstance(password, str) or not password:
+        raise InvalidInput("Enter your password.", field="password")
+    normalized = normalize_email(email)
+    now = utcnow()
+    since = now - timedelta(seconds=settings.signin_window_seconds)
+    with read_session() as db:
+        account_failures = _count_recent(db, _SIGNIN_FAILURE_ACCOUNT, normalized, since)
+        address_failures = _count_recent(db, _SIGNIN_FAILURE_ADDRESS, client_address, since)
+        user = db.exec(select(User).where(User.email == normalized)).first()
+    if (
+        account_failures >= settings.signin_max_failures
+        or address_failures >= settings.signin_max_failures * _ADDRESS_FAILURE_FACTOR
+    ):
+        minutes = max(1, settings.signin_window_seconds // 60)
+        raise TooManyAttempts(f"Too many failed sign-ins. Wait {minutes} minutes, then try again.")
+    valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if not valid or user is None or user.id is None or not user.is_active:
+        _record_signin_failure(normalized, client_address, now)
+        raise AuthError("Wrong email or password.")
+    with write_session() as db:
+        token = _new_session(db, user.id, now)
+    return SignedIn(user_id=user.id, email=user.email, token=token)
+
+
+def _record_signin_failure(email: str, client_address: str, now: datetime) -> None:
+    with write_session() as db:
+        db.add(ThrottleEvent(kind=_SIGNIN_FAILURE_ACCOUNT, subject=email, created_at=now))
+        db.add(ThrottleEvent(kind=_SIGNIN_FAILURE_ADDRESS, subject=client_address, created_at=now))
+
+
+def current_user(token: object) -> CurrentUser | None:
+    """The active user a session token belongs to, or None (expired, revoked, unknown)."""
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return None
+    now = utcnow()
+    with read_session() as db:
+        row = db.exec(
+            select(User, AuthSession)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(AuthSession.token_hash == _token_hash(token))
+        ).first()
+    if row is None:
+        return None
+    user, session = row
+    if session.revoked_at is not None or session.expires_at <= now or not user.is_active:
+        return None
+    return CurrentUser(id=user.id or 0, email=user.email, role=user.role)
+
+
+def sign_out(token: object) -> None:
+    """Revoke this session token (the other sessions of the user stay)."""
+    if not isinstance(token, str) or not token:
+        return
+    with write_session() as db:
+        db.exec(  # type: ignore[call-overload]
+            update(AuthSession)
+            .where(AuthSession.token_hash == _token_hash(token), AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+
+def sign_out_everywhere(user_id: int) -> None:
+    with write_session() as db:
+        db.exec(  # type: ignore[call-overload]
+            update(AuthSession)
+            .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+
+def change_password(user_id: int, current_password: str, new_password: str) -> None:
+    """Set a new password after checking the current one; other sessions are signed out."""
+    new_password = validate_new_password(new_password)
+    with read_session() as db:
+        user = db.get(User, user_id)
+    if user is None or not verify_password(user.password_hash, current_password or ""):
+        raise AuthError("Your current password is not right.")
+    new_hash = hash_password(new_password)
+    with write_session() as db:
+        user = db.get(User, user_id)
+        assert user is not None
+        user.password_hash = new_hash
+        db.add(user)
+
+
+def ensure_admin(email: object, password: object) -> bool:
+    """Create the admin account, or make an existing account admin with this password.
+
+    Returns True when a new account was created.
+    """
+    normalized = normalize_email(email)
+    password_hash = hash_password(validate_new_password(password))
+    with write_session() as db:
+        user = db.exec(select(User).where(User.email == normalized)).first()
+        created = user is None
+        if user is None:
+            user = User(email=normalized, password_hash=password_hash)
+        user.password_hash = password_hash
+        user.role = Role.ADMIN.value
+        user.is_active = True
+        db.add(user)
+        return created
+
+
+def purge_stale_records(*, now: datetime | None = None) -> None:
+    """Drop throttle events and sessions nobody can use any more."""
+    now = now or utcnow()
+    with write_session() as db:
+        db.exec(  # type: ignore[call-overload]
+            delete(ThrottleEvent).where(ThrottleEvent.created_at < now - timedelta(days=1))
+        )
+        db.exec(  # type: ignore[call-overload]
+            delete(AuthSession).where(AuthSession.expires_at < now - timedelta(days=1))
+        )

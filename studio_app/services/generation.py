@@ -1,0 +1,368 @@
+"""The generation path (ARCHITECTURE.md, "The generation path"):
+
+1. validate                        → InvalidInput etc., nothing written
+2. hold + pending row              → one write transaction
+3. provider call                   → our timeout, bounded retries for transient errors
+4. original + thumbnail written    → storage
+5. capture + succeeded             → one write transaction
+   or release + failed (error code) on any failure in 3–4
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import secrets
+import time
+import unicodedata
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from studio_app.models import (
+    GeneratedImage,
+    GenerationStatus,
+    ImageCategory,
+    ImageTemplate,
+)
+from studio_app.providers.base import (
+    ImageProvider,
+    ImageRequest,
+    MalformedResponse,
+    NotConfigured,
+    ProviderError,
+    ProviderImage,
+    Unavailable,
+)
+from studio_app.providers.registry import get_provider
+from studio_app.services import ledger
+from studio_app.services.clock import utcnow
+from studio_app.services.db import read_session, write_session
+from studio_app.services.errors import HoldNotOpen, InvalidInput, NotFound, StudioError
+from studio_app.services.tiers import Tier, get_tier
+from studio_app.settings import get_settings
+from studio_app.storage import local as storage
+
+log = logging.getLogger(__name__)
+
+MAX_PROMPT_CHARS = 2000
+MAX_NEGATIVE_PROMPT_CHARS = 1000
+MAX_SEED = 2**32 - 1
+PROVIDER_ATTEMPTS = 3
+MAX_RETRY_WAIT_S = 30.0
+THUMBNAIL_BOX = (384, 384)
+_FORMATS = {"PNG": "png", "WEBP": "webp", "JPEG": "jpg"}
+
+STORAGE_FAILED = "storage_failed"
+INTERNAL_ERROR = "internal_error"
+EXPIRED = "expired"
+INTERRUPTED = "interrupted"
+FILE_MISSING = "file_missing"
+ERROR_MESSAGES = {
+    STORAGE_FAILED: "We could not save the image. Your credits were not charged.",
+    INTERNAL_ERROR: "Something went wrong on our side. Your credits were not charged.",
+    EXPIRED: "The image took too long to arrive. Your credits were not charged.",
+    INTERRUPTED: "The server restarted while this image was being made. No credits were charged.",
+    FILE_MISSING: "The image file was lost. Its credits were refunded.",
+}
+
+
+class TooManyJobs(StudioError):
+    code = "too_many_jobs"
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str
+    tier: str = "standard"
+    provider: str = "offline"
+    template_id: int | None = None
+    # The enhanced text the user accepted; when set, it is what the provider receives.
+    enhanced_prompt: str | None = None
+    negative_prompt: str | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A generation that has its hold and its pending row."""
+
+    generation_id: int
+    public_id: str
+    hold_id: int
+    cost: int
+
+
+def _clean_text(value: object, *, field: str, label: str, limit: int, required: bool) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"The {label} must be text.", field=field)
+    text = value.strip()
+    if required and not text:
+        raise InvalidInput(f"Write a {label} first.", field=field)
+    if len(text) > limit:
+        raise InvalidInput(f"The {label} can be at most {limit} characters.", field=field)
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+        raise InvalidInput(f"The {label} contains control characters.", field=field)
+    return text
+
+
+@dataclass(frozen=True)
+class _Validated:
+    prompt: str
+    enhanced_prompt: str | None
+    negative_prompt: str | None
+    seed: int | None
+    tier: Tier
+    provider: ImageProvider
+    template_id: int | None
+
+
+def validate(db: Session, request: GenerationRequest) -> _Validated:
+    """Check everything about a request; raise a StudioError naming the problem."""
+    prompt = _clean_text(
+        request.prompt, field="prompt", label="prompt", limit=MAX_PROMPT_CHARS, required=True
+    )
+    enhanced = _clean_text(
+        request.enhanced_prompt,
+        field="enhanced_prompt",
+        label="enhanced prompt",
+        limit=MAX_PROMPT_CHARS,
+        required=False,
+    )
+    negative = _clean_text(
+        request.negative_prompt,
+        field="negative_prompt",
+        label="negative prompt",
+        limit=MAX_NEGATIVE_PROMPT_CHARS,
+        required=False,
+    )
+    seed = request.seed
+    if seed is not None and (type(seed) is not int or not 0 <= seed <= MAX_SEED):
+        raise InvalidInput(f"The seed must be a whole number from 0 to {MAX_SEED}.", field="seed")
+    tier = get_tier(request.tier)
+    provider = get_provider(request.provider)
+    if provider is None:
+        raise InvalidInput(f"Unknown provider {request.provider!r}.", field="provider")
+    if not provider.is_configured():
+        raise InvalidInput(f"{provider.label}: {NotConfigured.user_message}", field="provider")
+    reason = provider.unavailable_tiers().get(tier.id)
+    if reason:
+        raise InvalidInput(
+            f"{tier.label} is not available with {provider.label}: {reason}", field="tier"
+        )
+    template_id = request.template_id
+    if template_id is not None:
+        if type(template_id) is not int:
+            raise InvalidInput("Unknown template.", field="template_id")
+        found = db.exec(
+            select(ImageTemplate.id)
+            .join(ImageCategory, ImageCategory.id == ImageTemplate.category_id)
+            .where(
+                ImageTemplate.id == template_id,
+                ImageTemplate.is_active == True,  # noqa: E712
+                ImageCategory.is_active == True,  # noqa: E712
+            )
+        ).first()
+        if found is None:
+            raise InvalidInput("That template is not available any more.", field="template_id")
+    return _Validated(
+        prompt=prompt,
+        enhanced_prompt=enhanced or None,
+        negative_prompt=negative or None,
+        seed=seed,
+        tier=tier,
+        provider=provider,
+        template_id=template_id,
+    )
+
+
+def running_count(db: Session, user_id: int) -> int:
+    return db.exec(
+        select(func.count())
+        .select_from(GeneratedImage)
+        .where(
+            GeneratedImage.user_id == user_id,
+            GeneratedImage.status == GenerationStatus.PENDING.value,
+        )
+    ).one()
+
+
+def start(user_id: int, request: GenerationRequest) -> Ticket:
+    """Steps 1–2: validate, then hold the price and write the pending row, atomically."""
+    limit = get_settings().max_concurrent_generations
+    with write_session() as db:
+        checked = validate(db, request)
+        if running_count(db, user_id) >= limit:
+            raise TooManyJobs(
+                f"You already have {limit} images in progress. Wait for one to finish."
+            )
+        row = GeneratedImage(
+            public_id=secrets.token_hex(12),
+            user_id=user_id,
+            template_id=checked.template_id,
+            prompt=checked.prompt,
+            enhanced_prompt=checked.enhanced_prompt,
+            negative_prompt=checked.negative_prompt,
+            seed=checked.seed,
+            provider=checked.provider.name,
+            model=checked.provider.model,
+            tier=checked.tier.id,
+            cost_credits=checked.tier.credits,
+        )
+        db.add(row)
+        db.flush()
+        assert row.id is not None
+        hold = ledger.place_hold(db, user_id, checked.tier.credits, generation_id=row.id)
+        assert hold.id is not None
+        return Ticket(
+            generation_id=row.id, public_id=row.public_id, hold_id=hold.id, cost=hold.amount
+        )
+
+
+async def _call_provider(provider: ImageProvider, request: ImageRequest) -> ProviderImage:
+    """Our timeout and our retry policy: only rate limits and outages, a bounded number of times."""
+    timeout = get_settings().provider_timeout_seconds
+    for attempt in range(1, PROVIDER_ATTEMPTS + 1):
+        try:
+            return await asyncio.wait_for(provider.generate(request), timeout=timeout)
+        except TimeoutError as exc:
+            error: ProviderError = Unavailable(f"no answer within {timeout}s")
+            error.__cause__ = exc
+        except ProviderError as exc:
+            error = exc
+        if not error.retryable or attempt == PROVIDER_ATTEMPTS:
+            raise error
+        wait = error.retry_after if error.retry_after is not None else float(2 ** (attempt - 1))
+        log.info("provider %s: %s, retry %d in %.1fs", provider.name, error.code, attempt, wait)
+        await asyncio.sleep(min(wait, MAX_RETRY_WAIT_S))
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class _StoredImage:
+    image_key: str
+    thumbnail_key: str
+    width: int
+    height: int
+
+
+def _store(image: ProviderImage) -> _StoredImage:
+    """Check the bytes are an image, write them and a thumbnail."""
+    try:
+        with Image.open(io.BytesIO(image.data)) as decoded:
+            decoded.load()
+            extension = _FORMATS.get(decoded.format or "")
+            if extension is None:
+                raise MalformedResponse(f"unsupported image format {decoded.format}")
+            width, height = decoded.size
+            thumbnail = decoded.convert("RGB")
+            thumbnail.thumbnail(THUMBNAIL_BOX)
+            thumb_bytes = io.BytesIO()
+            thumbnail.save(thumb_bytes, "WEBP", quality=80)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise MalformedResponse(f"not a decodable image: {exc}") from exc
+    image_key, thumbnail_key = storage.new_key_pair(extension)
+    try:
+        storage.write(image_key, image.data)
+        storage.write(thumbnail_key, thumb_bytes.getvalue())
+    except storage.StorageError:
+        storage.delete(image_key)
+        raise
+    return _StoredImage(image_key, thumbnail_key, width, height)
+
+
+def _finish_failed(ticket: Ticket, code: str, message: str, started: float) -> None:
+    with write_session() as db:
+        ledger.release(db, ticket.hold_id)
+        row = db.get(GeneratedImage, ticket.generation_id)
+        if row is not None and row.status == GenerationStatus.PENDING.value:
+            row.status = GenerationStatus.FAILED.value
+            row.error_code = code
+            row.error_message = message[:500]
+            row.finished_at = utcnow()
+            row.duration_ms = int((time.monotonic() - started) * 1000)
+            db.add(row)
+
+
+def _finish_succeeded(ticket: Ticket, stored: _StoredImage, model: str, started: float) -> None:
+    with write_session() as db:
+        row = db.get(GeneratedImage, ticket.generation_id)
+        if row is None or row.status != GenerationStatus.PENDING.value:
+            raise HoldNotOpen("This generation was already closed.")
+        ledger.capture(db, ticket.hold_id, reference=f"Image {row.public_id} ({row.tier})")
+        row.status = GenerationStatus.SUCCEEDED.value
+        row.image_key = stored.image_key
+        row.thumbnail_key = stored.thumbnail_key
+        row.width, row.height = stored.width, stored.height
+        row.model = model or row.model
+        row.finished_at = utcnow()
+        row.duration_ms = int((time.monotonic() - started) * 1000)
+        db.add(row)
+
+
+def _image_request(row: GeneratedImage, category_slug: str) -> ImageRequest:
+    return ImageRequest(
+        prompt=row.enhanced_prompt or row.prompt,
+        tier=get_tier(row.tier),
+        category_slug=category_slug,
+        negative_prompt=row.negative_prompt,
+        seed=row.seed,
+    )
+
+
+def _load_for_run(ticket: Ticket) -> tuple[GeneratedImage, str]:
+    with read_session() as db:
+        row = db.get(GeneratedImage, ticket.generation_id)
+        if row is None:
+            raise NotFound("No such generation.")
+        slug = ""
+        if row.template_id is not None:
+            slug = (
+                db.exec(
+                    select(ImageCategory.slug)
+                    .join(ImageTemplate, ImageTemplate.category_id == ImageCategory.id)
+                    .where(ImageTemplate.id == row.template_id)
+                ).first()
+                or ""
+            )
+        return row, slug
+
+
+async def run(ticket: Ticket) -> str:
+    """Steps 3–5. Returns the final status; never raises for provider or storage failures."""
+    started = time.monotonic()
+    row, category_slug = _load_for_run(ticket)
+    provider = get_provider(row.provider)
+    try:
+        if provider is None:
+            raise NotConfigured(f"provider {row.provider} is gone")
+        image = await _call_provider(provider, _image_request(row, category_slug))
+        stored = await asyncio.to_thread(_store, image)
+    except ProviderError as exc:
+        log.warning("generation %s failed: %s %s", row.public_id, exc.code, exc.detail)
+        await asyncio.to_thread(_finish_failed, ticket, exc.code, exc.user_message, started)
+        return GenerationStatus.FAILED.value
+    except storage.StorageError as exc:
+        log.error("generation %s: storage failed: %s", row.public_id, exc)
+        message = ERROR_MESSAGES[STORAGE_FAILED]
+        await asyncio.to_thread(_finish_failed, ticket, STORAGE_FAILED, message, started)
+        return GenerationStatus.FAILED.value
+    except BaseException:
+        # Cancelled (shutdown) or a bug: the credits go back before anything else.
+        log.exception("generation %s crashed", row.public_id)
+        _finish_failed(ticket, INTERNAL_ERROR, ERROR_MESSAGES[INTERNAL_ERROR], started)
+        raise
+    try:
+        await asyncio.to_thread(_finish_succeeded, ticket, stored, image.model, started)
+    except HoldNotOpen:
+        storage.delete(stored.image_key)
+        storage.delete(stored.thumbnail_key)
+        message = ERROR_MESSAGES[EXPIRED]
+        await asyncio.to_thread(_finish_failed, ticket, EXPIRED, message, started)
+        return GenerationStatus.FAILED.value
+    return GenerationStatus.SUCCEEDED.value

@@ -1,0 +1,41 @@
+"""Generation jobs run as server tasks, independent of any browser tab.
+
+A Reflex handler or an API route submits a job and may wait for it; if the
+waiter goes away (tab closed, request cancelled) the job keeps running and its
+image lands in My Creations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from studio_app.services import generation
+
+log = logging.getLogger(__name__)
+
+_running: dict[str, asyncio.Task[str]] = {}
+
+
+def submit(user_id: int, request: generation.GenerationRequest) -> generation.Ticket:
+    """Validate, hold and record (raises on bad input), then start the job in the background."""
+    ticket = generation.start(user_id, request)
+    task = asyncio.get_running_loop().create_task(generation.run(ticket))
+    _running[ticket.public_id] = task
+    task.add_done_callback(lambda _t: _running.pop(ticket.public_id, None))
+    return ticket
+
+
+async def wait(public_id: str) -> None:
+    """Wait for a job of this process to end; cancelling the waiter never cancels the job."""
+    task = _running.get(public_id)
+    if task is None:
+        return
+    try:
+        await asyncio.shield(task)
+    except Exception:  # already logged and recorded on the row by generation.run
+        log.debug("job %s ended with an error", public_id)
+
+
+def running_jobs() -> int:
+    return len(_running)

@@ -1,0 +1,141 @@
+"""Start-up and periodic repair after crashes (ARCHITECTURE.md, step 6).
+
+- open holds past their expiry are released, their pending rows marked failed;
+- pending rows older than the hold expiry are marked failed, their holds released;
+- succeeded rows whose original file is gone are marked failed and refunded;
+- files that no succeeded row points to, older than the hold expiry, are deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from studio_app.models import (
+    CreditEntry,
+    CreditHold,
+    GeneratedImage,
+    GenerationStatus,
+    HoldStatus,
+)
+from studio_app.services import generation, ledger
+from studio_app.services.clock import utcnow
+from studio_app.services.db import read_session, write_session
+from studio_app.settings import get_settings
+from studio_app.storage import local as storage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    holds_released: int
+    rows_failed: int
+    rows_refunded: int
+    files_deleted: int
+
+
+def _fail_row(row: GeneratedImage, code: str, now: datetime) -> None:
+    row.status = GenerationStatus.FAILED.value
+    row.error_code = code
+    row.error_message = generation.ERROR_MESSAGES[code]
+    row.finished_at = now
+
+
+def _close_stale_generations(now: datetime) -> tuple[int, int]:
+    cutoff = now - timedelta(seconds=get_settings().hold_expiry_seconds)
+    with write_session() as db:
+        released = set(ledger.sweep_expired_holds(db, now=now))
+        stale_rows = db.exec(
+            select(GeneratedImage).where(
+                GeneratedImage.status == GenerationStatus.PENDING.value,
+                GeneratedImage.created_at <= cutoff,
+            )
+        ).all()
+        for row in stale_rows:
+            hold = db.exec(select(CreditHold).where(CreditHold.generation_id == row.id)).first()
+            if hold is not None and hold.status == HoldStatus.OPEN.value:
+                ledger.release(db, hold.id or 0, now=now)
+                released.add(hold.id or 0)
+            _fail_row(row, generation.INTERRUPTED, now)
+            db.add(row)
+        # Rows whose hold the sweep just released but that are younger than the cutoff.
+        for hold_id in released:
+            hold = db.get(CreditHold, hold_id)
+            row = (
+                db.get(GeneratedImage, hold.generation_id) if hold and hold.generation_id else None
+            )
+            if row is not None and row.status == GenerationStatus.PENDING.value:
+                _fail_row(row, generation.EXPIRED, now)
+                db.add(row)
+        return len(released), len(stale_rows)
+
+
+def _refund_rows_with_missing_files(now: datetime) -> int:
+    with read_session() as db:
+        succeeded = db.exec(
+            select(GeneratedImage.id, GeneratedImage.image_key).where(
+                GeneratedImage.status == GenerationStatus.SUCCEEDED.value
+            )
+        ).all()
+    missing = [row_id for row_id, key in succeeded if not storage.exists(key)]
+    for row_id in missing:
+        with write_session() as db:
+            row = db.get(GeneratedImage, row_id)
+            if row is None or row.status != GenerationStatus.SUCCEEDED.value:
+                continue
+            hold = db.exec(select(CreditHold).where(CreditHold.generation_id == row.id)).first()
+            charge = (
+                db.exec(
+                    select(CreditEntry).where(
+                        CreditEntry.idempotency_key == f"capture:hold{hold.id}"
+                    )
+                ).first()
+                if hold
+                else None
+            )
+            if charge is not None:
+                ledger.refund(db, charge.id or 0, reference=f"Image {row.public_id} was lost")
+            storage.delete(row.thumbnail_key)
+            _fail_row(row, generation.FILE_MISSING, now)
+            row.image_key = row.thumbnail_key = None
+            db.add(row)
+    return len(missing)
+
+
+def _delete_orphan_files(now: datetime) -> int:
+    with read_session() as db:
+        keys = db.exec(
+            select(GeneratedImage.image_key, GeneratedImage.thumbnail_key).where(
+                GeneratedImage.status == GenerationStatus.SUCCEEDED.value
+            )
+        ).all()
+    referenced = {key for pair in keys for key in pair if key}
+    grace = timedelta(seconds=get_settings().hold_expiry_seconds)
+    root = get_settings().images_dir
+    deleted = 0
+    for name in storage.all_keys():
+        if name in referenced:
+            continue
+        path = root / name
+        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        # A file this young may belong to a job that is still finishing.
+        if now - modified < grace:
+            continue
+        path.unlink(missing_ok=True)
+        deleted += 1
+    return deleted
+
+
+def reconcile(*, now: datetime | None = None) -> ReconcileReport:
+    now = now or utcnow()
+    holds_released, rows_failed = _close_stale_generations(now)
+    rows_refunded = _refund_rows_with_missing_files(now)
+    files_deleted = _delete_orphan_files(now)
+    report = ReconcileReport(holds_released, rows_failed, rows_refunded, files_deleted)
+    if any((holds_released, rows_failed, rows_refunded, files_deleted)):
+        log.warning("reconciled: %s", report)
+    return report
