@@ -8,10 +8,16 @@ setup     migrate, then seed (what `make run` does before serving)
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
+import uuid
 
-from studio_app.services import catalog, migrations
+from sqlmodel import select
+
+from studio_app.models import User
+from studio_app.services import auth, catalog, ledger, migrations
 from studio_app.services.db import write_session
+from studio_app.services.errors import StudioError
 from studio_app.settings import get_settings
 
 
@@ -37,6 +43,43 @@ def _seed(_args: argparse.Namespace) -> None:
 def _setup(args: argparse.Namespace) -> None:
     _migrate(args)
     _seed(args)
+    settings = get_settings()
+    if settings.admin_email and settings.admin_password:
+        created = auth.ensure_admin(settings.admin_email, settings.admin_password)
+        action = "created" if created else "updated"
+        print(f"Admin account {settings.admin_email} {action} (password: STUDIO_ADMIN_PASSWORD).")
+    print(
+        "Sign in: open http://localhost:3000, create an account at /signup "
+        f"({settings.signup_grant_credits} free credits)"
+        + (f", or sign in as the admin {settings.admin_email}." if settings.admin_email else ".")
+    )
+    if not settings.admin_email:
+        print(
+            "No admin configured: set STUDIO_ADMIN_EMAIL and STUDIO_ADMIN_PASSWORD, "
+            "or run `.venv/bin/python -m studio_app.cli create-admin EMAIL`."
+        )
+
+
+def _create_admin(args: argparse.Namespace) -> None:
+    password = get_settings().admin_password or getpass.getpass("Admin password: ")
+    created = auth.ensure_admin(args.email, password)
+    print(f"Admin {args.email} {'created' if created else 'updated'}.")
+
+
+def _grant(args: argparse.Namespace) -> None:
+    email = auth.normalize_email(args.email)
+    with write_session() as db:
+        user = db.exec(select(User).where(User.email == email)).first()
+        if user is None or user.id is None:
+            raise StudioError(f"No account with the email {email}.")
+        ledger.grant(
+            db,
+            user.id,
+            args.credits,
+            idempotency_key=args.key or f"cli-{uuid.uuid4()}",
+            reference=args.reason,
+        )
+    print(f"Granted {args.credits} credits to {email}.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,10 +87,23 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
     commands.add_parser("seed", help="seed the template catalog").set_defaults(func=_seed)
-    commands.add_parser("setup", help="migrate and seed").set_defaults(func=_setup)
+    commands.add_parser("setup", help="migrate, seed, admin").set_defaults(func=_setup)
+    admin = commands.add_parser("create-admin", help="create or promote an admin")
+    admin.add_argument("email")
+    admin.set_defaults(func=_create_admin)
+    grant = commands.add_parser("grant", help="give an account free credits")
+    grant.add_argument("email")
+    grant.add_argument("credits", type=int)
+    grant.add_argument("--reason", default="Granted by an admin")
+    grant.add_argument("--key", help="idempotency key: the same key grants once")
+    grant.set_defaults(func=_grant)
     args = parser.parse_args(argv)
     get_settings()  # fail early on a bad environment
-    args.func(args)
+    try:
+        args.func(args)
+    except StudioError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
     return 0
 
 

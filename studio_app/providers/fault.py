@@ -2,8 +2,8 @@
 
 The prompt steers it: `#fail=<error code>` raises that error of the taxonomy,
 `#delay=<seconds>` waits first, `#fail_times=<n>` fails only the first n calls
-for that prompt (to exercise retries). Without directives it draws like the
-offline provider.
+for that prompt (to exercise retries), `#return=garbage` answers with bytes that
+are not an image. Without directives it draws like the offline provider.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections import Counter
 from studio_app.providers.base import ERROR_CLASSES, ImageRequest, ProviderImage
 from studio_app.providers.offline import OfflineProvider
 
-_DIRECTIVE = re.compile(r"#(fail|delay|fail_times)=([\w.]+)")
+_DIRECTIVE = re.compile(r"#(fail|delay|fail_times|return)=([\w.]+)")
 
 
 class FaultProvider:
@@ -44,6 +44,8 @@ class FaultProvider:
             if not fail_times or self.calls[request.prompt] <= fail_times:
                 error_class = ERROR_CLASSES[code]
                 raise error_class(f"injected {code}", retry_after=0.01)
+        if directives.get("return") == "garbage":
+            return ProviderImage(data=b"<html>not an image</html>", width=1, height=1, model=self.model)
         image = await self._offline.generate(request)
         return ProviderImage(
             data=image.data, width=image.width, height=image.height, model=self.model

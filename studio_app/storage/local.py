@@ -7,6 +7,7 @@ request can reach a path outside the folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -56,7 +57,8 @@ def write(key: str, data: bytes) -> None:
             os.fsync(handle.fileno())
         partial.replace(target)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
         raise StorageError(str(exc)) from exc
 
 
@@ -65,8 +67,10 @@ def exists(key: str | None) -> bool:
 
 
 def delete(key: str | None) -> None:
+    """Remove a stored file; a file that cannot be removed is left for the reconciler."""
     if key and is_valid_key(key):
-        path_for(key).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path_for(key).unlink(missing_ok=True)
 
 
 def all_keys() -> Iterator[str]:

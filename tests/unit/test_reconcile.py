@@ -1,0 +1,132 @@
+"""Start-up repair after a simulated crash: money and files end up consistent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import time
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from studio_app.models import CreditHold, GeneratedImage, HoldStatus
+from studio_app.services import generation, ledger
+from studio_app.services.clock import utcnow
+from studio_app.services.db import read_session, write_session
+from studio_app.services.generation import GenerationRequest
+from studio_app.services.reconcile import reconcile
+from studio_app.storage import local as storage
+from tests.factories import make_user
+
+pytestmark = pytest.mark.usefixtures("migrated_db")
+
+
+def _crashed_generation(user_id: int, *, age: timedelta, price: int = 2) -> int:
+    """What a crash between 'hold placed' and 'captured' leaves: a pending row, an open hold."""
+    created = utcnow() - age
+    with write_session() as db:
+        row = GeneratedImage(
+            public_id=secrets.token_hex(12),
+            user_id=user_id,
+            prompt="interrupted",
+            provider="offline",
+            tier="premium",
+            cost_credits=price,
+            created_at=created,
+        )
+        db.add(row)
+        db.flush()
+        ledger.place_hold(db, user_id, price, generation_id=row.id, now=created)
+        return row.id
+
+
+def _age_file(key: str, seconds: float) -> None:
+    path = storage.path_for(key)
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+def _state(row_id: int) -> tuple[str, str | None, str]:
+    with read_session() as db:
+        row = db.get(GeneratedImage, row_id)
+        hold = db.exec(select(CreditHold).where(CreditHold.generation_id == row_id)).one()
+    return row.status, row.error_code, hold.status
+
+
+def test_an_old_pending_generation_is_failed_and_its_hold_released() -> None:
+    user = make_user(credits=5)
+    row_id = _crashed_generation(user, age=timedelta(hours=1))
+    report = reconcile()
+    assert _state(row_id) == ("failed", "interrupted", HoldStatus.RELEASED.value)
+    assert report.holds_released == 1
+    with read_session() as db:
+        assert ledger.summary(db, user) == ledger.CreditSummary(balance=5, held=0)
+
+
+def test_a_young_pending_generation_is_left_to_finish() -> None:
+    user = make_user(credits=5)
+    row_id = _crashed_generation(user, age=timedelta(seconds=5))
+    reconcile()
+    assert _state(row_id) == ("pending", None, HoldStatus.OPEN.value)
+
+
+def test_a_file_written_before_the_crash_is_removed() -> None:
+    user = make_user(credits=5)
+    row_id = _crashed_generation(user, age=timedelta(hours=1))
+    image_key, thumb_key = storage.new_key_pair("png")
+    storage.write(image_key, b"half of a generation")
+    storage.write(thumb_key, b"thumb")
+    _age_file(image_key, 3600)
+    _age_file(thumb_key, 3600)
+    report = reconcile()
+    assert report.files_deleted == 2
+    assert not storage.exists(image_key)
+    assert _state(row_id)[0] == "failed"
+
+
+def test_a_young_orphan_file_is_kept_for_a_job_still_finishing() -> None:
+    key, _ = storage.new_key_pair("png")
+    storage.write(key, b"just written")
+    assert reconcile().files_deleted == 0
+    assert storage.exists(key)
+
+
+def test_a_succeeded_image_whose_file_is_gone_is_refunded() -> None:
+    user = make_user(credits=5)
+
+    async def make_one() -> str:
+        ticket = generation.start(user, GenerationRequest(prompt="A paper crane", tier="premium"))
+        await generation.run(ticket)
+        return ticket.public_id
+
+    public_id = asyncio.run(make_one())
+    with read_session() as db:
+        row = db.exec(select(GeneratedImage).where(GeneratedImage.public_id == public_id)).one()
+        assert ledger.balance(db, user) == 3
+    storage.path_for(row.image_key).unlink()
+    report = reconcile()
+    assert report.rows_refunded == 1
+    with read_session() as db:
+        row = db.get(GeneratedImage, row.id)
+        assert (row.status, row.error_code, row.image_key) == ("failed", "file_missing", None)
+        assert ledger.balance(db, user) == 5
+        kinds = [line.kind for line in ledger.statement(db, user)]
+    assert kinds == ["grant", "capture", "refund"]
+    assert list(storage.all_keys()) == []
+    assert reconcile() == type(report)(0, 0, 0, 0)
+
+
+def test_healthy_images_are_untouched() -> None:
+    user = make_user(credits=5)
+
+    async def make_one() -> None:
+        await generation.run(generation.start(user, GenerationRequest(prompt="A teapot")))
+
+    asyncio.run(make_one())
+    keys = sorted(storage.all_keys())
+    for key in keys:
+        _age_file(key, 7200)
+    assert reconcile() == type(reconcile())(0, 0, 0, 0)
+    assert sorted(storage.all_keys()) == keys
