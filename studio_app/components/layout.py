@@ -71,8 +71,8 @@ def header() -> rx.Component:
             AuthState.signed_in,
             _account_menu(),
             rx.hstack(
-                rx.link(rx.button("Sign in", variant="soft"), href="/login"),
-                rx.link(rx.button("Create account"), href="/signup"),
+                rx.button(rx.link("Sign in", href="/login"), variant="soft", as_child=True),
+                rx.button(rx.link("Create account", href="/signup"), as_child=True),
                 spacing="3",
             ),
         ),

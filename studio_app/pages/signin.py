@@ -47,7 +47,13 @@ def _card(title: str, subtitle: str, form: rx.Component, footer: rx.Component) -
                     rx.heading(title, size="7"),
                     rx.text(subtitle, color=rx.color("gray", 11)),
                     _error(),
-                    form,
+                    # Until the page is live a submit would be a plain GET with the
+                    # password in the URL: show the form only once it is hydrated.
+                    rx.cond(
+                        SigninState.is_hydrated,
+                        form,
+                        rx.center(rx.spinner(size="3"), height="12rem", width="100%"),
+                    ),
                     footer,
                     spacing="4",
                     width="100%",

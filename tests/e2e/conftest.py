@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SERVER_START_TIMEOUT_S = 600
+PROVIDER_KEY_CANARY = "sk-e2e-canary-0123456789abcdef"
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,10 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
         "REFLEX_USE_NPM": "1",
         "STUDIO_DATABASE_URL": f"sqlite:///{workdir / 'studio.db'}",
         "STUDIO_IMAGES_DIR": str(workdir / "images"),
+        "STUDIO_ENABLE_FAULT_PROVIDER": "1",
+        "STUDIO_SIGNUPS_PER_ADDRESS_PER_HOUR": "1000",
+        # A provider key the server holds: it must never reach a browser.
+        "OPENAI_API_KEY": PROVIDER_KEY_CANARY,
     }
     subprocess.run(
         [sys.executable, "-m", "studio_app.cli", "setup"],

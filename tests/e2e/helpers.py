@@ -1,0 +1,31 @@
+"""Steps a person takes, for the browser tests."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from playwright.sync_api import Page, expect
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+def new_email() -> str:
+    return f"e2e{time.time_ns()}{next(_counter)}@example.com"
+
+
+def sign_up(page: Page, base_url: str, email: str | None = None) -> str:
+    email = email or new_email()
+    page.goto(f"{base_url}/signup")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.fill("#password_confirm", PASSWORD)
+    page.locator("form button[type=submit]").click()
+    expect(page).to_have_url(f"{base_url}/")
+    expect(page.locator(".account-email")).to_have_text(email)
+    return email
+
+
+def credits_shown(page: Page) -> str:
+    return page.locator(".credit-balance").inner_text()
