@@ -45,7 +45,9 @@ class FaultProvider:
                 error_class = ERROR_CLASSES[code]
                 raise error_class(f"injected {code}", retry_after=0.01)
         if directives.get("return") == "garbage":
-            return ProviderImage(data=b"<html>not an image</html>", width=1, height=1, model=self.model)
+            return ProviderImage(
+                data=b"<html>not an image</html>", width=1, height=1, model=self.model
+            )
         image = await self._offline.generate(request)
         return ProviderImage(
             data=image.data, width=image.width, height=image.height, model=self.model
