@@ -14,7 +14,9 @@ install: $(INSTALLED)
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# This machine's pip config names local mirrors that may be absent: hide that noise only.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
+		2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	touch $(INSTALLED)
 
 run: install

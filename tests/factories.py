@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import os
+import secrets
+import time
+from datetime import timedelta
 
-from studio_app.models import User
+from studio_app.models import GeneratedImage, User
 from studio_app.services import auth, ledger
+from studio_app.services.clock import utcnow
 from studio_app.services.db import write_session
+from studio_app.storage import local as storage
 
 _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -40,3 +46,31 @@ def make_account(*, email: str | None = None, address: str = "") -> auth.SignedI
 def add_credits(user_id: int, credits: int) -> None:
     with write_session() as db:
         ledger.grant(db, user_id, credits, idempotency_key=f"extra-{next(_counter)}")
+
+
+def crashed_generation(user_id: int, *, age: timedelta, price: int = 2) -> GeneratedImage:
+    """What a crash between 'hold placed' and 'captured' leaves: a pending row, an open hold."""
+    created = utcnow() - age
+    with write_session() as db:
+        row = GeneratedImage(
+            public_id=secrets.token_hex(12),
+            user_id=user_id,
+            prompt="interrupted",
+            provider="offline",
+            tier="premium",
+            cost_credits=price,
+            created_at=created,
+        )
+        db.add(row)
+        db.flush()
+        ledger.place_hold(db, user_id, price, generation_id=row.id, now=created)
+        return row
+
+
+def stray_file(*, age_seconds: float) -> str:
+    """An image file no row points to, last written `age_seconds` ago."""
+    key, _ = storage.new_key_pair("png")
+    storage.write(key, b"left behind by a crash")
+    past = time.time() - age_seconds
+    os.utime(storage.path_for(key), (past, past))
+    return key

@@ -7,6 +7,7 @@ the run.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -43,6 +44,10 @@ class RunningApp:
     url: str
     env: dict[str, str]
     log_path: Path
+    database_path: Path
+    images_dir: Path
+    # What tests/e2e/simulated_crash.py left before the server started.
+    crash: dict
 
 
 def _free_port() -> int:
@@ -103,6 +108,14 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
         check=True,
         capture_output=True,
     )
+    crashed = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.simulated_crash"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     log_path = workdir / "server.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -124,7 +137,14 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(url, process, log_path)
-        yield RunningApp(url=url, env=env, log_path=log_path)
+        yield RunningApp(
+            url=url,
+            env=env,
+            log_path=log_path,
+            database_path=workdir / "studio.db",
+            images_dir=workdir / "images",
+            crash=json.loads(crashed.stdout),
+        )
     finally:
         _stop(process)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import time
 from datetime import timedelta
 
@@ -13,33 +12,17 @@ from sqlmodel import select
 
 from studio_app.models import CreditHold, GeneratedImage, HoldStatus
 from studio_app.services import generation, ledger
-from studio_app.services.clock import utcnow
-from studio_app.services.db import read_session, write_session
+from studio_app.services.db import read_session
 from studio_app.services.generation import GenerationRequest
 from studio_app.services.reconcile import reconcile
 from studio_app.storage import local as storage
-from tests.factories import make_user
+from tests.factories import crashed_generation, make_user
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 
 
 def _crashed_generation(user_id: int, *, age: timedelta, price: int = 2) -> int:
-    """What a crash between 'hold placed' and 'captured' leaves: a pending row, an open hold."""
-    created = utcnow() - age
-    with write_session() as db:
-        row = GeneratedImage(
-            public_id=secrets.token_hex(12),
-            user_id=user_id,
-            prompt="interrupted",
-            provider="offline",
-            tier="premium",
-            cost_credits=price,
-            created_at=created,
-        )
-        db.add(row)
-        db.flush()
-        ledger.place_hold(db, user_id, price, generation_id=row.id, now=created)
-        return row.id
+    return crashed_generation(user_id, age=age, price=price).id
 
 
 def _age_file(key: str, seconds: float) -> None:
