@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from fastapi.testclient import TestClient
 
 from studio_app.api.app import build_api
 from studio_app.services import auth, generation
 from studio_app.services.generation import GenerationRequest
+from tests import aio
 from tests.factories import add_credits, make_account
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
@@ -31,7 +30,7 @@ def owned_image() -> tuple[auth.SignedIn, str]:
         await generation.run(ticket)
         return ticket.public_id
 
-    return owner, asyncio.run(make_one())
+    return owner, aio.run(make_one())
 
 
 def _get(client: TestClient, url: str, token: str | None = None):  # type: ignore[no-untyped-def]

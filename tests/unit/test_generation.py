@@ -19,6 +19,7 @@ from studio_app.services.errors import InsufficientCredits, InvalidInput
 from studio_app.services.generation import GenerationRequest, TooManyJobs
 from studio_app.settings import Settings, reload_settings
 from studio_app.storage import local as storage
+from tests import aio
 from tests.factories import make_user
 
 
@@ -33,7 +34,7 @@ def _generate(user_id: int, request: GenerationRequest) -> str:
         ticket = generation.start(user_id, request)
         return await generation.run(ticket)
 
-    return asyncio.run(go())
+    return aio.run(go())
 
 
 def _row(public_id: str | None = None) -> GeneratedImage:
@@ -225,7 +226,7 @@ def test_the_concurrent_job_limit() -> None:
             statuses = [r.status for r in db.exec(select(GeneratedImage)).all()]
         return statuses
 
-    assert asyncio.run(scenario()) == ["succeeded"] * 4
+    assert aio.run(scenario()) == ["succeeded"] * 4
     assert _summary(user).balance == 16
 
 
@@ -241,6 +242,6 @@ def test_a_job_keeps_running_when_its_waiter_goes_away() -> None:
             await asyncio.sleep(0.05)
         return ticket.public_id
 
-    public_id = asyncio.run(scenario())
+    public_id = aio.run(scenario())
     assert _row(public_id).status == "succeeded"
     assert _summary(user).balance == 4

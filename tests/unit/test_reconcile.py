@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from datetime import timedelta
@@ -16,6 +15,7 @@ from studio_app.services.db import read_session
 from studio_app.services.generation import GenerationRequest
 from studio_app.services.reconcile import reconcile
 from studio_app.storage import local as storage
+from tests import aio
 from tests.factories import crashed_generation, make_user
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
@@ -84,7 +84,7 @@ def test_a_succeeded_image_whose_file_is_gone_is_refunded() -> None:
         await generation.run(ticket)
         return ticket.public_id
 
-    public_id = asyncio.run(make_one())
+    public_id = aio.run(make_one())
     with read_session() as db:
         row = db.exec(select(GeneratedImage).where(GeneratedImage.public_id == public_id)).one()
         assert ledger.balance(db, user) == 3
@@ -107,7 +107,7 @@ def test_healthy_images_are_untouched() -> None:
     async def make_one() -> None:
         await generation.run(generation.start(user, GenerationRequest(prompt="A teapot")))
 
-    asyncio.run(make_one())
+    aio.run(make_one())
     keys = sorted(storage.all_keys())
     for key in keys:
         _age_file(key, 7200)
