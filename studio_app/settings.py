@@ -88,6 +88,27 @@ class Settings:
     enable_fault_provider: bool = False
     test_payment_gateway: bool = False
     sqlite_busy_timeout_seconds: int = 30
+    # Hosted providers: a key makes a provider available; a base URL points it at a
+    # gateway or proxy (and, in tests, at a local fake of the provider's API).
+    openai_api_key: str = field(default="", repr=False)
+    openai_base_url: str = ""
+    openai_image_model: str = "gpt-image-1.5"
+    openai_image_quality: str = "medium"
+    openai_chat_model: str = "gpt-4.1-mini"
+    gemini_api_key: str = field(default="", repr=False)
+    gemini_base_url: str = ""
+    gemini_image_model: str = "gemini-2.5-flash-image"
+    gemini_chat_model: str = "gemini-2.5-flash"
+    replicate_api_token: str = field(default="", repr=False)
+    replicate_base_url: str = ""
+    replicate_model: str = "black-forest-labs/flux-schnell"
+    hf_token: str = field(default="", repr=False)
+    hf_base_url: str = ""
+    hf_inference_provider: str = "hf-inference"
+    hf_image_model: str = "stabilityai/stable-diffusion-xl-base-1.0"
+    hf_chat_model: str = "mistralai/Mistral-7B-Instruct-v0.3"
+    enhance_timeout_seconds: int = 15
+    enhancements_per_minute: int = 10
 
 
 def _default_database_url() -> str:
@@ -117,6 +138,30 @@ def load_settings() -> Settings:
         enable_fault_provider=_env_bool("STUDIO_ENABLE_FAULT_PROVIDER", False),
         test_payment_gateway=_env_bool("STUDIO_TEST_PAYMENT_GATEWAY", False),
         sqlite_busy_timeout_seconds=_env_int("STUDIO_SQLITE_BUSY_TIMEOUT", 30, minimum=1),
+        openai_api_key=os.environ.get("OPENAI_API_KEY", "").strip(),
+        openai_base_url=_env_str("OPENAI_BASE_URL", ""),
+        openai_image_model=_env_str("STUDIO_OPENAI_IMAGE_MODEL", "gpt-image-1.5"),
+        openai_image_quality=_env_str("STUDIO_OPENAI_IMAGE_QUALITY", "medium"),
+        openai_chat_model=_env_str("STUDIO_OPENAI_CHAT_MODEL", "gpt-4.1-mini"),
+        gemini_api_key=(
+            os.environ.get("GEMINI_API_KEY", "").strip()
+            or os.environ.get("GOOGLE_API_KEY", "").strip()
+        ),
+        gemini_base_url=_env_str("GEMINI_BASE_URL", ""),
+        gemini_image_model=_env_str("STUDIO_GEMINI_IMAGE_MODEL", "gemini-2.5-flash-image"),
+        gemini_chat_model=_env_str("STUDIO_GEMINI_CHAT_MODEL", "gemini-2.5-flash"),
+        replicate_api_token=os.environ.get("REPLICATE_API_TOKEN", "").strip(),
+        replicate_base_url=_env_str("REPLICATE_BASE_URL", ""),
+        replicate_model=_env_str("STUDIO_REPLICATE_MODEL", "black-forest-labs/flux-schnell"),
+        hf_token=os.environ.get("HF_TOKEN", "").strip(),
+        hf_base_url=_env_str("HF_INFERENCE_BASE_URL", ""),
+        hf_inference_provider=_env_str("STUDIO_HF_PROVIDER", "hf-inference"),
+        hf_image_model=_env_str(
+            "STUDIO_HF_IMAGE_MODEL", "stabilityai/stable-diffusion-xl-base-1.0"
+        ),
+        hf_chat_model=_env_str("STUDIO_HF_CHAT_MODEL", "mistralai/Mistral-7B-Instruct-v0.3"),
+        enhance_timeout_seconds=_env_int("STUDIO_ENHANCE_TIMEOUT_SECONDS", 15, minimum=1),
+        enhancements_per_minute=_env_int("STUDIO_ENHANCEMENTS_PER_MINUTE", 10, minimum=1),
     )
 
 

@@ -32,6 +32,9 @@ class ImageProvider(Protocol):
     name: str
     label: str
     model: str
+    # Whether `ImageRequest.negative_prompt` / `.seed` reach the model ("Advanced" in the UI).
+    supports_negative_prompt: bool
+    supports_seed: bool
 
     def is_configured(self) -> bool: ...
 
@@ -121,3 +124,5 @@ class ProviderInfo:
     model: str
     configured: bool
     unavailable_tiers: dict[str, str] = field(default_factory=dict)
+    supports_negative_prompt: bool = False
+    supports_seed: bool = False

@@ -14,6 +14,7 @@ from collections import Counter
 
 from studio_app.providers.base import ERROR_CLASSES, ImageRequest, ProviderImage
 from studio_app.providers.offline import OfflineProvider
+from studio_app.settings import Settings
 
 _DIRECTIVE = re.compile(r"#(fail|delay|fail_times|return)=([\w.]+)")
 
@@ -23,9 +24,12 @@ class FaultProvider:
     label = "Fault injector (tests)"
     model = "fault-1"
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
         self._offline = OfflineProvider()
         self.calls: Counter[str] = Counter()
+
+    supports_negative_prompt = False
+    supports_seed = False
 
     def is_configured(self) -> bool:
         return True

@@ -20,6 +20,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from studio_app.providers.base import ImageRequest, ProviderImage
+from studio_app.settings import Settings
 
 FONT_PATH = Path(__file__).parent / "fonts" / "DejaVuSans-Bold.ttf"
 MODEL = "studio-offline-1"
@@ -155,6 +156,12 @@ class OfflineProvider:
     name = "offline"
     label = "Studio offline"
     model = MODEL
+
+    supports_negative_prompt = False
+    supports_seed = False
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        pass
 
     def is_configured(self) -> bool:
         return True

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from studio_app.models import AuthSession, Role, ThrottleEvent, User
-from studio_app.services import ledger
+from studio_app.services import ledger, throttle
 from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, StudioError
@@ -108,18 +108,6 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _count_recent(db: Session, kind: str, subject: str, since: datetime) -> int:
-    return db.exec(
-        select(func.count())
-        .select_from(ThrottleEvent)
-        .where(
-            ThrottleEvent.kind == kind,
-            ThrottleEvent.subject == subject,
-            ThrottleEvent.created_at > since,
-        )
-    ).one()
-
-
 def _new_session(db: Session, user_id: int, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
     db.add(
@@ -141,7 +129,7 @@ def sign_up(email: object, password: object, *, client_address: str = "") -> Sig
     password_hash = hash_password(password)  # slow: outside the write lock
     now = utcnow()
     with write_session() as db:
-        recent = _count_recent(db, _SIGNUP_ADDRESS, client_address, now - timedelta(hours=1))
+        recent = throttle.count_recent(db, _SIGNUP_ADDRESS, client_address, now - timedelta(hours=1))
         if recent >= settings.signups_per_address_per_hour:
             raise TooManyAttempts("Too many new accounts from your network. Try again later.")
         if db.exec(select(User.id).where(User.email == normalized)).first() is not None:
@@ -158,7 +146,7 @@ def sign_up(email: object, password: object, *, client_address: str = "") -> Sig
                 idempotency_key="signup",
                 reference="Welcome credits",
             )
-        db.add(ThrottleEvent(kind=_SIGNUP_ADDRESS, subject=client_address, created_at=now))
+        throttle.record(db, _SIGNUP_ADDRESS, client_address, now)
         token = _new_session(db, user.id, now)
         return SignedIn(user_id=user.id, email=normalized, token=token)
 
@@ -172,8 +160,8 @@ def sign_in(email: object, password: object, *, client_address: str = "") -> Sig
     now = utcnow()
     since = now - timedelta(seconds=settings.signin_window_seconds)
     with read_session() as db:
-        account_failures = _count_recent(db, _SIGNIN_FAILURE_ACCOUNT, normalized, since)
-        address_failures = _count_recent(db, _SIGNIN_FAILURE_ADDRESS, client_address, since)
+        account_failures = throttle.count_recent(db, _SIGNIN_FAILURE_ACCOUNT, normalized, since)
+        address_failures = throttle.count_recent(db, _SIGNIN_FAILURE_ADDRESS, client_address, since)
         user = db.exec(select(User).where(User.email == normalized)).first()
     if (
         account_failures >= settings.signin_max_failures
@@ -192,8 +180,8 @@ def sign_in(email: object, password: object, *, client_address: str = "") -> Sig
 
 def _record_signin_failure(email: str, client_address: str, now: datetime) -> None:
     with write_session() as db:
-        db.add(ThrottleEvent(kind=_SIGNIN_FAILURE_ACCOUNT, subject=email, created_at=now))
-        db.add(ThrottleEvent(kind=_SIGNIN_FAILURE_ADDRESS, subject=client_address, created_at=now))
+        throttle.record(db, _SIGNIN_FAILURE_ACCOUNT, email, now)
+        throttle.record(db, _SIGNIN_FAILURE_ADDRESS, client_address, now)
 
 
 def current_user(token: object) -> CurrentUser | None:

@@ -15,7 +15,6 @@ import io
 import logging
 import secrets
 import time
-import unicodedata
 from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
@@ -43,12 +42,12 @@ from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import HoldNotOpen, InvalidInput, NotFound, StudioError
 from studio_app.services.tiers import Tier, get_tier
+from studio_app.services.validation import MAX_PROMPT_CHARS, clean_prompt, clean_text
 from studio_app.settings import get_settings
 from studio_app.storage import local as storage
 
 log = logging.getLogger(__name__)
 
-MAX_PROMPT_CHARS = 2000
 MAX_NEGATIVE_PROMPT_CHARS = 1000
 MAX_SEED = 2**32 - 1
 PROVIDER_ATTEMPTS = 3
@@ -96,21 +95,6 @@ class Ticket:
     cost: int
 
 
-def _clean_text(value: object, *, field: str, label: str, limit: int, required: bool) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"The {label} must be text.", field=field)
-    text = value.strip()
-    if required and not text:
-        raise InvalidInput(f"Write a {label} first.", field=field)
-    if len(text) > limit:
-        raise InvalidInput(f"The {label} can be at most {limit} characters.", field=field)
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
-        raise InvalidInput(f"The {label} contains control characters.", field=field)
-    return text
-
-
 @dataclass(frozen=True)
 class _Validated:
     prompt: str
@@ -124,17 +108,15 @@ class _Validated:
 
 def validate(db: Session, request: GenerationRequest) -> _Validated:
     """Check everything about a request; raise a StudioError naming the problem."""
-    prompt = _clean_text(
-        request.prompt, field="prompt", label="prompt", limit=MAX_PROMPT_CHARS, required=True
-    )
-    enhanced = _clean_text(
+    prompt = clean_prompt(request.prompt)
+    enhanced = clean_text(
         request.enhanced_prompt,
         field="enhanced_prompt",
         label="enhanced prompt",
         limit=MAX_PROMPT_CHARS,
         required=False,
     )
-    negative = _clean_text(
+    negative = clean_text(
         request.negative_prompt,
         field="negative_prompt",
         label="negative prompt",

@@ -1,0 +1,59 @@
+"""Counted events in the database, for rate limits that survive restarts and
+hold across server workers (failed sign-ins, sign-ups, enhancements…)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from studio_app.models import ThrottleEvent
+from studio_app.services.clock import utcnow
+from studio_app.services.db import write_session
+from studio_app.services.errors import StudioError
+
+
+class RateLimited(StudioError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def count_recent(db: Session, kind: str, subject: str, since: datetime) -> int:
+    return db.exec(
+        select(func.count())
+        .select_from(ThrottleEvent)
+        .where(
+            ThrottleEvent.kind == kind,
+            ThrottleEvent.subject == subject,
+            ThrottleEvent.created_at > since,
+        )
+    ).one()
+
+
+def record(db: Session, kind: str, subject: str, now: datetime) -> None:
+    db.add(ThrottleEvent(kind=kind, subject=subject, created_at=now))
+
+
+def take(kind: str, subject: str, *, limit: int, window_s: int, what: str) -> None:
+    """Count one event, or raise RateLimited when `limit` were counted in the window."""
+    now = utcnow()
+    since = now - timedelta(seconds=window_s)
+    with write_session() as db:
+        if count_recent(db, kind, subject, since) >= limit:
+            oldest = db.exec(
+                select(func.min(ThrottleEvent.created_at)).where(
+                    ThrottleEvent.kind == kind,
+                    ThrottleEvent.subject == subject,
+                    ThrottleEvent.created_at > since,
+                )
+            ).one()
+            wait = max(1, int((oldest + timedelta(seconds=window_s) - now).total_seconds()) + 1)
+            raise RateLimited(
+                f"You have reached the limit of {limit} {what}. Try again in {wait} s.",
+                retry_after=wait,
+            )
+        record(db, kind, subject, now)
