@@ -1,13 +1,19 @@
 """Command line: `python -m studio_app.cli <command>`.
 
-migrate   apply the Alembic migrations
-seed      add the seed catalog's missing categories and templates
-setup     migrate, then seed (what `make run` does before serving)
+setup                migrate, seed, and create the admin from STUDIO_ADMIN_EMAIL /
+                     STUDIO_ADMIN_PASSWORD when set (what `make run` does first)
+migrate              apply the Alembic migrations
+seed                 add the seed catalog's missing categories and templates
+create-admin EMAIL   create an admin (or promote an account)
+grant EMAIL CREDITS  give an account free credits
+providers [--live]   which image providers are configured; --live makes one real
+                     call each and reports exactly what came back
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import sys
 import uuid
@@ -15,7 +21,7 @@ import uuid
 from sqlmodel import select
 
 from studio_app.models import User
-from studio_app.services import auth, catalog, ledger, migrations
+from studio_app.services import auth, catalog, ledger, migrations, provider_check
 from studio_app.services.db import write_session
 from studio_app.services.errors import StudioError
 from studio_app.settings import get_settings
@@ -82,8 +88,27 @@ def _grant(args: argparse.Namespace) -> None:
     print(f"Granted {args.credits} credits to {email}.")
 
 
+def _providers(args: argparse.Namespace) -> int:
+    statuses = (
+        asyncio.run(provider_check.check_live()) if args.live else provider_check.describe()
+    )
+    for status in statuses:
+        state = "configured" if status.configured else "not configured"
+        print(f"{status.label:<16} {status.model:<42} {state}")
+        for tier, reason in status.unavailable_tiers.items():
+            print(f"{'':<16} {tier}: unavailable — {reason}")
+        if args.live and status.configured:
+            print(f"{'':<16} live: {status.verdict} — {status.detail}")
+    failed = [s for s in statuses if args.live and s.configured and not s.works]
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m studio_app.cli", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m studio_app.cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
     commands.add_parser("seed", help="seed the template catalog").set_defaults(func=_seed)
@@ -97,14 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     grant.add_argument("--reason", default="Granted by an admin")
     grant.add_argument("--key", help="idempotency key: the same key grants once")
     grant.set_defaults(func=_grant)
+    providers = commands.add_parser("providers", help="provider status; --live calls each")
+    providers.add_argument("--live", action="store_true", help="make one real call each")
+    providers.set_defaults(func=_providers)
     args = parser.parse_args(argv)
     get_settings()  # fail early on a bad environment
     try:
-        args.func(args)
+        return args.func(args) or 0
     except StudioError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

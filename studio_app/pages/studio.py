@@ -72,15 +72,21 @@ def _templates_panel() -> rx.Component:
 
 
 def _tier_item(option: TierOption) -> rx.Component:
+    unavailable = option.unavailable_reason != ""
     return rx.radio_cards.item(
         rx.vstack(
             rx.text(option.label, weight="bold"),
             rx.text(option.aspect_ratio, " · ", option.size, size="1", color=rx.color("gray", 11)),
-            rx.text(option.credits, " cr · ₹", option.rupees, size="2", weight="medium"),
+            rx.cond(
+                unavailable,
+                rx.text("Unavailable", size="2", color=rx.color("gray", 10)),
+                rx.text(option.credits, " cr · ₹", option.rupees, size="2", weight="medium"),
+            ),
             spacing="0",
             align="start",
         ),
         value=option.id,
+        disabled=unavailable,
         class_name="tier-option",
     )
 
@@ -90,6 +96,101 @@ def _provider_item(option: ProviderOption) -> rx.Component:
         rx.cond(option.available, option.label, option.label + " — " + option.note),
         value=option.name,
         disabled=~option.available,
+    )
+
+
+def _enhancement() -> rx.Component:
+    suggestion = rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.icon("sparkles", size=16, color=rx.color("violet", 9)),
+                rx.text("Suggested by ", StudioState.suggestion_by, size="2", weight="medium"),
+                align="center",
+                spacing="2",
+            ),
+            rx.text(StudioState.suggestion, size="2", class_name="enhanced-prompt"),
+            rx.cond(
+                StudioState.suggestion_note != "",
+                rx.text(StudioState.suggestion_note, size="1", color=rx.color("gray", 10)),
+            ),
+            rx.hstack(
+                rx.button("Use this prompt", size="1", on_click=StudioState.accept_suggestion),
+                rx.button(
+                    "Keep mine",
+                    size="1",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=StudioState.dismiss_suggestion,
+                ),
+                spacing="2",
+            ),
+            spacing="2",
+        ),
+        variant="surface",
+        width="100%",
+        class_name="enhancement-suggestion",
+    )
+    return rx.fragment(
+        rx.hstack(
+            rx.button(
+                rx.icon("sparkles", size=14),
+                "Enhance prompt",
+                size="1",
+                variant="soft",
+                on_click=StudioState.enhance,
+                loading=StudioState.enhancing,
+                disabled=StudioState.prompt.strip() == "",
+                id="enhance",
+            ),
+            rx.cond(
+                StudioState.prompt_before_enhancement != "",
+                rx.button(
+                    rx.icon("undo-2", size=14),
+                    "Undo enhancement",
+                    size="1",
+                    variant="ghost",
+                    on_click=StudioState.undo_enhancement,
+                ),
+            ),
+            spacing="3",
+        ),
+        rx.cond(StudioState.suggestion != "", suggestion),
+    )
+
+
+def _advanced() -> rx.Component:
+    return rx.cond(
+        StudioState.show_advanced,
+        rx.accordion.root(
+            rx.accordion.item(
+                header="Advanced",
+                content=rx.vstack(
+                    rx.text("Negative prompt (what to leave out)", size="2"),
+                    rx.input(
+                        value=StudioState.negative_prompt,
+                        on_change=StudioState.set_negative_prompt,
+                        placeholder="e.g. blurry, watermark, extra fingers",
+                        width="100%",
+                        max_length=1000,
+                    ),
+                    rx.text("Seed (same seed + prompt ≈ same image)", size="2"),
+                    rx.input(
+                        value=StudioState.seed,
+                        on_change=StudioState.set_seed,
+                        placeholder="random",
+                        width="12rem",
+                        input_mode="numeric",
+                    ),
+                    spacing="2",
+                    width="100%",
+                ),
+                value="advanced",
+            ),
+            collapsible=True,
+            type="single",
+            variant="ghost",
+            width="100%",
+        ),
     )
 
 
@@ -119,6 +220,7 @@ def _form_panel() -> rx.Component:
                 id="prompt",
                 max_length=2000,
             ),
+            _enhancement(),
             rx.heading("3. Size and provider", size="4", margin_top="0.5rem"),
             rx.radio_cards.root(
                 rx.foreach(StudioState.tier_options, _tier_item),
@@ -128,6 +230,15 @@ def _form_panel() -> rx.Component:
                 gap="2",
                 width="100%",
             ),
+            rx.cond(
+                StudioState.unavailable_tiers_note != "",
+                rx.text(
+                    StudioState.unavailable_tiers_note,
+                    size="1",
+                    color=rx.color("gray", 11),
+                    class_name="tiers-note",
+                ),
+            ),
             rx.select.root(
                 rx.select.trigger(width="100%"),
                 rx.select.content(rx.foreach(StudioState.provider_options, _provider_item)),
@@ -135,6 +246,7 @@ def _form_panel() -> rx.Component:
                 on_change=StudioState.choose_provider,
                 name="provider",
             ),
+            _advanced(),
             rx.button(
                 rx.icon("wand-sparkles", size=18),
                 "Generate · ",

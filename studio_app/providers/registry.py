@@ -1,31 +1,53 @@
-"""Which providers this server offers."""
+"""Which providers this server offers, built from the settings.
+
+Hosted providers are always listed (unconfigured ones show as unavailable);
+the fault injector exists only when a test enables it.
+"""
 
 from __future__ import annotations
 
+import importlib
 from functools import cache
 
 from studio_app.providers.base import ImageProvider, ProviderInfo
-from studio_app.providers.fault import FaultProvider
-from studio_app.providers.offline import OfflineProvider
-from studio_app.settings import get_settings
+from studio_app.settings import Settings, get_settings
 
 DEFAULT_PROVIDER = "offline"
+# name → "module:Class"; each class takes the Settings.
+_PROVIDER_CLASSES = {
+    "offline": "studio_app.providers.offline:OfflineProvider",
+    "openai": "studio_app.providers.openai_provider:OpenAIProvider",
+    "gemini": "studio_app.providers.gemini_provider:GeminiProvider",
+    "replicate": "studio_app.providers.replicate_provider:ReplicateProvider",
+    "huggingface": "studio_app.providers.huggingface_provider:HuggingFaceProvider",
+    "fault": "studio_app.providers.fault:FaultProvider",
+}
+
+
+def _names(settings: Settings) -> list[str]:
+    names = [name for name in _PROVIDER_CLASSES if name != "fault"]
+    if settings.enable_fault_provider:
+        names.append("fault")
+    return names
 
 
 @cache
-def _providers(enable_fault: bool) -> dict[str, ImageProvider]:
-    providers: dict[str, ImageProvider] = {"offline": OfflineProvider()}
-    if enable_fault:
-        providers["fault"] = FaultProvider()
-    return providers
+def _instance(name: str, settings: Settings) -> ImageProvider:
+    module_name, class_name = _PROVIDER_CLASSES[name].split(":")
+    provider_class = getattr(importlib.import_module(module_name), class_name)
+    return provider_class(settings)
 
 
 def all_providers() -> dict[str, ImageProvider]:
-    return _providers(get_settings().enable_fault_provider)
+    settings = get_settings()
+    return {name: _instance(name, settings) for name in _names(settings)}
 
 
-def get_provider(name: str) -> ImageProvider | None:
-    return all_providers().get(name) if isinstance(name, str) else None
+def get_provider(name: object) -> ImageProvider | None:
+    settings = get_settings()
+    if not isinstance(name, str) or name not in _names(settings):
+        return None
+    return _instance(name, settings)
 
 
 def provider_infos() -> list[ProviderInfo]:
@@ -36,6 +58,8 @@ def provider_infos() -> list[ProviderInfo]:
             model=p.model,
             configured=p.is_configured(),
             unavailable_tiers=p.unavailable_tiers(),
+            supports_negative_prompt=p.supports_negative_prompt,
+            supports_seed=p.supports_seed,
         )
         for p in all_providers().values()
     ]

@@ -129,7 +129,9 @@ def sign_up(email: object, password: object, *, client_address: str = "") -> Sig
     password_hash = hash_password(password)  # slow: outside the write lock
     now = utcnow()
     with write_session() as db:
-        recent = throttle.count_recent(db, _SIGNUP_ADDRESS, client_address, now - timedelta(hours=1))
+        recent = throttle.count_recent(
+            db, _SIGNUP_ADDRESS, client_address, now - timedelta(hours=1)
+        )
         if recent >= settings.signups_per_address_per_hour:
             raise TooManyAttempts("Too many new accounts from your network. Try again later.")
         if db.exec(select(User.id).where(User.email == normalized)).first() is not None:

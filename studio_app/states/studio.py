@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from studio_app.providers.registry import DEFAULT_PROVIDER, get_provider, provider_infos
-from studio_app.services import catalog, creations, jobs
+from studio_app.providers.base import ProviderInfo
+from studio_app.providers.registry import DEFAULT_PROVIDER, provider_infos
+from studio_app.services import catalog, creations, enhance, jobs
 from studio_app.services.db import read_session
 from studio_app.services.errors import StudioError
 from studio_app.services.generation import GenerationRequest
@@ -24,32 +25,56 @@ class TierOption:
     size: str = ""
     credits: int = 0
     rupees: int = 0
+    # Why the chosen provider cannot make this tier ("" when it can).
+    unavailable_reason: str = ""
 
 
 @dataclass
 class ProviderOption:
     name: str = ""
     label: str = ""
+    model: str = ""
     available: bool = True
     note: str = ""
+    advanced: bool = False
 
 
-def _tier_options() -> list[TierOption]:
+def _provider_option(info: ProviderInfo) -> ProviderOption:
+    return ProviderOption(
+        name=info.name,
+        label=info.label,
+        model=info.model,
+        available=info.configured,
+        note="" if info.configured else "not configured on this server",
+        advanced=info.supports_negative_prompt or info.supports_seed,
+    )
+
+
+def _tier_options(info: ProviderInfo | None) -> list[TierOption]:
+    unavailable = info.unavailable_tiers if info else {}
     return [
-        TierOption(t.id, t.label, t.aspect_ratio, t.size_label, t.credits, t.rupees) for t in TIERS
-    ]
-
-
-def _provider_options() -> list[ProviderOption]:
-    return [
-        ProviderOption(
-            name=info.name,
-            label=info.label,
-            available=info.configured,
-            note="" if info.configured else "Not configured on this server",
+        TierOption(
+            t.id,
+            t.label,
+            t.aspect_ratio,
+            t.size_label,
+            t.credits,
+            t.rupees,
+            unavailable.get(t.id, ""),
         )
-        for info in provider_infos()
+        for t in TIERS
     ]
+
+
+def _parse_seed(text: str) -> int | None:
+    """The seed the user typed: blank is none; anything else must be a whole number."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return -1  # refused by the service with its own message
 
 
 class StudioState(AuthState):
@@ -60,10 +85,19 @@ class StudioState(AuthState):
     prompt: str = ""
     tier: str = "standard"
     provider: str = DEFAULT_PROVIDER
+    negative_prompt: str = ""
+    seed: str = ""
     tier_options: list[TierOption] = []
     provider_options: list[ProviderOption] = []
     jobs: list[creations.CreationView] = []
     loaded: bool = False
+    # Prompt enhancement: the suggestion waits beside the prompt until accepted or dismissed.
+    enhancing: bool = False
+    suggestion: str = ""
+    suggestion_by: str = ""
+    suggestion_note: str = ""
+    # The prompt as it was before an accepted enhancement (for undo and for the record).
+    prompt_before_enhancement: str = ""
 
     @rx.var
     def visible_templates(self) -> list[TemplateView]:
@@ -75,23 +109,35 @@ class StudioState(AuthState):
         ]
 
     @rx.var
-    def price(self) -> int:
-        return get_tier(self.tier).credits
-
-    @rx.var
     def price_label(self) -> str:
         tier = get_tier(self.tier)
         plural = "s" if tier.credits != 1 else ""
         return f"{tier.credits} credit{plural} · ₹{tier.rupees}"
 
     @rx.var
+    def unavailable_tiers_note(self) -> str:
+        return " ".join(
+            f"{o.label}: {o.unavailable_reason}." for o in self.tier_options if o.unavailable_reason
+        )
+
+    @rx.var
+    def show_advanced(self) -> bool:
+        return any(p.advanced for p in self.provider_options if p.name == self.provider)
+
+    @rx.var
     def generate_blocker(self) -> str:
         """Why Generate is disabled, or "" when it is enabled."""
         if not self.prompt.strip():
             return "Write a prompt or choose a template."
+        for option in self.tier_options:
+            if option.id == self.tier and option.unavailable_reason:
+                return option.unavailable_reason
         if self.credits_available < get_tier(self.tier).credits:
             return "Not enough credits for this size."
         return ""
+
+    def _provider_info(self) -> ProviderInfo | None:
+        return next((p for p in provider_infos() if p.name == self.provider), None)
 
     @rx.event
     def load_studio(self) -> None:
@@ -100,8 +146,8 @@ class StudioState(AuthState):
             return
         with read_session() as db:
             self.categories = catalog_views(catalog.catalog(db))
-        self.tier_options = _tier_options()
-        self.provider_options = _provider_options()
+        self.provider_options = [_provider_option(info) for info in provider_infos()]
+        self.tier_options = _tier_options(self._provider_info())
         self.jobs = creations.recent_creations(viewer.id)
         self.loaded = True
 
@@ -120,6 +166,7 @@ class StudioState(AuthState):
                     self.template_name = template.name
                     self.prompt = template.prompt
                     self.tier = template.default_tier
+                    self._forget_enhancement()
                     return
 
     @rx.event
@@ -132,6 +179,14 @@ class StudioState(AuthState):
         self.prompt = value if isinstance(value, str) else ""
 
     @rx.event
+    def set_negative_prompt(self, value: str) -> None:
+        self.negative_prompt = value if isinstance(value, str) else ""
+
+    @rx.event
+    def set_seed(self, value: str) -> None:
+        self.seed = value if isinstance(value, str) else ""
+
+    @rx.event
     def choose_tier(self, tier_id: str) -> None:
         try:
             self.tier = get_tier(tier_id).id
@@ -140,8 +195,70 @@ class StudioState(AuthState):
 
     @rx.event
     def choose_provider(self, name: str) -> None:
-        if get_provider(name) is not None:
+        if any(p.name == name for p in self.provider_options):
             self.provider = name
+            self.tier_options = _tier_options(self._provider_info())
+
+    def _forget_enhancement(self) -> None:
+        self.suggestion = ""
+        self.suggestion_by = ""
+        self.suggestion_note = ""
+        self.prompt_before_enhancement = ""
+
+    @rx.event(background=True)
+    async def enhance(self):  # type: ignore[no-untyped-def]
+        async with self:
+            viewer = self._viewer()
+            if viewer is None:
+                yield rx.redirect("/login")
+                return
+            prompt, template_id = self.prompt, self.template_id or None
+            self.enhancing = True
+        try:
+            result = await enhance.enhance_prompt(viewer.id, prompt, template_id=template_id)
+        except StudioError as error:
+            async with self:
+                self.enhancing = False
+            yield rx.toast.error(error.message)
+            return
+        async with self:
+            self.enhancing = False
+            self.suggestion = result.enhanced
+            self.suggestion_by = result.enhancer
+            self.suggestion_note = result.fallback_reason
+
+    @rx.event
+    def accept_suggestion(self) -> None:
+        if self.suggestion:
+            self.prompt_before_enhancement = self.prompt
+            self.prompt = self.suggestion
+            self.suggestion = ""
+
+    @rx.event
+    def dismiss_suggestion(self) -> None:
+        self.suggestion = ""
+
+    @rx.event
+    def undo_enhancement(self) -> None:
+        if self.prompt_before_enhancement:
+            self.prompt = self.prompt_before_enhancement
+            self._forget_enhancement()
+
+    def _request(self) -> GenerationRequest:
+        enhanced = None
+        original = self.prompt
+        if self.prompt_before_enhancement:
+            # The provider gets the accepted (maybe edited) text; the record keeps both.
+            original, enhanced = self.prompt_before_enhancement, self.prompt
+        return GenerationRequest(
+            prompt=original,
+            enhanced_prompt=enhanced,
+            tier=self.tier,
+            provider=self.provider,
+            template_id=self.template_id or None,
+            negative_prompt=self.negative_prompt if self.show_advanced else None,
+            seed=_parse_seed(self.seed) if self.show_advanced else None,
+        )
 
     def _replace_job(self, view: creations.CreationView) -> None:
         self.jobs = [view if job.public_id == view.public_id else job for job in self.jobs]
@@ -153,14 +270,8 @@ class StudioState(AuthState):
             if viewer is None:
                 yield rx.redirect("/login")
                 return
-            request = GenerationRequest(
-                prompt=self.prompt,
-                tier=self.tier,
-                provider=self.provider,
-                template_id=self.template_id or None,
-            )
             try:
-                ticket = jobs.submit(viewer.id, request)
+                ticket = jobs.submit(viewer.id, self._request())
             except StudioError as error:
                 yield rx.toast.error(error.message)
                 return

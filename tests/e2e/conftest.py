@@ -24,6 +24,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from studio_app.settings import PROJECT_ROOT
+from tests.fakes import openai_api
+from tests.fakes.server import FakeServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -86,7 +88,18 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def openai_fake() -> Iterator[FakeServer]:
+    """OpenAI's image API, faked on loopback: the served app's OpenAI provider talks to it."""
+    server = FakeServer().start()
+    server.on("POST", openai_api.GENERATIONS_PATH, openai_api.image_of_requested_size)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def running_app(
+    tmp_path_factory: pytest.TempPathFactory, openai_fake: FakeServer
+) -> Iterator[RunningApp]:
     workdir = tmp_path_factory.mktemp("app")
     port = _free_port()
     venv_bin = str(Path(sys.executable).parent)
@@ -100,6 +113,7 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
         "STUDIO_SIGNUPS_PER_ADDRESS_PER_HOUR": "1000",
         # A provider key the server holds: it must never reach a browser.
         "OPENAI_API_KEY": PROVIDER_KEY_CANARY,
+        "OPENAI_BASE_URL": f"{openai_fake.url}{openai_api.BASE_PATH}",
     }
     subprocess.run(
         [sys.executable, "-m", "studio_app.cli", "setup"],

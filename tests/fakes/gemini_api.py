@@ -1,0 +1,282 @@
+"""The Gemini API as the google-genai SDK sees it: `generateContent` and its answers.
+
+`POST /v1beta/models/{model}:generateContent`, key in the `x-goog-api-key` header.
+A success is a `GenerateContentResponse`: `candidates[0].content.parts[]` where an
+image part is `{"inlineData": {"mimeType", "data": <base64>}}`, plus `finishReason`,
+`usageMetadata`, `modelVersion`. A safety block is a 200 too (no image, a telling
+`finishReason` or `promptFeedback.blockReason`). Errors use Google's shape
+`{"error": {"code", "message", "status", "details": [...]}}` with typed details
+(`ErrorInfo`, `QuotaFailure`, `RetryInfo`, `Help`).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from typing import Any
+
+from tests.fakes.images import encoded
+from tests.fakes.server import FakeResponse, RecordedRequest
+
+MODEL = "gemini-2.5-flash-image"
+GENERATE_PATH = r"^/v1beta/models/[^/:]+:generateContent$"
+# What gemini-2.5-flash-image returns for each aspect ratio (Google's documented table).
+SIZES = {
+    "1:1": (1024, 1024),
+    "2:3": (832, 1248),
+    "3:2": (1248, 832),
+    "3:4": (864, 1184),
+    "4:3": (1184, 864),
+    "4:5": (896, 1152),
+    "5:4": (1152, 896),
+    "9:16": (768, 1344),
+    "16:9": (1344, 768),
+    "21:9": (1536, 672),
+}
+_TYPES = "type.googleapis.com/google.rpc."
+_response_ids = itertools.count(1)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def image_part(data: bytes, mime_type: str = "image/png", *, thought: bool = False) -> dict:
+    part: dict[str, Any] = {"inlineData": {"mimeType": mime_type, "data": _b64(data)}}
+    if thought:
+        part["thought"] = True
+    return part
+
+
+def text_part(text: str) -> dict:
+    return {"text": text}
+
+
+def answer(
+    parts: list[dict] | None,
+    *,
+    finish_reason: str = "STOP",
+    model: str = MODEL,
+) -> FakeResponse:
+    """A 200 `GenerateContentResponse` with one candidate (no `content` when `parts` is None)."""
+    candidate: dict[str, Any] = {"finishReason": finish_reason, "index": 0}
+    if parts is not None:
+        candidate["content"] = {"parts": parts, "role": "model"}
+    body = {
+        "candidates": [candidate],
+        "usageMetadata": {
+            "promptTokenCount": 11,
+            "candidatesTokenCount": 1290 if parts else 0,
+            "totalTokenCount": 1301 if parts else 11,
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 11}],
+        },
+        "modelVersion": model,
+        "responseId": f"fakeResp{next(_response_ids):06d}",
+    }
+    return FakeResponse.json(body)
+
+
+def image(width: int, height: int, fmt: str = "PNG", *, text: str | None = None) -> FakeResponse:
+    """A 200 with a real image of this size and format, whatever was asked."""
+    mime_type = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}[fmt]
+    parts = [text_part(text)] if text else []
+    return answer([*parts, image_part(encoded(width, height, fmt), mime_type)])
+
+
+def image_for_requested_aspect(request: RecordedRequest) -> FakeResponse:
+    """What the model does: the image size follows `imageConfig.aspectRatio` (1:1 without)."""
+    config = request.json().get("generationConfig", {})
+    ratio = config.get("imageConfig", {}).get("aspectRatio", "1:1")
+    if ratio not in SIZES:
+        return invalid_argument(f"* GenerateContentRequest.generation_config.image_config: {ratio}")
+    if "IMAGE" not in config.get("responseModalities", ["TEXT"]):
+        return answer([text_part("I can describe it: a lighthouse on a cliff.")])
+    model = request.path.split("/models/")[1].split(":")[0]
+    return answer([image_part(encoded(*SIZES[ratio], "PNG"))], model=model)
+
+
+def prompt_blocked(reason: str = "PROHIBITED_CONTENT") -> FakeResponse:
+    """The prompt itself was blocked: no candidates at all, `promptFeedback.blockReason`."""
+    body = {
+        "promptFeedback": {"blockReason": reason},
+        "usageMetadata": {"promptTokenCount": 11, "totalTokenCount": 11},
+        "modelVersion": MODEL,
+        "responseId": f"fakeResp{next(_response_ids):06d}",
+    }
+    return FakeResponse.json(body)
+
+
+def error(
+    code: int, status: str, message: str, details: list[dict] | None = None, **headers: str
+) -> FakeResponse:
+    payload: dict[str, Any] = {"error": {"code": code, "message": message, "status": status}}
+    if details is not None:
+        payload["error"]["details"] = details
+    return FakeResponse.json(payload, code, **headers)
+
+
+def _error_info(reason: str) -> dict:
+    return {
+        "@type": _TYPES + "ErrorInfo",
+        "reason": reason,
+        "domain": "googleapis.com",
+        "metadata": {"service": "generativelanguage.googleapis.com"},
+    }
+
+
+def _quota_failure(metric: str, limit: int, *quota_ids: str) -> dict:
+    return {
+        "@type": _TYPES + "QuotaFailure",
+        "violations": [
+            {
+                "quotaMetric": f"generativelanguage.googleapis.com/{metric}",
+                "quotaId": quota_id,
+                "quotaDimensions": {"location": "global", "model": MODEL},
+                "quotaValue": str(limit),
+            }
+            for quota_id in quota_ids
+        ],
+    }
+
+
+def _retry_info(delay: str) -> dict:
+    return {"@type": _TYPES + "RetryInfo", "retryDelay": delay}
+
+
+_HELP = {
+    "@type": _TYPES + "Help",
+    "links": [
+        {
+            "description": "Learn more about Gemini API quotas",
+            "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
+        }
+    ],
+}
+_QUOTA_MESSAGE = (
+    "You exceeded your current quota, please check your plan and billing details. For more "
+    "information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. "
+    "To monitor your current usage, head to: https://ai.dev/usage?tab=rate-limit. \n"
+    "* Quota exceeded for metric: generativelanguage.googleapis.com/{metric}, "
+    "limit: {limit}, model: " + MODEL
+)
+
+
+def api_key_invalid() -> FakeResponse:
+    """A wrong key: Google answers 400 INVALID_ARGUMENT with reason API_KEY_INVALID."""
+    message = "API key not valid. Please pass a valid API key."
+    return error(
+        400,
+        "INVALID_ARGUMENT",
+        message,
+        [
+            _error_info("API_KEY_INVALID"),
+            {"@type": _TYPES + "LocalizedMessage", "locale": "en-US", "message": message},
+        ],
+    )
+
+
+def consumer_suspended(api_key: str) -> FakeResponse:
+    """403 PERMISSION_DENIED; Google names the key in this message."""
+    return error(
+        403,
+        "PERMISSION_DENIED",
+        f"Permission denied: Consumer 'api_key:{api_key}' has been suspended.",
+        [_error_info("CONSUMER_SUSPENDED")],
+    )
+
+
+def unauthenticated() -> FakeResponse:
+    """401 UNAUTHENTICATED, as Google (or a gateway in front of it) sends for bad credentials."""
+    return error(
+        401,
+        "UNAUTHENTICATED",
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
+        "cookie or other valid authentication credential.",
+        [_error_info("ACCESS_TOKEN_TYPE_UNSUPPORTED")],
+    )
+
+
+def free_tier_has_no_image_quota(*, per_day: bool = True) -> FakeResponse:
+    """429 with limit 0: the free tier cannot use image models at all."""
+    metric = "generate_content_free_tier_requests"
+    quota_ids = ["GenerateRequestsPerMinutePerProjectPerModel-FreeTier"]
+    if per_day:
+        quota_ids.append("GenerateRequestsPerDayPerProjectPerModel-FreeTier")
+    return error(
+        429,
+        "RESOURCE_EXHAUSTED",
+        _QUOTA_MESSAGE.format(metric=metric, limit=0),
+        [_quota_failure(metric, 0, *quota_ids), _HELP, _retry_info("37s")],
+    )
+
+
+def daily_quota_used_up() -> FakeResponse:
+    """429 on a per-day quota: nothing to gain by retrying within minutes."""
+    metric = "generate_content_paid_tier_requests"
+    return error(
+        429,
+        "RESOURCE_EXHAUSTED",
+        _QUOTA_MESSAGE.format(metric=metric, limit=250),
+        [_quota_failure(metric, 250, "GenerateRequestsPerDayPerProjectPerModel"), _HELP],
+    )
+
+
+def rate_limited(retry_delay: str | None = "0s", **headers: str) -> FakeResponse:
+    """429 on the per-minute quota (same wording as quota exhaustion; the quotaId differs).
+
+    `retry_delay` goes in a RetryInfo detail (Google's way); pass `retry_after=` for the header.
+    """
+    metric = "generate_content_paid_tier_requests"
+    details = [_quota_failure(metric, 10, "GenerateRequestsPerMinutePerProjectPerModel"), _HELP]
+    if retry_delay is not None:
+        details.append(_retry_info(retry_delay))
+    names = {"retry_after": "Retry-After"}
+    return error(
+        429,
+        "RESOURCE_EXHAUSTED",
+        _QUOTA_MESSAGE.format(metric=metric, limit=10),
+        details,
+        **{names.get(name, name): value for name, value in headers.items()},
+    )
+
+
+def resource_exhausted_without_details() -> FakeResponse:
+    """The older, detail-less 429 Google sends under load."""
+    return error(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).")
+
+
+def billing_required() -> FakeResponse:
+    return error(
+        400,
+        "FAILED_PRECONDITION",
+        "Gemini API free tier is not available in your country. Please enable billing on your "
+        "project in Google AI Studio.",
+    )
+
+
+def invalid_argument(detail: str = "") -> FakeResponse:
+    message = "Request contains an invalid argument."
+    return error(400, "INVALID_ARGUMENT", f"{message} {detail}".strip())
+
+
+def model_not_found(model: str = "gemini-9-image") -> FakeResponse:
+    return error(
+        404,
+        "NOT_FOUND",
+        f"models/{model} is not found for API version v1beta, or is not supported for "
+        "generateContent. Call ListModels to see the list of available models and their "
+        "supported methods.",
+    )
+
+
+def internal_error() -> FakeResponse:
+    return error(
+        500,
+        "INTERNAL",
+        "An internal error has occurred. Please retry or report in "
+        "https://developers.generativeai.google/guide/troubleshooting",
+    )
+
+
+def overloaded() -> FakeResponse:
+    return error(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")

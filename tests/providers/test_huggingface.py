@@ -1,0 +1,511 @@
+"""The Hugging Face adapter against a local fake of the Hub and the router (real SDK, real HTTP).
+
+The Hub endpoint is the SDK's own configuration (`HF_ENDPOINT`, read at import into
+`huggingface_hub.constants.ENDPOINT`), so the tests point that constant at the fake; the
+router is reached through our `hf_base_url` setting. The SDK caches successful model
+lookups for the process: each test starts with that cache empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import huggingface_hub
+import pytest
+from huggingface_hub.inference._providers._common import _fetch_inference_provider_mapping
+from huggingface_hub.inference._providers.hf_inference import _check_supported_task
+from PIL import Image
+from sqlmodel import select
+
+from studio_app.models import GeneratedImage
+from studio_app.providers import base
+from studio_app.providers.base import ImageRequest, ProviderImage
+from studio_app.providers.huggingface_provider import HuggingFaceProvider, hf_chat
+from studio_app.providers.registry import get_provider
+from studio_app.services import generation, ledger
+from studio_app.services.db import read_session
+from studio_app.services.generation import GenerationRequest
+from studio_app.services.tiers import get_tier
+from studio_app.settings import Settings, reload_settings
+from studio_app.storage import local as storage
+from tests import aio
+from tests.factories import make_user
+from tests.fakes import huggingface_api as hf_api
+from tests.fakes.images import encoded
+from tests.fakes.server import FakeResponse, FakeServer, RecordedRequest
+
+TOKEN = "hf_testStudioToken0123456789"
+PROMPT = "A lighthouse on a cliff at dawn, watercolour"
+IMAGE_PATH = hf_api.image_path()
+CHAT_PATH = hf_api.chat_path()
+
+
+def _clear_sdk_model_cache() -> None:
+    _check_supported_task.cache_clear()
+    _fetch_inference_provider_mapping.cache_clear()
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
+    server = FakeServer().start()
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", server.url)
+    _clear_sdk_model_cache()
+    hf_api.serve_models(server)
+    yield server
+    _clear_sdk_model_cache()
+    server.stop()
+
+
+def _settings(fake: FakeServer, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": "sqlite://",
+        "images_dir": tmp_path,
+        "hf_token": TOKEN,
+        "hf_base_url": fake.url,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _provider(fake: FakeServer, tmp_path: Path, **overrides: object) -> HuggingFaceProvider:
+    return HuggingFaceProvider(_settings(fake, tmp_path, **overrides))
+
+
+def _generate(
+    provider: HuggingFaceProvider,
+    tier: str = "standard",
+    *,
+    negative_prompt: str | None = None,
+    seed: int | None = None,
+) -> ProviderImage:
+    request = ImageRequest(
+        prompt=PROMPT, tier=get_tier(tier), negative_prompt=negative_prompt, seed=seed
+    )
+    return aio.run(provider.generate(request))
+
+
+def _inferences(fake: FakeServer) -> list[RecordedRequest]:
+    return [r for r in fake.requests if r.method == "POST"]
+
+
+def _lookups(fake: FakeServer) -> list[RecordedRequest]:
+    return fake.requests_to(hf_api.MODEL_INFO_PATH)
+
+
+# --- success -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tier", "size"),
+    [("standard", (1024, 1024)), ("premium", (1216, 832)), ("premium-wide", (1344, 768))],
+)
+def test_each_tier_asks_sdxl_for_its_native_size_and_returns_the_real_image(
+    tier: str, size: tuple[int, int], fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", IMAGE_PATH, hf_api.image_of_requested_size)
+    image = _generate(_provider(fake, tmp_path), tier)
+
+    with Image.open(io.BytesIO(image.data)) as decoded:
+        decoded.load()
+        assert (decoded.format, decoded.size) == ("PNG", size)
+    assert (image.width, image.height, image.mime_type) == (*size, "image/png")
+    assert image.model == hf_api.IMAGE_MODEL
+
+    [sent] = _inferences(fake)
+    assert sent.path == f"/hf-inference/models/{hf_api.IMAGE_MODEL}"
+    assert sent.json() == {
+        "inputs": PROMPT,
+        "parameters": {"width": size[0], "height": size[1]},
+    }
+    assert sent.headers["authorization"] == f"Bearer {TOKEN}"
+    assert sent.headers["accept"] == "image/png"
+    # hf-inference checks the model's pipeline tag on the Hub first, once.
+    [lookup] = _lookups(fake)
+    assert lookup.path == f"/api/models/{hf_api.IMAGE_MODEL}"
+
+
+def test_negative_prompt_and_seed_reach_the_model(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("POST", IMAGE_PATH, hf_api.image_of_requested_size)
+    provider = _provider(fake, tmp_path)
+    assert (provider.supports_negative_prompt, provider.supports_seed) == (True, True)
+
+    _generate(provider, "premium", negative_prompt="blurry, text, watermark", seed=4_000_000_001)
+
+    [sent] = _inferences(fake)
+    assert sent.json()["parameters"] == {
+        "negative_prompt": "blurry, text, watermark",
+        "width": 1216,
+        "height": 832,
+        "seed": 4_000_000_001,
+    }
+
+
+def test_the_size_actually_returned_is_recorded_and_reencoded_as_png(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", IMAGE_PATH, hf_api.image(896, 1152, "JPEG"))
+    image = _generate(_provider(fake, tmp_path), "premium-wide")
+    assert (image.width, image.height) == (896, 1152)
+    with Image.open(io.BytesIO(image.data)) as decoded:
+        assert (decoded.format, decoded.size) == ("PNG", (896, 1152))
+
+
+def test_the_configured_model_is_sent_and_recorded(fake: FakeServer, tmp_path: Path) -> None:
+    model = "black-forest-labs/FLUX.1-schnell"
+    fake.on("GET", rf"^/api/models/{model}$", hf_api.model_info(model, "text-to-image"))
+    fake.on("POST", hf_api.image_path(model), hf_api.image_of_requested_size)
+    provider = _provider(fake, tmp_path, hf_image_model=model)
+    assert provider.model == model
+    assert _generate(provider).model == model
+    assert [r.path for r in _inferences(fake)] == [f"/hf-inference/models/{model}"]
+
+
+def test_all_three_tiers_are_offered(fake: FakeServer, tmp_path: Path) -> None:
+    assert _provider(fake, tmp_path).unavailable_tiers() == {}
+
+
+def test_the_hub_is_asked_about_the_model_once_per_process(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", IMAGE_PATH, hf_api.image_of_requested_size)
+    provider = _provider(fake, tmp_path)
+    _generate(provider)
+    _generate(provider, "premium")
+    assert (len(_lookups(fake)), len(_inferences(fake))) == (1, 2)
+
+
+def test_the_base_url_replaces_the_router_origin_and_keeps_the_path(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", rf"^/gateway/hf{IMAGE_PATH[1:]}", hf_api.image_of_requested_size)
+    _generate(_provider(fake, tmp_path, hf_base_url=fake.url + "/gateway/hf"))
+    [sent] = _inferences(fake)
+    assert sent.path == f"/gateway/hf/hf-inference/models/{hf_api.IMAGE_MODEL}"
+    assert sent.headers["host"] == fake.url.removeprefix("http://")
+
+
+def test_a_slow_hub_lookup_does_not_freeze_the_event_loop(fake: FakeServer, tmp_path: Path) -> None:
+    def slow_model_info(request: RecordedRequest) -> FakeResponse:
+        time.sleep(0.4)
+        return hf_api.model_info(hf_api.IMAGE_MODEL, "text-to-image")
+
+    fake.on("GET", hf_api.MODEL_INFO_PATH, slow_model_info)
+    fake.on("POST", IMAGE_PATH, hf_api.image_of_requested_size)
+    provider = _provider(fake, tmp_path)
+
+    async def longest_stall_while_generating() -> float:
+        """The longest the event loop went without running another task."""
+        last, longest = time.monotonic(), 0.0
+
+        async def tick() -> None:
+            nonlocal last, longest
+            while True:
+                await asyncio.sleep(0.01)
+                now = time.monotonic()
+                longest, last = max(longest, now - last), now
+
+        ticker = asyncio.create_task(tick())
+        await provider.generate(ImageRequest(prompt=PROMPT, tier=get_tier("standard")))
+        ticker.cancel()
+        return longest
+
+    # The Hub takes 0.4 s; the loop must keep serving other users meanwhile.
+    assert aio.run(longest_stall_while_generating()) < 0.2
+
+
+def test_without_a_token_it_is_not_configured_and_sends_nothing(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    provider = _provider(fake, tmp_path, hf_token="")
+    assert provider.is_configured() is False
+    with pytest.raises(base.NotConfigured):
+        _generate(provider)
+    assert fake.requests == []
+
+
+# --- errors ------------------------------------------------------------------------------
+
+MONTHLY_CREDITS = (
+    "You have exceeded your monthly included credits for Inference Providers. "
+    "Subscribe to PRO to get 20x more monthly included credits."
+)
+NSFW = (
+    "Potential NSFW content was detected in one or more images. A black image will be "
+    "returned instead. Try again with a different prompt and/or seed."
+)
+
+
+@pytest.mark.parametrize(
+    ("response", "error_class"),
+    [
+        (hf_api.error(401, "Invalid credentials in Authorization header"), base.AuthFailed),
+        (hf_api.error(402, MONTHLY_CREDITS), base.QuotaExhausted),
+        (hf_api.error(400, NSFW), base.SafetyRefused),
+        (hf_api.error(400, "Input validation error: `inputs` must be non-empty"), base.BadRequest),
+        (
+            hf_api.error(422, "Input validation error: `width` must be divisible by 8"),
+            base.BadRequest,
+        ),
+        (hf_api.error(500, "Internal Server Error"), base.Unavailable),
+        (hf_api.error(503, "Service Unavailable"), base.Unavailable),
+        (FakeResponse(drop=True), base.Unavailable),
+    ],
+    ids=["401", "402-credits", "400-nsfw", "400", "422", "500", "503", "dropped-connection"],
+)
+def test_each_failure_maps_to_one_taxonomy_error_after_one_request(
+    response: FakeResponse,
+    error_class: type[base.ProviderError],
+    fake: FakeServer,
+    tmp_path: Path,
+) -> None:
+    fake.on("POST", IMAGE_PATH, response)
+    with pytest.raises(base.ProviderError) as caught:
+        _generate(_provider(fake, tmp_path))
+    assert type(caught.value) is error_class
+    assert len(_inferences(fake)) == 1
+    assert TOKEN not in caught.value.detail
+
+
+def test_the_providers_own_message_is_kept_in_the_detail(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("POST", IMAGE_PATH, hf_api.error(402, MONTHLY_CREDITS))
+    with pytest.raises(base.QuotaExhausted) as caught:
+        _generate(_provider(fake, tmp_path))
+    assert caught.value.detail.startswith("HTTP 402")
+    assert caught.value.detail.endswith(MONTHLY_CREDITS)
+
+
+@pytest.mark.parametrize(("header", "seconds"), [("7", 7.0), (None, None)])
+def test_a_rate_limit_carries_the_wait_the_server_asked_for(
+    header: str | None, seconds: float | None, fake: FakeServer, tmp_path: Path
+) -> None:
+    headers = {"Retry-After": header} if header else {}
+    fake.on("POST", IMAGE_PATH, hf_api.error(429, "Rate limit reached.", **headers))
+    with pytest.raises(base.RateLimited) as caught:
+        _generate(_provider(fake, tmp_path))
+    assert caught.value.retry_after == seconds
+    assert len(_inferences(fake)) == 1
+
+
+@pytest.mark.parametrize(("estimated", "seconds"), [(20.0, 20.0), (600.0, 30.0)])
+def test_a_loading_model_is_unavailable_for_its_estimated_time_capped(
+    estimated: float, seconds: float, fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", IMAGE_PATH, hf_api.model_loading(estimated_time=estimated))
+    with pytest.raises(base.Unavailable) as caught:
+        _generate(_provider(fake, tmp_path))
+    assert caught.value.retry_after == seconds
+    assert "currently loading" in caught.value.detail
+    assert len(_inferences(fake)) == 1
+
+
+def test_a_slow_answer_times_out_as_unavailable(fake: FakeServer, tmp_path: Path) -> None:
+    def slow(request: RecordedRequest) -> FakeResponse:
+        time.sleep(1.6)
+        return hf_api.image(1024, 1024)
+
+    fake.on("POST", IMAGE_PATH, slow)
+    started = time.monotonic()
+    with pytest.raises(base.Unavailable):
+        _generate(_provider(fake, tmp_path, provider_timeout_seconds=1))
+    assert time.monotonic() - started < 1.5
+    assert len(_inferences(fake)) == 1
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        FakeResponse.json({"generated": "an image, trust me"}),
+        FakeResponse(body=b"<html>gateway login</html>", headers={"Content-Type": "text/html"}),
+        FakeResponse(body=encoded(64, 64, "PNG")[:80], headers={"Content-Type": "image/png"}),
+        FakeResponse(body=b"", headers={"Content-Type": "image/png"}),
+    ],
+    ids=["json", "html", "truncated-png", "empty"],
+)
+def test_a_200_that_is_not_an_image_is_malformed(
+    response: FakeResponse, fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", IMAGE_PATH, response)
+    with pytest.raises(base.MalformedResponse):
+        _generate(_provider(fake, tmp_path))
+    assert len(_inferences(fake)) == 1
+
+
+def test_an_unknown_model_is_a_bad_request_and_never_reaches_the_router(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    with pytest.raises(base.BadRequest, match="unknown model 'nobody/no-such-model'"):
+        _generate(_provider(fake, tmp_path, hf_image_model="nobody/no-such-model"))
+    assert [r.path for r in _lookups(fake)] == ["/api/models/nobody/no-such-model"]
+    assert _inferences(fake) == []
+
+
+def test_a_model_that_does_not_make_images_is_a_bad_request(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    with pytest.raises(base.BadRequest, match="doesn't support task 'text-to-image'"):
+        _generate(_provider(fake, tmp_path, hf_image_model=hf_api.CHAT_MODEL))
+    assert _inferences(fake) == []
+
+
+def test_a_failing_hub_is_unavailable_after_one_lookup(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("GET", hf_api.MODEL_INFO_PATH, hf_api.error(502, "Bad Gateway"))
+    with pytest.raises(base.Unavailable):
+        _generate(_provider(fake, tmp_path))
+    assert (len(_lookups(fake)), len(_inferences(fake))) == (1, 0)
+
+
+# --- chat (prompt enhancement) -----------------------------------------------------------
+
+MESSAGES = [
+    {"role": "system", "content": "Rewrite the prompt for an image model."},
+    {"role": "user", "content": "a lighthouse"},
+]
+
+
+def _chat(fake: FakeServer, tmp_path: Path, **overrides: object) -> str:
+    return aio.run(hf_chat(_settings(fake, tmp_path, **overrides), MESSAGES, timeout=5))
+
+
+def test_chat_returns_the_assistant_text(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("POST", CHAT_PATH, hf_api.chat_reply("A lighthouse at dawn, watercolour"))
+    assert _chat(fake, tmp_path) == "A lighthouse at dawn, watercolour"
+    [sent] = _inferences(fake)
+    assert sent.path == f"/hf-inference/models/{hf_api.CHAT_MODEL}/v1/chat/completions"
+    assert sent.headers["authorization"] == f"Bearer {TOKEN}"
+    body = sent.json()
+    assert (body["model"], body["messages"], body["max_tokens"]) == (
+        hf_api.CHAT_MODEL,
+        MESSAGES,
+        300,
+    )
+    assert [r.path for r in _lookups(fake)] == [f"/api/models/{hf_api.CHAT_MODEL}"]
+
+
+def test_chat_rate_limit_is_one_request_and_rate_limited(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("POST", CHAT_PATH, hf_api.error(429, "Rate limit reached.", **{"Retry-After": "3"}))
+    with pytest.raises(base.RateLimited) as caught:
+        _chat(fake, tmp_path)
+    assert caught.value.retry_after == 3.0
+    assert len(_inferences(fake)) == 1
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        FakeResponse.json({"id": "x", "choices": []}),
+        hf_api.chat_reply(""),
+        FakeResponse(body=b"<html>", headers={"Content-Type": "text/html"}),
+    ],
+    ids=["no-choices", "empty-text", "not-json"],
+)
+def test_chat_without_text_is_malformed(
+    response: FakeResponse, fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", CHAT_PATH, response)
+    with pytest.raises(base.MalformedResponse):
+        _chat(fake, tmp_path)
+
+
+def test_chat_without_a_token_sends_nothing(fake: FakeServer, tmp_path: Path) -> None:
+    with pytest.raises(base.NotConfigured):
+        _chat(fake, tmp_path, hf_token="")
+    assert fake.requests == []
+
+
+# --- through the whole generation path ----------------------------------------------------
+
+
+@pytest.fixture
+def hf_env(migrated_db: Settings, fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    monkeypatch.setenv("HF_INFERENCE_BASE_URL", fake.url)
+    return reload_settings()
+
+
+def _run_generation(user_id: int, tier: str = "premium") -> str:
+    ticket = generation.start(
+        user_id, GenerationRequest(prompt=PROMPT, provider="huggingface", tier=tier)
+    )
+    return aio.run(generation.run(ticket))
+
+
+def _last_row() -> GeneratedImage:
+    with read_session() as db:
+        return db.exec(select(GeneratedImage).order_by(GeneratedImage.id.desc())).first()
+
+
+def _balance(user_id: int) -> ledger.CreditSummary:
+    with read_session() as db:
+        return ledger.summary(db, user_id)
+
+
+def test_the_registry_builds_the_adapter_from_the_environment(hf_env: Settings) -> None:
+    provider = get_provider("huggingface")
+    assert isinstance(provider, HuggingFaceProvider)
+    assert (provider.label, provider.model, provider.is_configured()) == (
+        "Hugging Face",
+        hf_api.IMAGE_MODEL,
+        True,
+    )
+
+
+def test_a_success_captures_the_price_and_records_model_and_real_size(
+    hf_env: Settings, fake: FakeServer
+) -> None:
+    fake.on("POST", IMAGE_PATH, hf_api.image_of_requested_size)
+    user = make_user(credits=5)
+    assert _run_generation(user, "premium") == "succeeded"
+    row = _last_row()
+    assert (row.status, row.model, row.width, row.height) == (
+        "succeeded",
+        hf_api.IMAGE_MODEL,
+        1216,
+        832,
+    )
+    with Image.open(storage.path_for(row.image_key)) as stored:
+        assert (stored.format, stored.size) == ("PNG", (1216, 832))
+    assert _balance(user) == ledger.CreditSummary(balance=3, held=0)
+    assert len(_inferences(fake)) == 1
+
+
+def test_a_rate_limit_that_persists_fails_after_our_three_attempts(
+    hf_env: Settings, fake: FakeServer
+) -> None:
+    fake.on("POST", IMAGE_PATH, hf_api.error(429, "Rate limit reached.", **{"Retry-After": "0"}))
+    user = make_user(credits=5)
+    assert _run_generation(user) == "failed"
+    row = _last_row()
+    assert (row.status, row.error_code) == ("failed", "rate_limited")
+    assert row.error_message == base.RateLimited.user_message
+    assert len(_inferences(fake)) == generation.PROVIDER_ATTEMPTS == 3
+    assert _balance(user) == ledger.CreditSummary(balance=5, held=0)
+
+
+def test_exhausted_monthly_credits_are_never_retried(hf_env: Settings, fake: FakeServer) -> None:
+    fake.on("POST", IMAGE_PATH, hf_api.error(402, MONTHLY_CREDITS))
+    user = make_user(credits=5)
+    assert _run_generation(user) == "failed"
+    assert _last_row().error_code == "quota_exhausted"
+    assert len(_inferences(fake)) == 1
+    assert _balance(user) == ledger.CreditSummary(balance=5, held=0)
+
+
+def test_a_rate_limit_then_an_image_succeeds_on_the_second_request(
+    hf_env: Settings, fake: FakeServer
+) -> None:
+    fake.on(
+        "POST",
+        IMAGE_PATH,
+        hf_api.error(429, "Rate limit reached.", **{"Retry-After": "0"}),
+        hf_api.image_of_requested_size,
+    )
+    user = make_user(credits=5)
+    assert _run_generation(user, "standard") == "succeeded"
+    row = _last_row()
+    assert (row.width, row.height) == (1024, 1024)
+    assert len(_inferences(fake)) == 2
+    assert _balance(user) == ledger.CreditSummary(balance=4, held=0)
