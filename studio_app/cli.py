@@ -89,9 +89,7 @@ def _grant(args: argparse.Namespace) -> None:
 
 
 def _providers(args: argparse.Namespace) -> int:
-    statuses = (
-        asyncio.run(provider_check.check_live()) if args.live else provider_check.describe()
-    )
+    statuses = asyncio.run(provider_check.check_live()) if args.live else provider_check.describe()
     for status in statuses:
         state = "configured" if status.configured else "not configured"
         print(f"{status.label:<16} {status.model:<42} {state}")
