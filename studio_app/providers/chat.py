@@ -1,6 +1,7 @@
 """Chat completions for prompt enhancement, through OpenAI or Gemini.
 
-(Hugging Face's lives beside its image adapter: `huggingface_provider.hf_chat`.)
+(Hugging Face's lives beside its image adapter: `huggingface_provider.hf_chat`;
+Gemini's uses the image adapter's client: `GeminiProvider.chat`.)
 Each makes one attempt — SDK retries off — and raises the shared taxonomy.
 """
 
@@ -9,11 +10,8 @@ from __future__ import annotations
 import logging
 
 import openai
-from google import genai
-from google.genai import errors as genai_errors
-from google.genai import types as genai_types
 
-from studio_app.providers.base import MalformedResponse, ProviderError, Unavailable
+from studio_app.providers.base import MalformedResponse, Unavailable
 from studio_app.providers.http_errors import error_for_status
 from studio_app.settings import Settings
 
@@ -55,33 +53,14 @@ async def openai_chat(settings: Settings, messages: Messages, *, timeout: float)
 
 
 async def gemini_chat(settings: Settings, messages: Messages, *, timeout: float) -> str:
-    client = genai.Client(
-        api_key=settings.gemini_api_key,
-        http_options=genai_types.HttpOptions(
-            base_url=settings.gemini_base_url or None,
-            timeout=int(timeout * 1000),
-            retry_options=genai_types.HttpRetryOptions(attempts=1),
-        ),
-    )
-    system = "\n".join(m["content"] for m in messages if m["role"] == "system")
-    user = "\n".join(m["content"] for m in messages if m["role"] != "system")
-    try:
-        response = await client.aio.models.generate_content(
-            model=settings.gemini_chat_model,
-            contents=user,
-            config=genai_types.GenerateContentConfig(
-                system_instruction=system or None, max_output_tokens=300
-            ),
-        )
-    except genai_errors.APIError as exc:
-        raise error_for_status(
-            exc.code or 500, code=str(exc.status or ""), message=str(exc.message or "")
-        ) from exc
-    except ProviderError:
-        raise
-    except Exception as exc:  # connection errors, timeouts from the transport
-        raise Unavailable(f"Gemini chat: {type(exc).__name__}: {exc}") from exc
-    text = response.text if response else None
-    if not text:
-        raise MalformedResponse("Gemini chat answered without text")
-    return text
+    """Through the Gemini provider's own (shared) client and error mapping.
+
+    The caller bounds the time; `settings` are the same the registry built it from.
+    """
+    from studio_app.providers.gemini_provider import GeminiProvider
+    from studio_app.providers.registry import get_provider
+
+    provider = get_provider("gemini")
+    if not isinstance(provider, GeminiProvider):
+        provider = GeminiProvider(settings)
+    return await provider.chat(messages)

@@ -204,6 +204,33 @@ class GeminiProvider:
             data=data, width=width, height=height, model=self.model, mime_type=mime_type
         )
 
+    async def chat(self, messages: list[dict[str, str]]) -> str:
+        """A text answer from the chat model (prompt enhancement), same client and errors."""
+        if not self.is_configured():
+            raise NotConfigured("GEMINI_API_KEY is not set")
+        system = "\n".join(m["content"] for m in messages if m["role"] == "system")
+        user = "\n".join(m["content"] for m in messages if m["role"] != "system")
+        client = await self._get_client()
+        config = types.GenerateContentConfig(
+            system_instruction=system or None,
+            max_output_tokens=300,
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+        )
+        try:
+            response = await client.aio.models.generate_content(
+                model=self._settings.gemini_chat_model, contents=user, config=config
+            )
+        except genai_errors.APIError as exc:
+            raise self._log(self._error_for_api_error(exc)) from exc
+        except _UNPARSABLE_BODY_ERRORS as exc:
+            raise self._log(MalformedResponse(f"unparsable answer: {exc}")) from exc
+        except _TRANSPORT_ERRORS as exc:
+            raise self._log(Unavailable(f"{type(exc).__name__}: {exc}")) from exc
+        text = response.text if response else None
+        if not text:
+            raise self._log(MalformedResponse("the chat model answered without text"))
+        return text
+
     async def _get_client(self) -> genai.Client:
         if self._client is None:
             client = await asyncio.to_thread(self._new_client)

@@ -54,10 +54,15 @@ class _Route:
     responses: list[Responder]
     served: int = 0
 
-    def next_response(self, request: RecordedRequest) -> FakeResponse:
+    def next_responder(self) -> Responder:
         responder = self.responses[min(self.served, len(self.responses) - 1)]
         self.served += 1
-        return responder(request) if callable(responder) else responder
+        return responder
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # fifty concurrent generations must not be refused
 
 
 class FakeServer:
@@ -65,8 +70,7 @@ class FakeServer:
         self.requests: list[RecordedRequest] = []
         self._routes: list[_Route] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -94,12 +98,17 @@ class FakeServer:
         self._server.server_close()
 
     def _respond(self, request: RecordedRequest) -> FakeResponse:
+        responder: Responder | None = None
         with self._lock:
             self.requests.append(request)
             for route in self._routes:
                 if route.method == request.method and route.pattern.search(request.path):
-                    return route.next_response(request)
-        return FakeResponse.json({"error": f"no fake route for {request.path}"}, status=404)
+                    responder = route.next_responder()
+                    break
+        if responder is None:
+            return FakeResponse.json({"error": f"no fake route for {request.path}"}, status=404)
+        # Outside the lock: a slow responder must not hold up concurrent requests.
+        return responder(request) if callable(responder) else responder
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
