@@ -175,3 +175,46 @@ class ThrottleEvent(SQLModel, table=True):
     kind: str = Field(max_length=32)
     subject: str = Field(max_length=254)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Payment(SQLModel, table=True):
+    """A credit-pack purchase through a payment gateway."""
+
+    __tablename__ = "payment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    credits: int
+    amount_rupees: int
+    gateway: str = Field(max_length=32)
+    # The gateway's own reference for the payment (order / charge id).
+    gateway_reference: str = Field(default="", max_length=120)
+    status: str = Field(default="pending", max_length=16)
+    # Per user: the same key never pays or credits twice.
+    idempotency_key: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = Field(default=None)
+
+
+class ProviderSetting(SQLModel, table=True):
+    """An admin's switch for a provider (a kill switch when it misbehaves or costs too much)."""
+
+    __tablename__ = "provider_setting"
+
+    name: str = Field(primary_key=True, max_length=32)
+    enabled: bool = Field(default=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One admin action: who did what to which thing, with the values before and after."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int = Field(foreign_key="user.id", index=True)
+    action: str = Field(max_length=64)
+    target: str = Field(max_length=200)
+    before: str = Field(default="", max_length=4000)
+    after: str = Field(default="", max_length=4000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -8,12 +8,20 @@ import logging
 import reflex as rx
 
 from studio_app.api.app import build_api
+from studio_app.pages.account import account_page
+from studio_app.pages.admin import admin_page
+from studio_app.pages.buy_credits import buy_credits_page
 from studio_app.pages.catalog import catalog_page
+from studio_app.pages.my_creations import my_creations_page
 from studio_app.pages.signin import login_page, signup_page
 from studio_app.pages.studio import studio_page
 from studio_app.services import auth, reconcile
+from studio_app.states.account import AccountState
+from studio_app.states.admin import AdminState
 from studio_app.states.auth import AuthState
 from studio_app.states.catalog import CatalogState
+from studio_app.states.creations import CreationsState
+from studio_app.states.credits import CreditsState
 from studio_app.states.signin import SigninState
 from studio_app.states.studio import StudioState
 
@@ -49,4 +57,28 @@ app.add_page(
     route="/templates",
     title="Templates — Studio",
     on_load=CatalogState.load_catalog,
+)
+app.add_page(
+    my_creations_page,
+    route="/my-creations",
+    title="My Creations — Studio",
+    on_load=[AuthState.require_user, CreationsState.load],
+)
+app.add_page(
+    buy_credits_page,
+    route="/buy-credits",
+    title="Buy Credits — Studio",
+    on_load=[AuthState.require_user, CreditsState.load],
+)
+app.add_page(
+    account_page,
+    route="/account",
+    title="Account — Studio",
+    on_load=[AuthState.require_user, AccountState.load],
+)
+app.add_page(
+    admin_page,
+    route="/admin",
+    title="Admin — Studio",
+    on_load=[AuthState.require_admin, AdminState.load],
 )

@@ -38,17 +38,23 @@ def credits_badge() -> rx.Component:
 
 def _account_menu() -> rx.Component:
     return rx.hstack(
-        credits_badge(),
+        rx.link(credits_badge(), href="/buy-credits", underline="none"),
         rx.menu.root(
             rx.menu.trigger(
                 rx.button(
                     rx.icon("circle-user", size=18),
-                    rx.text(AuthState.email, class_name="account-email"),
+                    rx.text(
+                        AuthState.email,
+                        class_name="account-email",
+                        display=rx.breakpoints(initial="none", sm="block"),
+                    ),
                     variant="ghost",
                     color_scheme="gray",
                 )
             ),
             rx.menu.content(
+                rx.menu.item("Account", on_click=rx.redirect("/account")),
+                rx.menu.separator(),
                 rx.menu.item("Sign out", on_click=AuthState.sign_out, class_name="sign-out"),
             ),
         ),
@@ -57,16 +63,60 @@ def _account_menu() -> rx.Component:
     )
 
 
+NAV_LINKS = [
+    ("Studio", "/"),
+    ("My Creations", "/my-creations"),
+    ("Buy Credits", "/buy-credits"),
+]
+
+
+def _nav_link(label: str, href: str) -> rx.Component:
+    return rx.link(
+        label, href=href, color=rx.color("gray", 12), weight="medium", class_name="nav-link"
+    )
+
+
+def _nav() -> rx.Component:
+    return rx.hstack(
+        *[_nav_link(label, href) for label, href in NAV_LINKS],
+        rx.cond(AuthState.is_admin, _nav_link("Admin", "/admin")),
+        spacing="5",
+        margin_left="2rem",
+        display=rx.breakpoints(initial="none", md="flex"),
+    )
+
+
+def _mobile_nav() -> rx.Component:
+    return rx.box(
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.icon_button(rx.icon("menu", size=18), variant="ghost", aria_label="Menu")
+            ),
+            rx.menu.content(
+                *[rx.menu.item(label, on_click=rx.redirect(href)) for label, href in NAV_LINKS],
+                rx.cond(AuthState.is_admin, rx.menu.item("Admin", on_click=rx.redirect("/admin"))),
+            ),
+        ),
+        display=rx.breakpoints(initial="block", md="none"),
+    )
+
+
+def _color_mode_toggle() -> rx.Component:
+    return rx.icon_button(
+        rx.color_mode_cond(light=rx.icon("moon", size=18), dark=rx.icon("sun", size=18)),
+        on_click=rx.toggle_color_mode,
+        variant="ghost",
+        color_scheme="gray",
+        aria_label="Switch light or dark",
+    )
+
+
 def header() -> rx.Component:
     return rx.hstack(
         _brand(),
-        rx.hstack(
-            rx.link("Studio", href="/", color=rx.color("gray", 12), weight="medium"),
-            rx.link("Templates", href="/templates", color=rx.color("gray", 12), weight="medium"),
-            spacing="5",
-            margin_left="2rem",
-        ),
+        rx.cond(AuthState.signed_in, _nav()),
         rx.spacer(),
+        _color_mode_toggle(),
         rx.cond(
             AuthState.signed_in,
             _account_menu(),
@@ -76,7 +126,7 @@ def header() -> rx.Component:
                 spacing="3",
             ),
         ),
-        padding_x="2rem",
+        padding_x=rx.breakpoints(initial="1rem", md="2rem"),
         padding_y="0.9rem",
         border_bottom=f"1px solid {rx.color('gray', 4)}",
         background_color=rx.color("gray", 1),
@@ -95,7 +145,7 @@ def page_frame(*children: rx.Component, max_width: str = "1200px") -> rx.Compone
             *children,
             max_width=max_width,
             margin_x="auto",
-            padding_x="2rem",
+            padding_x=rx.breakpoints(initial="1rem", md="2rem"),
             padding_y="2rem",
         ),
         min_height="100vh",

@@ -65,11 +65,30 @@ class AuthState(rx.State):
         """on_load guard of every private page: unknown sessions go to sign-in."""
         viewer = self._viewer()
         if viewer is None:
-            self._forget_user()
-            target = safe_next_path(self.router.url.path)
-            query = "" if target == "/" else f"?next={target}"
-            return rx.redirect(f"/login{query}")
+            return self._send_to_signin()
         self._load_user(viewer)
+        return None
+
+    def _send_to_signin(self) -> rx.event.EventSpec:
+        self._forget_user()
+        target = safe_next_path(self.router.url.path)
+        query = "" if target == "/" else f"?next={target}"
+        return rx.redirect(f"/login{query}")
+
+    def _admin(self) -> CurrentUser | None:
+        """The caller if they are a signed-in admin, else None: every admin handler's guard."""
+        viewer = self._viewer()
+        return viewer if viewer is not None and viewer.is_admin else None
+
+    @rx.event
+    def require_admin(self) -> rx.event.EventSpec | None:
+        """on_load guard of the admin tab: others are sent to sign-in or to the studio."""
+        viewer = self._viewer()
+        if viewer is None:
+            return self._send_to_signin()
+        self._load_user(viewer)
+        if not viewer.is_admin:
+            return rx.redirect("/")
         return None
 
     @rx.event

@@ -1,0 +1,11 @@
+"""The Admin page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from studio_app.components.layout import page_frame
+
+
+def admin_page() -> rx.Component:
+    return page_frame(rx.heading("Admin", size="8"))
