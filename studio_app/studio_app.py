@@ -18,6 +18,7 @@ from studio_app.pages.studio import studio_page
 from studio_app.services import auth, reconcile
 from studio_app.states.account import AccountState
 from studio_app.states.admin import AdminState
+from studio_app.states.admin_catalog import AdminCatalogState
 from studio_app.states.auth import AuthState
 from studio_app.states.catalog import CatalogState
 from studio_app.states.creations import CreationsState
@@ -80,5 +81,5 @@ app.add_page(
     admin_page,
     route="/admin",
     title="Admin — Studio",
-    on_load=[AuthState.require_admin, AdminState.load],
+    on_load=[AuthState.require_admin, AdminState.load, AdminCatalogState.load],
 )

@@ -7,6 +7,7 @@ the run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -171,10 +172,30 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser tab; the page it ends on is saved to test-artifacts/<test>.png."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     new_page = context.new_page()
     new_page.set_default_timeout(20_000)
     yield new_page
+    ARTIFACTS.mkdir(exist_ok=True)
+    with contextlib.suppress(Exception):
+        new_page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A 390-px phone-sized tab, screenshot saved like `page`."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    new_page = context.new_page()
+    new_page.set_default_timeout(20_000)
+    yield new_page
+    ARTIFACTS.mkdir(exist_ok=True)
+    with contextlib.suppress(Exception):
+        new_page.screenshot(path=ARTIFACTS / f"{request.node.name}-phone.png", full_page=True)
     context.close()
