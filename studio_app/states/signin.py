@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import reflex as rx
 
@@ -38,12 +39,13 @@ class SigninState(AuthState):
             return rx.redirect(safe_next_path(self.router.url.query_parameters.get("next")))
         return None
 
-    @rx.event
-    async def sign_in(self, form_data: dict) -> rx.event.EventSpec | None:
+    async def _enter(
+        self, action: Callable[..., auth.SignedIn], form_data: dict
+    ) -> rx.event.EventSpec | None:
+        """Run sign-in or sign-up off the event loop (password hashing is slow)."""
         try:
-            # Password hashing takes a while: keep the event loop free for others.
             result = await asyncio.to_thread(
-                auth.sign_in,
+                action,
                 form_data.get("email"),
                 form_data.get("password"),
                 client_address=self._client_address(),
@@ -54,19 +56,13 @@ class SigninState(AuthState):
         return self._after_signin(result)
 
     @rx.event
+    async def sign_in(self, form_data: dict) -> rx.event.EventSpec | None:
+        return await self._enter(auth.sign_in, form_data)
+
+    @rx.event
     async def sign_up(self, form_data: dict) -> rx.event.EventSpec | None:
         if form_data.get("password") != form_data.get("password_confirm"):
             self.form_error = "The two passwords are not the same."
             self.error_field = "password_confirm"
             return None
-        try:
-            result = await asyncio.to_thread(
-                auth.sign_up,
-                form_data.get("email"),
-                form_data.get("password"),
-                client_address=self._client_address(),
-            )
-        except StudioError as error:
-            self._show(error)
-            return None
-        return self._after_signin(result)
+        return await self._enter(auth.sign_up, form_data)

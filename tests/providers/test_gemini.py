@@ -10,15 +10,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlmodel import select
 
-from studio_app.models import GeneratedImage
 from studio_app.providers import base
 from studio_app.providers.base import ImageRequest, ProviderImage
 from studio_app.providers.gemini_provider import GeminiProvider
 from studio_app.services import generation, ledger
-from studio_app.services.db import read_session
-from studio_app.services.generation import GenerationRequest
 from studio_app.services.tiers import get_tier
 from studio_app.settings import Settings, reload_settings
 from studio_app.storage import local as storage
@@ -27,6 +23,7 @@ from tests.factories import make_user
 from tests.fakes import gemini_api
 from tests.fakes.images import encoded
 from tests.fakes.server import FakeResponse, FakeServer
+from tests.generation_helpers import credit_summary, last_generation, run_generation
 
 API_KEY = "AIzaSyFAKE-studio-0123456789abcdefghij"
 PROMPT = "A lighthouse on a cliff at dawn, watercolour"
@@ -396,20 +393,7 @@ def gemini_env(
 
 
 def _run_generation(user_id: int, tier: str = "premium") -> str:
-    ticket = generation.start(
-        user_id, GenerationRequest(prompt=PROMPT, provider="gemini", tier=tier)
-    )
-    return aio.run(generation.run(ticket))
-
-
-def _last_row() -> GeneratedImage:
-    with read_session() as db:
-        return db.exec(select(GeneratedImage).order_by(GeneratedImage.id.desc())).first()
-
-
-def _balance(user_id: int) -> ledger.CreditSummary:
-    with read_session() as db:
-        return ledger.summary(db, user_id)
+    return run_generation(user_id, provider="gemini", prompt=PROMPT, tier=tier)
 
 
 def test_a_success_captures_the_price_and_records_model_and_real_size(
@@ -418,7 +402,7 @@ def test_a_success_captures_the_price_and_records_model_and_real_size(
     fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.image_for_requested_aspect)
     user = make_user(credits=5)
     assert _run_generation(user, "premium") == "succeeded"
-    row = _last_row()
+    row = last_generation()
     assert (row.status, row.model, row.width, row.height) == (
         "succeeded",
         "gemini-2.5-flash-image",
@@ -427,7 +411,7 @@ def test_a_success_captures_the_price_and_records_model_and_real_size(
     )
     with Image.open(storage.path_for(row.image_key)) as stored:
         assert (stored.format, stored.size) == ("PNG", (1248, 832))
-    assert _balance(user) == ledger.CreditSummary(balance=3, held=0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=3, held=0)
     assert len(_generations(fake)) == 1
 
 
@@ -435,8 +419,8 @@ def test_the_wide_tier_runs_at_geminis_16_9_size(gemini_env: Settings, fake: Fak
     fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.image_for_requested_aspect)
     user = make_user(credits=5)
     assert _run_generation(user, "premium-wide") == "succeeded"
-    assert (_last_row().width, _last_row().height) == (1344, 768)
-    assert _balance(user) == ledger.CreditSummary(balance=1, held=0)
+    assert (last_generation().width, last_generation().height) == (1344, 768)
+    assert credit_summary(user) == ledger.CreditSummary(balance=1, held=0)
 
 
 def test_a_rate_limit_that_persists_fails_after_our_three_attempts(
@@ -445,33 +429,33 @@ def test_a_rate_limit_that_persists_fails_after_our_three_attempts(
     fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.rate_limited(retry_delay="0s"))
     user = make_user(credits=5)
     assert _run_generation(user) == "failed"
-    row = _last_row()
+    row = last_generation()
     assert (row.status, row.error_code) == ("failed", "rate_limited")
     assert row.error_message == base.RateLimited.user_message
     assert len(_generations(fake)) == generation.PROVIDER_ATTEMPTS == 3
-    assert _balance(user) == ledger.CreditSummary(balance=5, held=0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
 
 
 def test_an_exhausted_quota_is_never_retried(gemini_env: Settings, fake: FakeServer) -> None:
     fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.free_tier_has_no_image_quota())
     user = make_user(credits=5)
     assert _run_generation(user) == "failed"
-    row = _last_row()
+    row = last_generation()
     assert (row.error_code, row.error_message) == (
         "quota_exhausted",
         base.QuotaExhausted.user_message,
     )
     assert len(_generations(fake)) == 1
-    assert _balance(user) == ledger.CreditSummary(balance=5, held=0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
 
 
 def test_a_safety_block_fails_without_charging(gemini_env: Settings, fake: FakeServer) -> None:
     fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.answer(None, finish_reason="IMAGE_SAFETY"))
     user = make_user(credits=5)
     assert _run_generation(user) == "failed"
-    assert _last_row().error_code == "safety_refused"
+    assert last_generation().error_code == "safety_refused"
     assert len(_generations(fake)) == 1
-    assert _balance(user) == ledger.CreditSummary(balance=5, held=0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
 
 
 def test_a_rate_limit_then_an_image_succeeds_on_the_second_request(
@@ -485,7 +469,7 @@ def test_a_rate_limit_then_an_image_succeeds_on_the_second_request(
     )
     user = make_user(credits=5)
     assert _run_generation(user, "standard") == "succeeded"
-    row = _last_row()
+    row = last_generation()
     assert (row.status, row.width, row.height) == ("succeeded", 1024, 1024)
     assert len(_generations(fake)) == 2
-    assert _balance(user) == ledger.CreditSummary(balance=4, held=0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=4, held=0)

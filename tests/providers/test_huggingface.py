@@ -19,16 +19,12 @@ import pytest
 from huggingface_hub.inference._providers._common import _fetch_inference_provider_mapping
 from huggingface_hub.inference._providers.hf_inference import _check_supported_task
 from PIL import Image
-from sqlmodel import select
 
-from studio_app.models import GeneratedImage
 from studio_app.providers import base
 from studio_app.providers.base import ImageRequest, ProviderImage
 from studio_app.providers.huggingface_provider import HuggingFaceProvider, hf_chat
 from studio_app.providers.registry import get_provider
 from studio_app.services import generation, ledger
-from studio_app.services.db import read_session
-from studio_app.services.generation import GenerationRequest
 from studio_app.services.tiers import get_tier
 from studio_app.settings import Settings, reload_settings
 from studio_app.storage import local as storage
@@ -37,6 +33,7 @@ from tests.factories import make_user
 from tests.fakes import huggingface_api as hf_api
 from tests.fakes.images import encoded
 from tests.fakes.server import FakeResponse, FakeServer, RecordedRequest
+from tests.generation_helpers import credit_summary, last_generation, run_generation
 
 TOKEN = "hf_testStudioToken0123456789"
 PROMPT = "A lighthouse on a cliff at dawn, watercolour"
@@ -427,20 +424,7 @@ def hf_env(migrated_db: Settings, fake: FakeServer, monkeypatch: pytest.MonkeyPa
 
 
 def _run_generation(user_id: int, tier: str = "premium") -> str:
-    ticket = generation.start(
-        user_id, GenerationRequest(prompt=PROMPT, provider="huggingface", tier=tier)
-    )
-    return aio.run(generation.run(ticket))
-
-
-def _last_row() -> GeneratedImage:
-    with read_session() as db:
-        return db.exec(select(GeneratedImage).order_by(GeneratedImage.id.desc())).first()
-
-
-def _balance(user_id: int) -> ledger.CreditSummary:
-    with read_session() as db:
-        return ledger.summary(db, user_id)
+    return run_generation(user_id, provider="huggingface", prompt=PROMPT, tier=tier)
 
 
 def test_the_registry_builds_the_adapter_from_the_environment(hf_env: Settings) -> None:
@@ -459,7 +443,7 @@ def test_a_success_captures_the_price_and_records_model_and_real_size(
     fake.on("POST", IMAGE_PATH, hf_api.image_of_requested_size)
     user = make_user(credits=5)
     assert _run_generation(user, "premium") == "succeeded"
-    row = _last_row()
+    row = last_generation()
     assert (row.status, row.model, row.width, row.height) == (
         "succeeded",
         hf_api.IMAGE_MODEL,
@@ -468,7 +452,7 @@ def test_a_success_captures_the_price_and_records_model_and_real_size(
     )
     with Image.open(storage.path_for(row.image_key)) as stored:
         assert (stored.format, stored.size) == ("PNG", (1216, 832))
-    assert _balance(user) == ledger.CreditSummary(balance=3, held=0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=3, held=0)
     assert len(_inferences(fake)) == 1
 
 
@@ -478,20 +462,20 @@ def test_a_rate_limit_that_persists_fails_after_our_three_attempts(
     fake.on("POST", IMAGE_PATH, hf_api.error(429, "Rate limit reached.", **{"Retry-After": "0"}))
     user = make_user(credits=5)
     assert _run_generation(user) == "failed"
-    row = _last_row()
+    row = last_generation()
     assert (row.status, row.error_code) == ("failed", "rate_limited")
     assert row.error_message == base.RateLimited.user_message
     assert len(_inferences(fake)) == generation.PROVIDER_ATTEMPTS == 3
-    assert _balance(user) == ledger.CreditSummary(balance=5, held=0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
 
 
 def test_exhausted_monthly_credits_are_never_retried(hf_env: Settings, fake: FakeServer) -> None:
     fake.on("POST", IMAGE_PATH, hf_api.error(402, MONTHLY_CREDITS))
     user = make_user(credits=5)
     assert _run_generation(user) == "failed"
-    assert _last_row().error_code == "quota_exhausted"
+    assert last_generation().error_code == "quota_exhausted"
     assert len(_inferences(fake)) == 1
-    assert _balance(user) == ledger.CreditSummary(balance=5, held=0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
 
 
 def test_a_rate_limit_then_an_image_succeeds_on_the_second_request(
@@ -505,7 +489,7 @@ def test_a_rate_limit_then_an_image_succeeds_on_the_second_request(
     )
     user = make_user(credits=5)
     assert _run_generation(user, "standard") == "succeeded"
-    row = _last_row()
+    row = last_generation()
     assert (row.width, row.height) == (1024, 1024)
     assert len(_inferences(fake)) == 2
-    assert _balance(user) == ledger.CreditSummary(balance=4, held=0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=4, held=0)

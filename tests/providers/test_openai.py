@@ -11,16 +11,12 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlmodel import select
 
-from studio_app.models import GeneratedImage
 from studio_app.providers import base
 from studio_app.providers.base import ImageRequest, ProviderImage
 from studio_app.providers.openai_provider import OpenAIProvider
 from studio_app.services import generation, ledger
-from studio_app.services.db import read_session
 from studio_app.services.errors import InvalidInput
-from studio_app.services.generation import GenerationRequest
 from studio_app.services.tiers import get_tier
 from studio_app.settings import Settings, reload_settings
 from studio_app.storage import local as storage
@@ -29,6 +25,7 @@ from tests.factories import make_user
 from tests.fakes import openai_api
 from tests.fakes.images import encoded
 from tests.fakes.server import FakeResponse, FakeServer
+from tests.generation_helpers import credit_summary, last_generation, run_generation
 
 API_KEY = "sk-test-studio-0123456789abcdef"
 PROMPT = "A lighthouse on a cliff at dawn, watercolour"
@@ -325,20 +322,7 @@ def openai_env(
 
 
 def _run_generation(user_id: int, tier: str = "premium") -> str:
-    ticket = generation.start(
-        user_id, GenerationRequest(prompt=PROMPT, provider="openai", tier=tier)
-    )
-    return aio.run(generation.run(ticket))
-
-
-def _last_row() -> GeneratedImage:
-    with read_session() as db:
-        return db.exec(select(GeneratedImage).order_by(GeneratedImage.id.desc())).first()
-
-
-def _balance(user_id: int) -> ledger.CreditSummary:
-    with read_session() as db:
-        return ledger.summary(db, user_id)
+    return run_generation(user_id, provider="openai", prompt=PROMPT, tier=tier)
 
 
 def test_a_success_captures_the_price_and_records_model_and_real_size(
@@ -347,7 +331,7 @@ def test_a_success_captures_the_price_and_records_model_and_real_size(
     fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.image_of_requested_size)
     user = make_user(credits=5)
     assert _run_generation(user, "premium") == "succeeded"
-    row = _last_row()
+    row = last_generation()
     assert (row.status, row.model, row.width, row.height) == (
         "succeeded",
         "gpt-image-1.5",
@@ -356,7 +340,7 @@ def test_a_success_captures_the_price_and_records_model_and_real_size(
     )
     with Image.open(storage.path_for(row.image_key)) as stored:
         assert (stored.format, stored.size) == ("PNG", (1536, 1024))
-    assert _balance(user) == ledger.CreditSummary(balance=3, held=0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=3, held=0)
     assert len(_generations(fake)) == 1
 
 
@@ -366,8 +350,8 @@ def test_the_wide_tier_is_refused_before_any_credit_is_held(
     user = make_user(credits=5)
     with pytest.raises(InvalidInput, match="square, 3:2 and 2:3 images only"):
         _run_generation(user, "premium-wide")
-    assert _last_row() is None
-    assert _balance(user) == ledger.CreditSummary(balance=5, held=0)
+    assert last_generation() is None
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
     assert fake.requests == []
 
 
@@ -377,20 +361,20 @@ def test_a_rate_limit_that_persists_fails_after_our_three_attempts(
     fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.rate_limited(retry_after="0"))
     user = make_user(credits=5)
     assert _run_generation(user) == "failed"
-    row = _last_row()
+    row = last_generation()
     assert (row.status, row.error_code) == ("failed", "rate_limited")
     assert row.error_message == base.RateLimited.user_message
     assert len(_generations(fake)) == generation.PROVIDER_ATTEMPTS == 3
-    assert _balance(user) == ledger.CreditSummary(balance=5, held=0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
 
 
 def test_an_exhausted_quota_is_never_retried(openai_env: Settings, fake: FakeServer) -> None:
     fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.insufficient_quota())
     user = make_user(credits=5)
     assert _run_generation(user) == "failed"
-    assert _last_row().error_code == "quota_exhausted"
+    assert last_generation().error_code == "quota_exhausted"
     assert len(_generations(fake)) == 1
-    assert _balance(user) == ledger.CreditSummary(balance=5, held=0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
 
 
 def test_a_rate_limit_then_an_image_succeeds_on_the_second_request(
@@ -404,7 +388,7 @@ def test_a_rate_limit_then_an_image_succeeds_on_the_second_request(
     )
     user = make_user(credits=5)
     assert _run_generation(user, "standard") == "succeeded"
-    row = _last_row()
+    row = last_generation()
     assert (row.width, row.height) == (1024, 1024)
     assert len(_generations(fake)) == 2
-    assert _balance(user) == ledger.CreditSummary(balance=4, held=0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=4, held=0)

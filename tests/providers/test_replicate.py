@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlmodel import select
 
-from studio_app.models import GeneratedImage
 from studio_app.providers.base import (
     AuthFailed,
     BadRequest,
@@ -30,7 +28,6 @@ from studio_app.providers.registry import get_provider
 from studio_app.providers.replicate_provider import ReplicateProvider
 from studio_app.services import generation, ledger
 from studio_app.services.db import read_session
-from studio_app.services.generation import GenerationRequest
 from studio_app.services.tiers import get_tier
 from studio_app.settings import Settings, reload_settings
 from studio_app.storage import local as storage
@@ -47,6 +44,7 @@ from tests.fakes.replicate_api import (
     problem,
 )
 from tests.fakes.server import FakeResponse, FakeServer, RecordedRequest
+from tests.generation_helpers import last_generation, run_generation
 
 TOKEN = "r8_Kx9TestTokenNotReal0123456789abcdef"
 PROMPT = "A lighthouse at dusk, watercolour"
@@ -400,16 +398,7 @@ def studio(migrated_db: Settings, fake: FakeServer, monkeypatch: pytest.MonkeyPa
 
 
 def _run_generation(user_id: int, tier: str = "standard") -> str:
-    async def go() -> str:
-        request = GenerationRequest(prompt=PROMPT, provider="replicate", tier=tier)
-        return await generation.run(generation.start(user_id, request))
-
-    return aio.run(go())
-
-
-def _last_row() -> GeneratedImage:
-    with read_session() as db:
-        return db.exec(select(GeneratedImage).order_by(GeneratedImage.id.desc())).first()
+    return run_generation(user_id, provider="replicate", prompt=PROMPT, tier=tier)
 
 
 def _credits(user_id: int) -> ledger.CreditSummary:
@@ -435,7 +424,7 @@ def test_a_success_captures_the_price_and_records_the_real_size(studio: FakeServ
 
     assert _run_generation(user, "premium") == "succeeded"
 
-    row = _last_row()
+    row = last_generation()
     assert (row.provider, row.model, row.width, row.height) == ("replicate", MODEL, 1216, 832)
     assert _credits(user) == ledger.CreditSummary(balance=3, held=0)
     with Image.open(storage.path_for(row.image_key)) as original:
@@ -449,7 +438,7 @@ def test_a_rate_limit_that_persists_fails_after_three_attempts(studio: FakeServe
 
     assert _run_generation(user) == "failed"
 
-    assert _last_row().error_code == "rate_limited"
+    assert last_generation().error_code == "rate_limited"
     assert len(replicate_api.creates(studio)) == generation.PROVIDER_ATTEMPTS == 3
     assert _credits(user) == ledger.CreditSummary(balance=5, held=0)
 
@@ -460,7 +449,7 @@ def test_a_quota_error_is_never_retried(studio: FakeServer) -> None:
 
     assert _run_generation(user) == "failed"
 
-    assert _last_row().error_code == "quota_exhausted"
+    assert last_generation().error_code == "quota_exhausted"
     assert len(replicate_api.creates(studio)) == 1
     assert _credits(user) == ledger.CreditSummary(balance=5, held=0)
 
@@ -472,7 +461,7 @@ def test_a_safety_refusal_is_never_retried(studio: FakeServer) -> None:
 
     assert _run_generation(user) == "failed"
 
-    assert _last_row().error_code == "safety_refused"
+    assert last_generation().error_code == "safety_refused"
     assert len(replicate_api.creates(studio)) == 1
     assert _credits(user) == ledger.CreditSummary(balance=5, held=0)
 
@@ -486,4 +475,4 @@ def test_a_rate_limit_then_success_succeeds_on_the_second_request(studio: FakeSe
 
     assert len(replicate_api.creates(studio)) == 2
     assert _credits(user) == ledger.CreditSummary(balance=4, held=0)
-    assert (_last_row().width, _last_row().height) == (1024, 1024)
+    assert (last_generation().width, last_generation().height) == (1024, 1024)

@@ -1,0 +1,29 @@
+"""Run the whole generation path from a test and look at what it left."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from studio_app.models import GeneratedImage
+from studio_app.services import generation, ledger
+from studio_app.services.db import read_session
+from studio_app.services.generation import GenerationRequest
+from tests import aio
+
+
+def run_generation(user_id: int, *, provider: str, prompt: str, tier: str = "premium") -> str:
+    """Start and run one generation to its end; returns the final status."""
+    ticket = generation.start(
+        user_id, GenerationRequest(prompt=prompt, provider=provider, tier=tier)
+    )
+    return aio.run(generation.run(ticket))
+
+
+def last_generation() -> GeneratedImage:
+    with read_session() as db:
+        return db.exec(select(GeneratedImage).order_by(col(GeneratedImage.id).desc())).first()
+
+
+def credit_summary(user_id: int) -> ledger.CreditSummary:
+    with read_session() as db:
+        return ledger.summary(db, user_id)
