@@ -294,7 +294,7 @@ def _creation_dialog() -> rx.Component:
             rx.dialog.title("Image details", size="4", margin_bottom="1rem"),
             rx.flex(
                 rx.box(
-                    rx.link(
+                    rx.el.a(
                         rx.image(
                             src=view.image_url,
                             alt=view.prompt,
@@ -305,7 +305,9 @@ def _creation_dialog() -> rx.Component:
                             class_name="creation-full",
                         ),
                         href=view.image_url,
-                        is_external=True,
+                        target="_blank",
+                        rel="noopener",
+                        reload_document=True,
                     ),
                     flex="3",
                     min_width="0",
@@ -341,11 +343,17 @@ def _creation_dialog() -> rx.Component:
                         size="2",
                     ),
                     rx.flex(
-                        rx.link(
-                            rx.button(rx.icon("download", size=16), "Download"),
-                            href=view.download_url,
-                            download=True,
-                            class_name="download-creation",
+                        rx.button(
+                            # A document link: client-side routing must not handle a file URL.
+                            rx.el.a(
+                                rx.icon("download", size=16),
+                                "Download",
+                                href=view.download_url,
+                                download="",
+                                reload_document=True,
+                                class_name="download-creation",
+                            ),
+                            as_child=True,
                         ),
                         rx.link(
                             rx.button(

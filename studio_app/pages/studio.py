@@ -397,11 +397,18 @@ def _job_actions(job: CreationView, *, size: str = "1") -> rx.Component:
         rx.cond(
             job.status == "succeeded",
             rx.tooltip(
-                rx.link(
-                    rx.icon_button(rx.icon("download", size=16), size=size, aria_label="Download"),
-                    href=job.download_url,
-                    download=True,
-                    class_name="download-job",
+                rx.icon_button(
+                    # A document link: client-side routing must not handle a file URL.
+                    rx.el.a(
+                        rx.icon("download", size=16),
+                        href=job.download_url,
+                        download="",
+                        reload_document=True,
+                        aria_label="Download",
+                        class_name="download-job",
+                    ),
+                    size=size,
+                    as_child=True,
                 ),
                 content="Download the original",
             ),
@@ -436,7 +443,7 @@ def _job_card(job: CreationView) -> rx.Component:
         ),
         (
             "succeeded",
-            rx.link(
+            rx.el.a(
                 rx.image(
                     src=job.thumbnail_url,
                     alt=job.prompt,
@@ -448,7 +455,9 @@ def _job_card(job: CreationView) -> rx.Component:
                     class_name="job-thumb",
                 ),
                 href=job.image_url,
-                is_external=True,
+                target="_blank",
+                rel="noopener",
+                reload_document=True,
             ),
         ),
         rx.callout(
@@ -496,7 +505,7 @@ def _latest_result() -> rx.Component:
     job = StudioState.latest
     return rx.card(
         rx.flex(
-            rx.link(
+            rx.el.a(
                 rx.image(
                     src=job.image_url,
                     alt=job.prompt,
@@ -507,7 +516,9 @@ def _latest_result() -> rx.Component:
                     class_name="result-image",
                 ),
                 href=job.image_url,
-                is_external=True,
+                target="_blank",
+                rel="noopener",
+                reload_document=True,
                 flex="3",
                 min_width="0",
             ),
@@ -529,11 +540,16 @@ def _latest_result() -> rx.Component:
                     color=rx.color("gray", 11),
                 ),
                 rx.flex(
-                    rx.link(
-                        rx.button(rx.icon("download", size=16), "Download"),
-                        href=job.download_url,
-                        download=True,
-                        class_name="download-latest",
+                    rx.button(
+                        rx.el.a(
+                            rx.icon("download", size=16),
+                            "Download",
+                            href=job.download_url,
+                            download="",
+                            reload_document=True,
+                            class_name="download-latest",
+                        ),
+                        as_child=True,
                     ),
                     rx.button(
                         rx.icon("refresh-cw", size=16),
