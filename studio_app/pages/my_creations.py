@@ -9,6 +9,12 @@ from studio_app.services.creations import CreationView, FilterChoice
 from studio_app.states.creations import ALL, CreationsState
 
 _TILE_RADIUS = "var(--radius-3)"
+_TWO_LINES = {
+    "display": "-webkit-box",
+    "WebkitLineClamp": "2",
+    "WebkitBoxOrient": "vertical",
+    "overflow": "hidden",
+}
 
 
 def _choice_item(choice: FilterChoice) -> rx.Component:
@@ -20,7 +26,8 @@ def _labelled(label: str, control: rx.Component, html_for: str) -> rx.Component:
         rx.el.label(rx.text(label, size="1", color=rx.color("gray", 11)), html_for=html_for),
         control,
         spacing="1",
-        width=rx.breakpoints(initial="100%", sm="auto"),
+        # Two filters a row on a phone, all in one row on wider screens.
+        width=rx.breakpoints(initial="calc(50% - 0.4rem)", sm="auto"),
     )
 
 
@@ -29,7 +36,11 @@ def _filters() -> rx.Component:
         _labelled(
             "Template",
             rx.select.root(
-                rx.select.trigger(id="filter-template", width="100%", min_width="11rem"),
+                rx.select.trigger(
+                    id="filter-template",
+                    width="100%",
+                    min_width=rx.breakpoints(initial="0", sm="11rem"),
+                ),
                 rx.select.content(
                     rx.select.item("All templates", value=ALL),
                     rx.foreach(CreationsState.template_choices, _choice_item),
@@ -42,7 +53,11 @@ def _filters() -> rx.Component:
         _labelled(
             "Provider",
             rx.select.root(
-                rx.select.trigger(id="filter-provider", width="100%", min_width="10rem"),
+                rx.select.trigger(
+                    id="filter-provider",
+                    width="100%",
+                    min_width=rx.breakpoints(initial="0", sm="10rem"),
+                ),
                 rx.select.content(
                     rx.select.item("All providers", value=ALL),
                     rx.foreach(CreationsState.provider_choices, _choice_item),
@@ -57,6 +72,7 @@ def _filters() -> rx.Component:
             rx.input(
                 type="date",
                 id="filter-from",
+                width="100%",
                 value=CreationsState.filter_from,
                 on_change=CreationsState.set_filter_from,
             ),
@@ -67,6 +83,7 @@ def _filters() -> rx.Component:
             rx.input(
                 type="date",
                 id="filter-to",
+                width="100%",
                 value=CreationsState.filter_to,
                 on_change=CreationsState.set_filter_to,
             ),
@@ -167,7 +184,7 @@ def _tile(item: CreationView) -> rx.Component:
     )
     return rx.vstack(
         rx.match(item.status, ("succeeded", succeeded), ("pending", pending), failed),
-        rx.text(item.prompt, size="1", color=rx.color("gray", 11), trim="both", truncate=True),
+        rx.text(item.prompt, size="1", color=rx.color("gray", 11), style=_TWO_LINES),
         spacing="1",
         width="100%",
         min_width="0",
@@ -425,7 +442,12 @@ def my_creations_page() -> rx.Component:
                     spacing="1",
                 ),
                 rx.spacer(),
-                rx.link(rx.button(rx.icon("plus", size=16), "New image", variant="soft"), href="/"),
+                rx.link(
+                    rx.button(rx.icon("plus", size=16), "New image", variant="soft"),
+                    href="/",
+                    flex_shrink="0",
+                    white_space="nowrap",
+                ),
                 align="center",
                 width="100%",
                 gap="3",

@@ -44,6 +44,7 @@ def test_my_creations_journey(running_app: RunningApp, page: Page) -> None:
     expect(page.locator("#generate")).to_be_disabled()
     expect(page.locator(".generate-blocker")).to_have_text("Not enough credits for this size.")
     expect(page.locator(".buy-credits-link")).to_have_attribute("href", "/buy-credits")
+    page.screenshot(path=_artifact("studio-desktop.png"), full_page=True)
 
     page.goto(f"{running_app.url}/my-creations")
     tiles = page.locator(".creation-tile")
@@ -70,6 +71,7 @@ def test_my_creations_journey(running_app: RunningApp, page: Page) -> None:
     expect(dialog.locator("img.creation-full")).to_have_attribute(
         "src", re.compile(r"^/images/[0-9a-f]{24}$")
     )
+    page.screenshot(path=_artifact("my-creations-dialog.png"))
 
     # Download: the original, a sensible name, a valid image of the tier's size.
     with page.expect_download() as download_info:
