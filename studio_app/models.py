@@ -107,6 +107,8 @@ class GeneratedImage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = Field(default=None)
     duration_ms: int | None = Field(default=None)
+    # Set when the owner deletes it: the files go, the row stays for the ledger and the stats.
+    deleted_at: datetime | None = Field(default=None)
 
 
 class CreditEntry(SQLModel, table=True):

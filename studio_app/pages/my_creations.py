@@ -1,11 +1,465 @@
-"""The My Creations page."""
+"""My Creations: every image the user made, newest first, with filters and details."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from studio_app.components.layout import page_frame
+from studio_app.services.creations import CreationView, FilterChoice
+from studio_app.states.creations import ALL, CreationsState
+
+_TILE_RADIUS = "var(--radius-3)"
+_TWO_LINES = {
+    "display": "-webkit-box",
+    "WebkitLineClamp": "2",
+    "WebkitBoxOrient": "vertical",
+    "overflow": "hidden",
+}
+
+
+def _choice_item(choice: FilterChoice) -> rx.Component:
+    return rx.select.item(choice.label, value=choice.value)
+
+
+def _labelled(label: str, control: rx.Component, html_for: str) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="1", color=rx.color("gray", 11)), html_for=html_for),
+        control,
+        spacing="1",
+        # Two filters a row on a phone, all in one row on wider screens.
+        width=rx.breakpoints(initial="calc(50% - 0.4rem)", sm="auto"),
+    )
+
+
+def _filters() -> rx.Component:
+    return rx.flex(
+        _labelled(
+            "Template",
+            rx.select.root(
+                rx.select.trigger(
+                    id="filter-template",
+                    width="100%",
+                    min_width=rx.breakpoints(initial="0", sm="11rem"),
+                ),
+                rx.select.content(
+                    rx.select.item("All templates", value=ALL),
+                    rx.foreach(CreationsState.template_choices, _choice_item),
+                ),
+                value=CreationsState.filter_template,
+                on_change=CreationsState.set_filter_template,
+            ),
+            "filter-template",
+        ),
+        _labelled(
+            "Provider",
+            rx.select.root(
+                rx.select.trigger(
+                    id="filter-provider",
+                    width="100%",
+                    min_width=rx.breakpoints(initial="0", sm="10rem"),
+                ),
+                rx.select.content(
+                    rx.select.item("All providers", value=ALL),
+                    rx.foreach(CreationsState.provider_choices, _choice_item),
+                ),
+                value=CreationsState.filter_provider,
+                on_change=CreationsState.set_filter_provider,
+            ),
+            "filter-provider",
+        ),
+        _labelled(
+            "From",
+            rx.input(
+                type="date",
+                id="filter-from",
+                width="100%",
+                value=CreationsState.filter_from,
+                on_change=CreationsState.set_filter_from,
+            ),
+            "filter-from",
+        ),
+        _labelled(
+            "To",
+            rx.input(
+                type="date",
+                id="filter-to",
+                width="100%",
+                value=CreationsState.filter_to,
+                on_change=CreationsState.set_filter_to,
+            ),
+            "filter-to",
+        ),
+        rx.cond(
+            CreationsState.filtered,
+            rx.button(
+                rx.icon("x", size=14),
+                "Clear filters",
+                variant="ghost",
+                color_scheme="gray",
+                on_click=CreationsState.clear_filters,
+                align_self="end",
+                margin_bottom="0.3rem",
+            ),
+        ),
+        wrap="wrap",
+        gap="3",
+        align="end",
+        width="100%",
+        class_name="creation-filters",
+    )
+
+
+def _tile_frame(*children: rx.Component, **props: object) -> rx.Component:
+    return rx.box(
+        *children,
+        width="100%",
+        aspect_ratio="1",
+        border_radius=_TILE_RADIUS,
+        overflow="hidden",
+        position="relative",
+        **props,
+    )
+
+
+def _tile(item: CreationView) -> rx.Component:
+    succeeded = rx.el.button(
+        _tile_frame(
+            rx.image(
+                src=item.thumbnail_url,
+                alt=item.prompt,
+                loading="lazy",
+                width="100%",
+                height="100%",
+                object_fit="cover",
+                class_name="creation-thumb",
+            ),
+            background_color=rx.color("gray", 4),
+        ),
+        on_click=CreationsState.open_creation(item.public_id),
+        aria_label="Open: " + item.prompt,
+        title=item.prompt,
+        class_name="creation-open",
+        style={
+            "all": "unset",
+            "cursor": "pointer",
+            "display": "block",
+            "width": "100%",
+            "borderRadius": _TILE_RADIUS,
+        },
+        _focus_visible={"outline": f"2px solid {rx.color('violet', 8)}"},
+    )
+    pending = _tile_frame(
+        rx.center(
+            rx.vstack(
+                rx.spinner(size="3"),
+                rx.text("Generating…", size="2", weight="medium"),
+                rx.text("No charge until it is ready", size="1", color=rx.color("gray", 11)),
+                align="center",
+                spacing="2",
+            ),
+            height="100%",
+        ),
+        background_color=rx.color("violet", 3),
+    )
+    failed = _tile_frame(
+        rx.center(
+            rx.vstack(
+                rx.icon("image-off", size=28, color=rx.color("red", 9)),
+                rx.text("Failed · no charge", size="2", weight="medium"),
+                rx.text(
+                    item.error_message,
+                    size="1",
+                    color=rx.color("gray", 11),
+                    align="center",
+                    class_name="creation-error",
+                ),
+                align="center",
+                spacing="1",
+                padding="0.75rem",
+            ),
+            height="100%",
+        ),
+        background_color=rx.color("red", 2),
+        border=f"1px dashed {rx.color('red', 6)}",
+    )
+    return rx.vstack(
+        rx.match(item.status, ("succeeded", succeeded), ("pending", pending), failed),
+        rx.text(item.prompt, size="1", color=rx.color("gray", 11), style=_TWO_LINES),
+        spacing="1",
+        width="100%",
+        min_width="0",
+        class_name=f"creation-tile creation-{item.status}",
+    )
+
+
+def _grid(*children: rx.Component) -> rx.Component:
+    return rx.grid(
+        *children,
+        columns=rx.breakpoints(initial="2", sm="3", md="4", lg="5"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _skeletons() -> rx.Component:
+    return _grid(
+        *[
+            rx.vstack(
+                rx.skeleton(rx.box(width="100%", aspect_ratio="1"), loading=True),
+                rx.skeleton(rx.text("loading"), loading=True),
+                width="100%",
+                spacing="1",
+            )
+            for _ in range(10)
+        ]
+    )
+
+
+def _empty_state() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.center(
+                    rx.icon("images", size=32, color=rx.color("violet", 9)),
+                    width="4rem",
+                    height="4rem",
+                    border_radius="50%",
+                    background_color=rx.color("violet", 3),
+                ),
+                rx.heading("Your gallery is waiting", size="5"),
+                rx.text(
+                    "Every image you make lands here — even if you close the tab while it works.",
+                    color=rx.color("gray", 11),
+                    align="center",
+                ),
+                rx.link(
+                    rx.button(rx.icon("wand-sparkles", size=16), "Make your first image", size="3"),
+                    href="/",
+                ),
+                align="center",
+                spacing="3",
+                padding="1.5rem",
+            ),
+            max_width="28rem",
+            class_name="creations-empty",
+        ),
+        padding_y="3rem",
+    )
+
+
+def _no_matches() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon("search-x", size=28, color=rx.color("gray", 9)),
+            rx.text("No images match these filters.", color=rx.color("gray", 11)),
+            rx.button("Clear filters", variant="soft", on_click=CreationsState.clear_filters),
+            align="center",
+            spacing="3",
+        ),
+        padding_y="3rem",
+        class_name="creations-no-matches",
+    )
+
+
+def _detail(label: str, value: rx.Var | str, class_name: str = "") -> rx.Component:
+    return rx.data_list.item(
+        rx.data_list.label(label, min_width="7rem"),
+        rx.data_list.value(value, class_name=class_name),
+    )
+
+
+def _delete_button() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(
+                rx.icon("trash-2", size=16),
+                "Delete",
+                color_scheme="red",
+                variant="soft",
+                class_name="delete-creation",
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete this image?"),
+            rx.alert_dialog.description(
+                "The image file is removed for good. Credits spent on it are not refunded.",
+                size="2",
+            ),
+            rx.flex(
+                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Delete image",
+                        color_scheme="red",
+                        on_click=CreationsState.delete_selected,
+                        class_name="confirm-delete",
+                    )
+                ),
+                gap="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+            max_width="26rem",
+        ),
+    )
+
+
+def _creation_dialog() -> rx.Component:
+    view = CreationsState.selected
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Image details", size="4", margin_bottom="1rem"),
+            rx.flex(
+                rx.box(
+                    rx.el.a(
+                        rx.image(
+                            src=view.image_url,
+                            alt=view.prompt,
+                            width="100%",
+                            max_height="70vh",
+                            object_fit="contain",
+                            border_radius=_TILE_RADIUS,
+                            class_name="creation-full",
+                        ),
+                        href=view.image_url,
+                        target="_blank",
+                        rel="noopener",
+                        reload_document=True,
+                    ),
+                    flex="3",
+                    min_width="0",
+                ),
+                rx.vstack(
+                    rx.data_list.root(
+                        _detail("Prompt", view.prompt, "detail-prompt"),
+                        rx.cond(
+                            view.enhanced_prompt != "",
+                            _detail("Enhanced", view.enhanced_prompt, "detail-enhanced"),
+                        ),
+                        rx.cond(
+                            view.template_name != "",
+                            _detail("Template", view.template_name, "detail-template"),
+                        ),
+                        _detail(
+                            "Provider",
+                            view.provider_label + " · " + view.model,
+                            "detail-provider",
+                        ),
+                        _detail(
+                            "Size",
+                            view.tier_label
+                            + " · "
+                            + view.width.to_string()
+                            + "×"
+                            + view.height.to_string(),
+                            "detail-size",
+                        ),
+                        _detail("Cost", view.cost_credits.to_string() + " credits", "detail-cost"),
+                        _detail("Made", view.created_at, "detail-date"),
+                        orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
+                        size="2",
+                    ),
+                    rx.flex(
+                        rx.button(
+                            # A document link: client-side routing must not handle a file URL.
+                            rx.el.a(
+                                rx.icon("download", size=16),
+                                "Download",
+                                href=view.download_url,
+                                download="",
+                                reload_document=True,
+                                class_name="download-creation",
+                            ),
+                            as_child=True,
+                        ),
+                        rx.link(
+                            rx.button(
+                                rx.icon("repeat", size=16), "Use this prompt", variant="soft"
+                            ),
+                            href="/?use=" + view.public_id,
+                            class_name="reuse-creation",
+                        ),
+                        _delete_button(),
+                        wrap="wrap",
+                        gap="2",
+                    ),
+                    flex="2",
+                    spacing="4",
+                    min_width="0",
+                ),
+                direction=rx.breakpoints(initial="column", md="row"),
+                gap="5",
+            ),
+            rx.dialog.close(
+                rx.icon_button(
+                    rx.icon("x", size=18),
+                    variant="ghost",
+                    color_scheme="gray",
+                    aria_label="Close",
+                    position="absolute",
+                    top="0.75rem",
+                    right="0.75rem",
+                )
+            ),
+            max_width="min(1100px, 95vw)",
+            class_name="creation-dialog",
+        ),
+        open=CreationsState.viewing,
+        on_open_change=CreationsState.set_viewing,
+    )
+
+
+def _gallery() -> rx.Component:
+    return rx.cond(
+        CreationsState.items.length() > 0,
+        rx.vstack(
+            _grid(rx.foreach(CreationsState.items, _tile)),
+            rx.cond(
+                CreationsState.has_more,
+                rx.button(
+                    "Load more",
+                    on_click=CreationsState.load_more,
+                    variant="soft",
+                    size="3",
+                    class_name="load-more",
+                ),
+            ),
+            align="center",
+            spacing="5",
+            width="100%",
+        ),
+        rx.cond(CreationsState.filtered, _no_matches(), _empty_state()),
+    )
 
 
 def my_creations_page() -> rx.Component:
-    return page_frame(rx.heading("My Creations", size="8"))
+    return page_frame(
+        rx.vstack(
+            rx.flex(
+                rx.vstack(
+                    rx.heading("My Creations", size="7"),
+                    rx.text("Everything you have made, newest first.", color=rx.color("gray", 11)),
+                    spacing="1",
+                ),
+                rx.spacer(),
+                rx.link(
+                    rx.button(rx.icon("plus", size=16), "New image", variant="soft"),
+                    href="/",
+                    flex_shrink="0",
+                    white_space="nowrap",
+                ),
+                align="center",
+                width="100%",
+                gap="3",
+            ),
+            rx.cond(
+                CreationsState.loaded
+                & ((CreationsState.items.length() > 0) | CreationsState.filtered),
+                _filters(),
+            ),
+            rx.cond(CreationsState.loaded, _gallery(), _skeletons()),
+            spacing="5",
+            width="100%",
+        ),
+        _creation_dialog(),
+    )

@@ -37,13 +37,66 @@ def _category_chips() -> rx.Component:
     )
 
 
+# Placeholder tiles take a colour per category (stable: by the category's id).
+_ACCENTS = ("violet", "teal", "amber", "crimson", "blue", "grass", "orange", "plum")
+
+
+def _accent(template: TemplateView, step: int) -> rx.Var:
+    return rx.match(
+        template.category_id % len(_ACCENTS),
+        *[(i, rx.color(name, step)) for i, name in enumerate(_ACCENTS)],
+        rx.color("gray", step),
+    )
+
+
+def _template_preview(template: TemplateView) -> rx.Component:
+    return rx.cond(
+        template.preview_url != "",
+        rx.image(
+            src=template.preview_url,
+            alt="",
+            loading="lazy",
+            width="100%",
+            height="100%",
+            object_fit="cover",
+            class_name="template-preview",
+        ),
+        rx.center(
+            rx.text(
+                template.name[0],
+                size="7",
+                weight="bold",
+                color=_accent(template, 11),
+                aria_hidden="true",
+            ),
+            width="100%",
+            height="100%",
+            background=_accent(template, 4),
+            class_name="template-placeholder",
+        ),
+    )
+
+
 def _template_card(template: TemplateView) -> rx.Component:
     selected = StudioState.template_id == template.id
     return rx.card(
-        rx.vstack(
-            rx.heading(template.name, size="3", as_="h3"),
-            rx.text(template.description, size="2", color=rx.color("gray", 11)),
-            spacing="1",
+        rx.hstack(
+            rx.box(
+                _template_preview(template),
+                width="4.5rem",
+                height="4.5rem",
+                flex_shrink="0",
+                border_radius="var(--radius-2)",
+                overflow="hidden",
+            ),
+            rx.vstack(
+                rx.heading(template.name, size="3", as_="h3"),
+                rx.text(template.description, size="2", color=rx.color("gray", 11)),
+                spacing="1",
+                align="start",
+                min_width="0",
+            ),
+            spacing="3",
             align="start",
         ),
         as_child=False,
@@ -56,15 +109,39 @@ def _template_card(template: TemplateView) -> rx.Component:
     )
 
 
+def _template_search() -> rx.Component:
+    return rx.input(
+        rx.input.slot(rx.icon("search", size=16)),
+        value=StudioState.template_query,
+        on_change=StudioState.set_template_query.debounce(200),
+        placeholder="Search templates",
+        aria_label="Search templates",
+        type="search",
+        id="template-search",
+        width="100%",
+        max_length=100,
+    )
+
+
 def _templates_panel() -> rx.Component:
     return rx.vstack(
         rx.heading("1. Pick a template", size="4"),
+        _template_search(),
         _category_chips(),
-        rx.grid(
-            rx.foreach(StudioState.visible_templates, _template_card),
-            columns=rx.breakpoints(initial="1", sm="2"),
-            spacing="3",
-            width="100%",
+        rx.cond(
+            StudioState.visible_templates.length() > 0,
+            rx.grid(
+                rx.foreach(StudioState.visible_templates, _template_card),
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="3",
+                width="100%",
+            ),
+            rx.text(
+                "No template matches. Try another word, or write your own prompt.",
+                size="2",
+                color=rx.color("gray", 11),
+                class_name="no-templates",
+            ),
         ),
         spacing="3",
         width="100%",
@@ -259,11 +336,25 @@ def _form_panel() -> rx.Component:
             ),
             rx.cond(
                 StudioState.generate_blocker != "",
-                rx.text(
-                    StudioState.generate_blocker,
-                    size="2",
-                    color=rx.color("gray", 11),
-                    class_name="generate-blocker",
+                rx.hstack(
+                    rx.text(
+                        StudioState.generate_blocker,
+                        size="2",
+                        color=rx.color("gray", 11),
+                        class_name="generate-blocker",
+                    ),
+                    rx.cond(
+                        StudioState.credits_short,
+                        rx.link(
+                            "Buy credits",
+                            href="/buy-credits",
+                            size="2",
+                            weight="medium",
+                            class_name="buy-credits-link",
+                        ),
+                    ),
+                    spacing="2",
+                    wrap="wrap",
                 ),
             ),
             spacing="3",
@@ -276,6 +367,56 @@ def _form_panel() -> rx.Component:
     )
 
 
+def _job_actions(job: CreationView, *, size: str = "1") -> rx.Component:
+    return rx.hstack(
+        rx.tooltip(
+            rx.icon_button(
+                rx.icon("repeat", size=16),
+                size=size,
+                variant="soft",
+                on_click=StudioState.use_creation(job.public_id),
+                aria_label="Use this prompt",
+                class_name="use-prompt",
+            ),
+            content="Use this prompt",
+        ),
+        rx.cond(
+            job.status == "succeeded",
+            rx.tooltip(
+                rx.icon_button(
+                    rx.icon("refresh-cw", size=16),
+                    size=size,
+                    variant="soft",
+                    on_click=StudioState.generate_again(job.public_id),
+                    aria_label="Generate again",
+                    class_name="generate-again",
+                ),
+                content="Generate again (same settings)",
+            ),
+        ),
+        rx.cond(
+            job.status == "succeeded",
+            rx.tooltip(
+                rx.icon_button(
+                    # A document link: client-side routing must not handle a file URL.
+                    rx.el.a(
+                        rx.icon("download", size=16),
+                        href=job.download_url,
+                        download="",
+                        reload_document=True,
+                        aria_label="Download",
+                        class_name="download-job",
+                    ),
+                    size=size,
+                    as_child=True,
+                ),
+                content="Download the original",
+            ),
+        ),
+        spacing="2",
+    )
+
+
 def _job_card(job: CreationView) -> rx.Component:
     body = rx.match(
         job.status,
@@ -285,25 +426,38 @@ def _job_card(job: CreationView) -> rx.Component:
                 rx.vstack(
                     rx.spinner(size="3"),
                     rx.text("Generating…", weight="medium"),
+                    rx.text(
+                        job.elapsed_seconds,
+                        " s",
+                        size="2",
+                        color=rx.color("gray", 11),
+                        class_name="job-elapsed",
+                    ),
                     align="center",
                 ),
-                height="220px",
+                aspect_ratio="1",
+                width="100%",
                 background_color=rx.color("violet", 3),
                 border_radius="var(--radius-3)",
             ),
         ),
         (
             "succeeded",
-            rx.link(
+            rx.el.a(
                 rx.image(
-                    src=job.image_url,
+                    src=job.thumbnail_url,
                     alt=job.prompt,
+                    loading="lazy",
                     width="100%",
+                    aspect_ratio="1",
+                    object_fit="cover",
                     border_radius="var(--radius-3)",
-                    class_name="result-image",
+                    class_name="job-thumb",
                 ),
                 href=job.image_url,
-                is_external=True,
+                target="_blank",
+                rel="noopener",
+                reload_document=True,
             ),
         ),
         rx.callout(
@@ -320,24 +474,27 @@ def _job_card(job: CreationView) -> rx.Component:
                 job.prompt,
                 size="1",
                 color=rx.color("gray", 11),
-                trim="both",
+                width="100%",
+                style={
+                    "display": "-webkit-box",
+                    "WebkitLineClamp": "2",
+                    "WebkitBoxOrient": "vertical",
+                    "overflow": "hidden",
+                },
                 class_name="job-prompt",
             ),
             rx.hstack(
                 rx.badge(job.tier_label, variant="soft"),
                 rx.cond(
                     job.status == "succeeded",
-                    rx.text(job.width, "×", job.height, " · ", job.cost_credits, " cr", size="1"),
-                ),
-                rx.spacer(),
-                rx.cond(
-                    job.status == "succeeded",
-                    rx.link(
-                        rx.icon("download", size=16),
-                        href=job.image_url + "?download=1",
-                        title="Download",
+                    rx.text(job.cost_credits, " cr", size="1"),
+                    rx.cond(
+                        job.status == "failed",
+                        rx.text("no charge", size="1", color=rx.color("gray", 11)),
                     ),
                 ),
+                rx.spacer(),
+                rx.cond(job.status != "pending", _job_actions(job)),
                 width="100%",
                 align="center",
             ),
@@ -348,14 +505,108 @@ def _job_card(job: CreationView) -> rx.Component:
     )
 
 
+def _latest_result() -> rx.Component:
+    job = StudioState.latest
+    return rx.card(
+        rx.flex(
+            rx.el.a(
+                rx.image(
+                    src=job.image_url,
+                    alt=job.prompt,
+                    width="100%",
+                    max_height="70vh",
+                    object_fit="contain",
+                    border_radius="var(--radius-3)",
+                    class_name="result-image",
+                ),
+                href=job.image_url,
+                target="_blank",
+                rel="noopener",
+                reload_document=True,
+                flex="3",
+                min_width="0",
+            ),
+            rx.vstack(
+                rx.badge("Newest", color_scheme="violet", variant="soft"),
+                rx.text(job.prompt, size="2", class_name="latest-prompt"),
+                rx.text(
+                    job.tier_label,
+                    " · ",
+                    job.width,
+                    "×",
+                    job.height,
+                    " · ",
+                    job.cost_credits,
+                    " credits",
+                    rx.cond(
+                        job.elapsed_seconds > 0,
+                        " · ready in " + job.elapsed_seconds.to_string() + " s",
+                        "",
+                    ),
+                    size="1",
+                    color=rx.color("gray", 11),
+                ),
+                rx.flex(
+                    rx.button(
+                        rx.el.a(
+                            rx.icon("download", size=16),
+                            "Download",
+                            href=job.download_url,
+                            download="",
+                            reload_document=True,
+                            class_name="download-latest",
+                        ),
+                        as_child=True,
+                    ),
+                    rx.button(
+                        rx.icon("refresh-cw", size=16),
+                        "Generate again",
+                        variant="soft",
+                        on_click=StudioState.generate_again(job.public_id),
+                        class_name="generate-again",
+                    ),
+                    rx.button(
+                        rx.icon("repeat", size=16),
+                        "Use this prompt",
+                        variant="soft",
+                        on_click=StudioState.use_creation(job.public_id),
+                        class_name="use-prompt",
+                    ),
+                    wrap="wrap",
+                    gap="2",
+                ),
+                flex="2",
+                spacing="3",
+                min_width="0",
+            ),
+            direction=rx.breakpoints(initial="column", md="row"),
+            gap="5",
+        ),
+        size="3",
+        width="100%",
+        class_name="job-card job-succeeded latest-result",
+    )
+
+
 def _jobs_panel() -> rx.Component:
     return rx.vstack(
-        rx.heading("Your latest images", size="5"),
+        rx.hstack(
+            rx.heading("Your latest images", size="5"),
+            rx.spacer(),
+            rx.link("See all in My Creations", href="/my-creations", size="2"),
+            width="100%",
+            align="baseline",
+        ),
         rx.cond(
             StudioState.jobs.length() > 0,
-            rx.grid(
-                rx.foreach(StudioState.jobs, _job_card),
-                columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+            rx.vstack(
+                rx.cond(StudioState.latest.public_id != "", _latest_result()),
+                rx.grid(
+                    rx.foreach(StudioState.other_jobs, _job_card),
+                    columns=rx.breakpoints(initial="2", sm="3", lg="4"),
+                    spacing="4",
+                    width="100%",
+                ),
                 spacing="4",
                 width="100%",
             ),
@@ -367,6 +618,8 @@ def _jobs_panel() -> rx.Component:
         spacing="3",
         width="100%",
         margin_top="2.5rem",
+        id="results",
+        scroll_margin_top="5rem",
     )
 
 

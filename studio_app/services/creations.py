@@ -1,20 +1,42 @@
-"""A user's generated images: browser-safe views and who may see which file."""
+"""A user's generated images: browser-safe views, paging, deletion and reuse.
+
+Every function here takes the viewer and only ever returns or changes the
+viewer's own creations (images are also served to admins, read-only).
+
+Deleting is a soft delete: the files go at once and the row disappears from
+every user view, but the row stays (marked `deleted_at`, file keys cleared)
+because the ledger's capture, the credit hold and the admin statistics point
+at it — a deleted image was still generated, and still paid for.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
-from studio_app.models import GeneratedImage, GenerationStatus
+from studio_app.models import GeneratedImage, GenerationStatus, ImageCategory, ImageTemplate
+from studio_app.providers.registry import get_provider
 from studio_app.services.auth import CurrentUser
-from studio_app.services.db import read_session
+from studio_app.services.clock import utcnow
+from studio_app.services.db import read_session, write_session
+from studio_app.services.errors import InvalidInput, NotFound
+from studio_app.services.generation import GenerationRequest
 from studio_app.services.tiers import get_tier
 from studio_app.storage import local as storage
 
 _PUBLIC_ID = re.compile(r"^[0-9a-f]{24}$")
+PAGE_SIZE = 24
+MAX_PAGE_SIZE = 100
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for UTC columns in some paths.
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 @dataclass
@@ -25,7 +47,9 @@ class CreationView:
     status: str = ""
     prompt: str = ""
     enhanced_prompt: str = ""
+    template_name: str = ""
     provider: str = ""
+    provider_label: str = ""
     model: str = ""
     tier: str = ""
     tier_label: str = ""
@@ -36,46 +60,55 @@ class CreationView:
     error_message: str = ""
     image_url: str = ""
     thumbnail_url: str = ""
+    download_url: str = ""
     created_at: str = ""
+    # Seconds from start to finish (finished) or to now (still pending).
+    elapsed_seconds: int = 0
 
     @classmethod
-    def of(cls, row: GeneratedImage) -> CreationView:
+    def of(cls, row: GeneratedImage, template_name: str | None = None) -> CreationView:
         succeeded = row.status == GenerationStatus.SUCCEEDED.value
+        provider = get_provider(row.provider)
+        if row.duration_ms is not None:
+            elapsed = row.duration_ms // 1000
+        else:
+            elapsed = max(0, int((utcnow() - _utc(row.created_at)).total_seconds()))
+        image_url = f"/images/{row.public_id}" if succeeded else ""
         return cls(
             public_id=row.public_id,
             status=row.status,
             prompt=row.prompt,
             enhanced_prompt=row.enhanced_prompt or "",
+            template_name=template_name or "",
             provider=row.provider,
+            provider_label=provider.label if provider else row.provider,
             model=row.model,
             tier=row.tier,
             tier_label=get_tier(row.tier).label,
             width=row.width or 0,
             height=row.height or 0,
+            # Failed and pending creations cost nothing (their hold was or will be released).
             cost_credits=row.cost_credits if succeeded else 0,
             error_code=row.error_code or "",
             error_message=row.error_message or "",
-            image_url=f"/images/{row.public_id}" if succeeded else "",
-            thumbnail_url=f"/images/{row.public_id}/thumbnail" if succeeded else "",
-            created_at=row.created_at.strftime("%d %b %Y, %H:%M UTC"),
+            image_url=image_url,
+            thumbnail_url=f"{image_url}/thumbnail" if succeeded else "",
+            download_url=f"{image_url}?download=1" if succeeded else "",
+            created_at=_utc(row.created_at).strftime("%d %b %Y, %H:%M UTC"),
+            elapsed_seconds=elapsed,
         )
 
 
-def get_creation(viewer: CurrentUser, public_id: str) -> CreationView | None:
-    """The creation if `viewer` owns it (or is an admin), else None."""
+def _with_template_names(query):  # type: ignore[no-untyped-def]
+    return query.outerjoin(ImageTemplate, col(ImageTemplate.id) == col(GeneratedImage.template_id))
+
+
+def _own_live_row(viewer: CurrentUser | None, public_id: object) -> GeneratedImage | None:
+    """The viewer's own, not-deleted creation, or None."""
     row = _visible_row(viewer, public_id)
-    return CreationView.of(row) if row else None
-
-
-def recent_creations(user_id: int, *, limit: int = 12) -> list[CreationView]:
-    with read_session() as db:
-        rows = db.exec(
-            select(GeneratedImage)
-            .where(GeneratedImage.user_id == user_id)
-            .order_by(col(GeneratedImage.created_at).desc(), col(GeneratedImage.id).desc())
-            .limit(limit)
-        ).all()
-    return [CreationView.of(row) for row in rows]
+    if row is None or viewer is None or row.user_id != viewer.id:
+        return None
+    return row
 
 
 def _visible_row(viewer: CurrentUser | None, public_id: object) -> GeneratedImage | None:
@@ -83,9 +116,287 @@ def _visible_row(viewer: CurrentUser | None, public_id: object) -> GeneratedImag
         return None
     with read_session() as db:
         row = db.exec(select(GeneratedImage).where(GeneratedImage.public_id == public_id)).first()
-    if row is None or (row.user_id != viewer.id and not viewer.is_admin):
+    if row is None or row.deleted_at is not None:
+        return None
+    if row.user_id != viewer.id and not viewer.is_admin:
         return None
     return row
+
+
+def get_creation(viewer: CurrentUser, public_id: str) -> CreationView | None:
+    """The creation if `viewer` owns it (or is an admin), else None."""
+    row = _visible_row(viewer, public_id)
+    if row is None:
+        return None
+    name = None
+    if row.template_id is not None:
+        with read_session() as db:
+            template = db.get(ImageTemplate, row.template_id)
+            name = template.name if template else None
+    return CreationView.of(row, name)
+
+
+def recent_creations(user_id: int, *, limit: int = 12) -> list[CreationView]:
+    with read_session() as db:
+        rows = db.exec(
+            _with_template_names(select(GeneratedImage, ImageTemplate.name))
+            .where(GeneratedImage.user_id == user_id, col(GeneratedImage.deleted_at).is_(None))
+            .order_by(col(GeneratedImage.created_at).desc(), col(GeneratedImage.id).desc())
+            .limit(limit)
+        ).all()
+    return [CreationView.of(row, name) for row, name in rows]
+
+
+# --- My Creations: filters and keyset paging -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreationFilters:
+    """Checked filters; build them with `parse_filters`."""
+
+    template_id: int | None = None
+    provider: str | None = None
+    created_from: datetime | None = None  # inclusive, UTC
+    created_before: datetime | None = None  # exclusive, UTC
+
+
+def _parse_day(text: object, label: str) -> date | None:
+    if text is None or text == "":
+        return None
+    if not isinstance(text, str):
+        raise InvalidInput(f"The {label} date must be a date like 2026-01-31.", field=label)
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"The {label} date must be a date like 2026-01-31.", field=label
+        ) from None
+
+
+def parse_filters(
+    *, template: object = "", provider: object = "", date_from: object = "", date_to: object = ""
+) -> CreationFilters:
+    """Filters from what the page sent (untrusted): "" or "all" means no filter.
+
+    Dates are whole UTC days, both ends included.
+    """
+    template_id: int | None = None
+    if template not in ("", "all", None):
+        try:
+            template_id = int(str(template))
+        except ValueError:
+            raise InvalidInput("Unknown template.", field="template") from None
+        if template_id <= 0:
+            raise InvalidInput("Unknown template.", field="template")
+    provider_name: str | None = None
+    if provider not in ("", "all", None):
+        if not isinstance(provider, str) or not re.fullmatch(r"[a-z0-9_-]{1,32}", provider):
+            raise InvalidInput("Unknown provider.", field="provider")
+        provider_name = provider
+    start = _parse_day(date_from, "from")
+    end = _parse_day(date_to, "to")
+    if start and end and end < start:
+        raise InvalidInput("The 'to' date is before the 'from' date.", field="to")
+    tz = utcnow().tzinfo
+    return CreationFilters(
+        template_id=template_id,
+        provider=provider_name,
+        created_from=datetime.combine(start, time.min, tz) if start else None,
+        created_before=datetime.combine(end + timedelta(days=1), time.min, tz) if end else None,
+    )
+
+
+@dataclass
+class CreationsPage:
+    items: list[CreationView] = field(default_factory=list)
+    # The public id of the last item: pass it back for the next page. None: no more.
+    next_cursor: str | None = None
+
+
+def list_creations(
+    viewer: CurrentUser,
+    *,
+    filters: CreationFilters | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> CreationsPage:
+    """One page of the viewer's own creations, newest first.
+
+    Keyset paging on (created_at, id) — the order of ix_generated_image_user_created —
+    so page 200 costs what page 1 costs: no OFFSET, no counting, no loading all rows.
+    The cursor is the last item's public id; it must be one of the viewer's creations.
+    """
+    filters = filters or CreationFilters()
+    limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+    query = _with_template_names(select(GeneratedImage, ImageTemplate.name)).where(
+        GeneratedImage.user_id == viewer.id, col(GeneratedImage.deleted_at).is_(None)
+    )
+    with read_session() as db:
+        if cursor is not None:
+            anchor = None
+            if isinstance(cursor, str) and _PUBLIC_ID.match(cursor):
+                anchor = db.exec(
+                    select(GeneratedImage.created_at, GeneratedImage.id).where(
+                        GeneratedImage.public_id == cursor, GeneratedImage.user_id == viewer.id
+                    )
+                ).first()
+            if anchor is None:
+                raise InvalidInput("That page of creations is not available.", field="cursor")
+            created, row_id = anchor
+            query = query.where(
+                or_(
+                    col(GeneratedImage.created_at) < created,
+                    and_(
+                        col(GeneratedImage.created_at) == created, col(GeneratedImage.id) < row_id
+                    ),
+                )
+            )
+        if filters.template_id is not None:
+            query = query.where(GeneratedImage.template_id == filters.template_id)
+        if filters.provider is not None:
+            query = query.where(GeneratedImage.provider == filters.provider)
+        if filters.created_from is not None:
+            query = query.where(col(GeneratedImage.created_at) >= filters.created_from)
+        if filters.created_before is not None:
+            query = query.where(col(GeneratedImage.created_at) < filters.created_before)
+        rows = db.exec(
+            query.order_by(
+                col(GeneratedImage.created_at).desc(), col(GeneratedImage.id).desc()
+            ).limit(limit + 1)
+        ).all()
+    items = [CreationView.of(row, name) for row, name in rows[:limit]]
+    more = len(rows) > limit
+    return CreationsPage(items=items, next_cursor=items[-1].public_id if more else None)
+
+
+@dataclass
+class FilterChoice:
+    value: str = ""
+    label: str = ""
+
+
+@dataclass
+class FilterChoices:
+    templates: list[FilterChoice] = field(default_factory=list)
+    providers: list[FilterChoice] = field(default_factory=list)
+
+
+def filter_choices(viewer: CurrentUser) -> FilterChoices:
+    """The templates and providers the viewer has actually used (so no filter is empty)."""
+    live = (GeneratedImage.user_id == viewer.id, col(GeneratedImage.deleted_at).is_(None))
+    with read_session() as db:
+        templates = db.exec(
+            select(ImageTemplate.id, ImageTemplate.name)
+            .where(col(ImageTemplate.id).in_(select(GeneratedImage.template_id).where(*live)))
+            .order_by(col(ImageTemplate.name))
+        ).all()
+        providers = db.exec(
+            select(GeneratedImage.provider).where(*live).distinct().order_by("provider")
+        ).all()
+    provider_choices = []
+    for name in providers:
+        provider = get_provider(name)
+        provider_choices.append(FilterChoice(name, provider.label if provider else name))
+    return FilterChoices(
+        templates=[FilterChoice(str(template_id), name) for template_id, name in templates],
+        providers=provider_choices,
+    )
+
+
+# --- Delete -------------------------------------------------------------------------------
+
+
+def delete_creation(viewer: CurrentUser, public_id: object) -> None:
+    """Delete one of the viewer's own creations: files removed, row hidden, ledger untouched.
+
+    NotFound for anything that is not the viewer's (admins included: this is the
+    owner's action) or that is already deleted; InvalidInput while it is still
+    being made.
+    """
+    if not isinstance(public_id, str) or not _PUBLIC_ID.match(public_id):
+        raise NotFound("No such image.")
+    with write_session() as db:
+        row = db.exec(
+            select(GeneratedImage).where(
+                GeneratedImage.public_id == public_id,
+                GeneratedImage.user_id == viewer.id,
+                col(GeneratedImage.deleted_at).is_(None),
+            )
+        ).first()
+        if row is None:
+            raise NotFound("No such image.")
+        if row.status == GenerationStatus.PENDING.value:
+            raise InvalidInput("This image is still being made. Delete it when it is done.")
+        keys = (row.image_key, row.thumbnail_key)
+        row.deleted_at = utcnow()
+        # With the keys cleared, a file that cannot be removed now is an orphan the
+        # reconciler removes later.
+        row.image_key = row.thumbnail_key = None
+        db.add(row)
+    for key in keys:
+        storage.delete(key)
+
+
+# --- Reuse: "Use this prompt" and "Generate again" ----------------------------------------
+
+
+@dataclass(frozen=True)
+class ReuseSettings:
+    """What the studio form needs to make a creation again."""
+
+    prompt: str
+    enhanced_prompt: str | None
+    tier: str
+    provider: str
+    template_id: int | None  # None when the template is gone or deactivated
+    template_name: str
+    negative_prompt: str | None
+    seed: int | None
+
+    def request(self) -> GenerationRequest:
+        return GenerationRequest(
+            prompt=self.prompt,
+            enhanced_prompt=self.enhanced_prompt,
+            tier=self.tier,
+            provider=self.provider,
+            template_id=self.template_id,
+            negative_prompt=self.negative_prompt,
+            seed=self.seed,
+        )
+
+
+def reuse_settings(viewer: CurrentUser | None, public_id: object) -> ReuseSettings | None:
+    """The settings of the viewer's own creation, or None (not theirs, not there, deleted)."""
+    row = _own_live_row(viewer, public_id)
+    if row is None:
+        return None
+    template_id, template_name = None, ""
+    if row.template_id is not None:
+        with read_session() as db:
+            active = db.exec(
+                select(ImageTemplate.id, ImageTemplate.name)
+                .join(ImageCategory, col(ImageCategory.id) == col(ImageTemplate.category_id))
+                .where(
+                    ImageTemplate.id == row.template_id,
+                    ImageTemplate.is_active == True,  # noqa: E712
+                    ImageCategory.is_active == True,  # noqa: E712
+                )
+            ).first()
+        if active is not None:
+            template_id, template_name = active
+    return ReuseSettings(
+        prompt=row.prompt,
+        enhanced_prompt=row.enhanced_prompt,
+        tier=row.tier,
+        provider=row.provider,
+        template_id=template_id,
+        template_name=template_name,
+        negative_prompt=row.negative_prompt,
+        seed=row.seed,
+    )
+
+
+# --- Files --------------------------------------------------------------------------------
 
 
 def image_file(viewer: CurrentUser | None, public_id: object, *, thumbnail: bool) -> Path | None:

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from studio_app.models import (
     CreditEntry,
@@ -78,14 +78,19 @@ def _refund_rows_with_missing_files(now: datetime) -> int:
     with read_session() as db:
         succeeded = db.exec(
             select(GeneratedImage.id, GeneratedImage.image_key).where(
-                GeneratedImage.status == GenerationStatus.SUCCEEDED.value
+                GeneratedImage.status == GenerationStatus.SUCCEEDED.value,
+                col(GeneratedImage.deleted_at).is_(None),  # deleted by its owner: not lost
             )
         ).all()
     missing = [row_id for row_id, key in succeeded if not storage.exists(key)]
     for row_id in missing:
         with write_session() as db:
             row = db.get(GeneratedImage, row_id)
-            if row is None or row.status != GenerationStatus.SUCCEEDED.value:
+            if (
+                row is None
+                or row.status != GenerationStatus.SUCCEEDED.value
+                or row.deleted_at is not None
+            ):
                 continue
             hold = db.exec(select(CreditHold).where(CreditHold.generation_id == row.id)).first()
             charge = (

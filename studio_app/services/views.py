@@ -20,6 +20,8 @@ class TemplateView:
     description: str = ""
     prompt: str = ""
     default_tier: str = "standard"
+    # The public preview image route (/template-previews/<key>), "" when there is none.
+    preview_url: str = ""
 
     @classmethod
     def of(cls, template: ImageTemplate) -> TemplateView:
@@ -30,6 +32,11 @@ class TemplateView:
             description=template.description,
             prompt=template.prompt,
             default_tier=template.default_tier,
+            preview_url=(
+                f"/template-previews/{template.preview_image_key}"
+                if template.preview_image_key
+                else ""
+            ),
         )
 
 

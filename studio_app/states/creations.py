@@ -1,15 +1,199 @@
-"""State of the My Creations page."""
+"""State of the My Creations page: a paged grid, its filters and one opened creation."""
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
+from studio_app.services import creations
+from studio_app.services.creations import CreationView, FilterChoice
+from studio_app.services.errors import StudioError
 from studio_app.states.auth import AuthState
+
+ALL = "all"
+PENDING_POLL_S = 2.0
+PENDING_POLL_LIMIT = 600  # polls (20 minutes): longer than any hold lives
 
 
 class CreationsState(AuthState):
+    items: list[CreationView] = []
+    has_more: bool = False
     loaded: bool = False
+    loading_more: bool = False
+    template_choices: list[FilterChoice] = []
+    provider_choices: list[FilterChoice] = []
+    filter_template: str = ALL
+    filter_provider: str = ALL
+    filter_from: str = ""
+    filter_to: str = ""
+    # The creation opened in the dialog.
+    selected: CreationView = CreationView()
+    viewing: bool = False
+    # The last item's public id: where the next page starts (kept on the server).
+    _next_cursor: str = ""
+    _watching: bool = False
+
+    @rx.var
+    def filtered(self) -> bool:
+        return (
+            self.filter_template != ALL
+            or self.filter_provider != ALL
+            or self.filter_from != ""
+            or self.filter_to != ""
+        )
+
+    @rx.var
+    def has_pending(self) -> bool:
+        return any(item.status == "pending" for item in self.items)
+
+    def _filters(self) -> creations.CreationFilters:
+        return creations.parse_filters(
+            template=self.filter_template,
+            provider=self.filter_provider,
+            date_from=self.filter_from,
+            date_to=self.filter_to,
+        )
+
+    def _first_page(self) -> None:
+        viewer = self._viewer()
+        if viewer is None:
+            return
+        page = creations.list_creations(viewer, filters=self._filters())
+        self.items = page.items
+        self._next_cursor = page.next_cursor or ""
+        self.has_more = page.next_cursor is not None
 
     @rx.event
-    def load(self) -> None:
-        self.loaded = self._viewer() is not None
+    def load(self):  # type: ignore[no-untyped-def]
+        viewer = self._viewer()
+        if viewer is None:
+            return
+        self.loaded = False
+        self.viewing = False
+        yield
+        choices = creations.filter_choices(viewer)
+        self.template_choices = choices.templates
+        self.provider_choices = choices.providers
+        try:
+            self._first_page()
+        except StudioError:
+            # Filters left over from an earlier visit that no longer make sense.
+            self._reset_filters()
+            self._first_page()
+        self.loaded = True
+        if self.has_pending:
+            yield CreationsState.watch_pending
+
+    @rx.event
+    def load_more(self):  # type: ignore[no-untyped-def]
+        viewer = self._viewer()
+        if viewer is None or not self._next_cursor:
+            return
+        try:
+            page = creations.list_creations(
+                viewer, filters=self._filters(), cursor=self._next_cursor
+            )
+        except StudioError as error:
+            return rx.toast.error(error.message)
+        self.items = [*self.items, *page.items]
+        self._next_cursor = page.next_cursor or ""
+        self.has_more = page.next_cursor is not None
+        return None
+
+    def _apply_filters(self):  # type: ignore[no-untyped-def]
+        try:
+            self._first_page()
+        except StudioError as error:
+            return rx.toast.error(error.message)
+        return None
+
+    @rx.event
+    def set_filter_template(self, value: str):  # type: ignore[no-untyped-def]
+        self.filter_template = value if isinstance(value, str) else ALL
+        return self._apply_filters()
+
+    @rx.event
+    def set_filter_provider(self, value: str):  # type: ignore[no-untyped-def]
+        self.filter_provider = value if isinstance(value, str) else ALL
+        return self._apply_filters()
+
+    @rx.event
+    def set_filter_from(self, value: str):  # type: ignore[no-untyped-def]
+        self.filter_from = value if isinstance(value, str) else ""
+        return self._apply_filters()
+
+    @rx.event
+    def set_filter_to(self, value: str):  # type: ignore[no-untyped-def]
+        self.filter_to = value if isinstance(value, str) else ""
+        return self._apply_filters()
+
+    def _reset_filters(self) -> None:
+        self.filter_template = self.filter_provider = ALL
+        self.filter_from = self.filter_to = ""
+
+    @rx.event
+    def clear_filters(self):  # type: ignore[no-untyped-def]
+        self._reset_filters()
+        return self._apply_filters()
+
+    @rx.event
+    def open_creation(self, public_id: str):  # type: ignore[no-untyped-def]
+        viewer = self._viewer()
+        if viewer is None:
+            return None
+        view = creations.get_creation(viewer, public_id)
+        if view is None:
+            return rx.toast.error("That image is not available any more.")
+        self.selected = view
+        self.viewing = True
+        return None
+
+    @rx.event
+    def set_viewing(self, is_open: bool) -> None:
+        # Only closing comes from the browser; opening goes through open_creation.
+        if not is_open:
+            self.viewing = False
+
+    @rx.event
+    def delete_selected(self):  # type: ignore[no-untyped-def]
+        viewer = self._viewer()
+        if viewer is None:
+            return None
+        public_id = self.selected.public_id
+        try:
+            creations.delete_creation(viewer, public_id)
+        except StudioError as error:
+            return rx.toast.error(error.message)
+        self.items = [item for item in self.items if item.public_id != public_id]
+        self.viewing = False
+        self.selected = CreationView()
+        return rx.toast.success("Image deleted.")
+
+    @rx.event(background=True)
+    async def watch_pending(self):  # type: ignore[no-untyped-def]
+        """While images are still being made, refresh their tiles until they finish."""
+        async with self:
+            if self._watching:
+                return
+            self._watching = True
+        try:
+            for _ in range(PENDING_POLL_LIMIT):
+                await asyncio.sleep(PENDING_POLL_S)
+                async with self:
+                    viewer = self._viewer()
+                    if viewer is None or not self.has_pending:
+                        return
+                    updated = []
+                    for item in self.items:
+                        fresh = (
+                            creations.get_creation(viewer, item.public_id)
+                            if item.status == "pending"
+                            else None
+                        )
+                        updated.append(fresh or item)
+                    self.items = updated
+                    self._refresh_credits(viewer)
+        finally:
+            async with self:
+                self._watching = False

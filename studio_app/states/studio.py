@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import reflex as rx
@@ -9,6 +10,7 @@ import reflex as rx
 from studio_app.providers.base import ProviderInfo
 from studio_app.providers.registry import DEFAULT_PROVIDER, provider_infos
 from studio_app.services import catalog, creations, enhance, jobs
+from studio_app.services.creations import CreationView, ReuseSettings
 from studio_app.services.db import read_session
 from studio_app.services.errors import StudioError
 from studio_app.services.generation import GenerationRequest
@@ -89,7 +91,8 @@ class StudioState(AuthState):
     seed: str = ""
     tier_options: list[TierOption] = []
     provider_options: list[ProviderOption] = []
-    jobs: list[creations.CreationView] = []
+    template_query: str = ""
+    jobs: list[CreationView] = []
     loaded: bool = False
     # Prompt enhancement: the suggestion waits beside the prompt until accepted or dismissed.
     enhancing: bool = False
@@ -101,12 +104,28 @@ class StudioState(AuthState):
 
     @rx.var
     def visible_templates(self) -> list[TemplateView]:
+        words = self.template_query.lower().split()
         return [
             template
             for category in self.categories
             if self.category_id in (0, category.id)
             for template in category.templates
+            if all(w in f"{template.name} {template.description}".lower() for w in words)
         ]
+
+    @rx.var
+    def credits_short(self) -> bool:
+        return self.credits_available < get_tier(self.tier).credits
+
+    @rx.var
+    def latest(self) -> CreationView:
+        """The newest finished image, shown large."""
+        return next((job for job in self.jobs if job.status == "succeeded"), CreationView())
+
+    @rx.var
+    def other_jobs(self) -> list[CreationView]:
+        latest = self.latest.public_id
+        return [job for job in self.jobs if job.public_id != latest]
 
     @rx.var
     def price_label(self) -> str:
@@ -132,7 +151,7 @@ class StudioState(AuthState):
         for option in self.tier_options:
             if option.id == self.tier and option.unavailable_reason:
                 return option.unavailable_reason
-        if self.credits_available < get_tier(self.tier).credits:
+        if self.credits_short:
             return "Not enough credits for this size."
         return ""
 
@@ -140,16 +159,57 @@ class StudioState(AuthState):
         return next((p for p in provider_infos() if p.name == self.provider), None)
 
     @rx.event
-    def load_studio(self) -> None:
+    def load_studio(self):  # type: ignore[no-untyped-def]
         viewer = self._viewer()
         if viewer is None:
-            return
+            return None
         with read_session() as db:
             self.categories = catalog_views(catalog.catalog(db))
         self.provider_options = [_provider_option(info) for info in provider_infos()]
         self.tier_options = _tier_options(self._provider_info())
         self.jobs = creations.recent_creations(viewer.id)
         self.loaded = True
+        # "Use this prompt" from My Creations: /?use=<public id>, checked by the service.
+        reuse = self.router.url.query_parameters.get("use")
+        if reuse:
+            settings = creations.reuse_settings(viewer, reuse)
+            if settings is None:
+                return rx.toast.error("That image is not available any more.")
+            self._fill_form(settings)
+        if any(job.status == "pending" for job in self.jobs):
+            return StudioState.watch_pending
+        return None
+
+    def _fill_form(self, settings: ReuseSettings) -> None:
+        self._forget_enhancement()
+        if settings.enhanced_prompt:
+            self.prompt_before_enhancement = settings.prompt
+            self.prompt = settings.enhanced_prompt
+        else:
+            self.prompt = settings.prompt
+        self.template_id = settings.template_id or 0
+        self.template_name = settings.template_name
+        self.tier = settings.tier
+        if any(p.name == settings.provider and p.available for p in self.provider_options):
+            self.provider = settings.provider
+            self.tier_options = _tier_options(self._provider_info())
+        self.negative_prompt = settings.negative_prompt or ""
+        self.seed = "" if settings.seed is None else str(settings.seed)
+
+    @rx.event
+    def use_creation(self, public_id: str):  # type: ignore[no-untyped-def]
+        viewer = self._viewer()
+        if viewer is None:
+            return None
+        settings = creations.reuse_settings(viewer, public_id)
+        if settings is None:
+            return rx.toast.error("That image is not available any more.")
+        self._fill_form(settings)
+        return rx.scroll_to("prompt")
+
+    @rx.event
+    def set_template_query(self, value: str) -> None:
+        self.template_query = value[:100] if isinstance(value, str) else ""
 
     @rx.event
     def choose_category(self, category_id: int) -> None:
@@ -260,18 +320,26 @@ class StudioState(AuthState):
             seed=_parse_seed(self.seed) if self.show_advanced else None,
         )
 
-    def _replace_job(self, view: creations.CreationView) -> None:
+    def _replace_job(self, view: CreationView) -> None:
         self.jobs = [view if job.public_id == view.public_id else job for job in self.jobs]
 
-    @rx.event(background=True)
-    async def generate(self):  # type: ignore[no-untyped-def]
+    async def _run_job(self, make_request):  # type: ignore[no-untyped-def]
+        """Submit a job and follow it to the end: each job has its own card and clock.
+
+        `make_request(viewer)` builds the request (inside the state lock) or returns
+        None after saying why. Yields the events to send to the browser.
+        """
         async with self:
             viewer = self._viewer()
             if viewer is None:
                 yield rx.redirect("/login")
                 return
+            request = make_request(viewer)
+            if request is None:
+                yield rx.toast.error("That image is not available any more.")
+                return
             try:
-                ticket = jobs.submit(viewer.id, self._request())
+                ticket = jobs.submit(viewer.id, request)
             except StudioError as error:
                 yield rx.toast.error(error.message)
                 return
@@ -279,7 +347,16 @@ class StudioState(AuthState):
             if pending is not None:
                 self.jobs = [pending, *self.jobs]
             self._refresh_credits(viewer)
-        await jobs.wait(ticket.public_id)
+        yield rx.scroll_to("results")
+        waiting = asyncio.ensure_future(jobs.wait(ticket.public_id))
+        while not waiting.done():
+            # Tick the card's elapsed time while the provider works.
+            await asyncio.wait({waiting}, timeout=1.0)
+            if not waiting.done():
+                async with self:
+                    ticking = creations.get_creation(viewer, ticket.public_id)
+                    if ticking is not None and ticking.status == "pending":
+                        self._replace_job(ticking)
         async with self:
             finished = creations.get_creation(viewer, ticket.public_id)
             if finished is None:
@@ -290,3 +367,35 @@ class StudioState(AuthState):
                 yield rx.toast.error(finished.error_message)
             else:
                 yield rx.toast.success(f"Your image is ready ({finished.cost_credits} credits).")
+
+    @rx.event(background=True)
+    async def generate(self):  # type: ignore[no-untyped-def]
+        async for event in self._run_job(lambda _viewer: self._request()):
+            yield event
+
+    @rx.event(background=True)
+    async def generate_again(self, public_id: str):  # type: ignore[no-untyped-def]
+        """The same settings as an earlier creation of the caller's (checked by the service)."""
+
+        def same_settings(viewer):  # type: ignore[no-untyped-def]
+            settings = creations.reuse_settings(viewer, public_id)
+            return settings.request() if settings else None
+
+        async for event in self._run_job(same_settings):
+            yield event
+
+    @rx.event(background=True)
+    async def watch_pending(self):  # type: ignore[no-untyped-def]
+        """Jobs found pending on load (a reload mid-generation): follow them to the end."""
+        for _ in range(600):
+            await asyncio.sleep(1.0)
+            async with self:
+                viewer = self._viewer()
+                pending = [job for job in self.jobs if job.status == "pending"]
+                if viewer is None or not pending:
+                    return
+                for job in pending:
+                    fresh = creations.get_creation(viewer, job.public_id)
+                    if fresh is not None:
+                        self._replace_job(fresh)
+                self._refresh_credits(viewer)
