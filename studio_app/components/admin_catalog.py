@@ -27,11 +27,11 @@ def _section_header(title: str, subtitle: str, *actions: rx.Component) -> rx.Com
             rx.text(subtitle, size="2", color=_MUTED),
             spacing="1",
         ),
-        rx.flex(*actions, gap="2", wrap="wrap", align="center"),
+        rx.flex(*actions, spacing="2", wrap="wrap", align="center"),
         justify="between",
         align="end",
         wrap="wrap",
-        gap="3",
+        spacing="3",
         width="100%",
     )
 
@@ -48,7 +48,8 @@ def _order_buttons(
             rx.icon("chevron-up", size=16),
             on_click=on_up,
             disabled=is_first,
-            variant="ghost",
+            variant="soft",
+            color_scheme="gray",
             size="1",
             aria_label="Move " + label + " up",
             title="Move up",
@@ -58,14 +59,15 @@ def _order_buttons(
             rx.icon("chevron-down", size=16),
             on_click=on_down,
             disabled=is_last,
-            variant="ghost",
+            variant="soft",
+            color_scheme="gray",
             size="1",
             aria_label="Move " + label + " down",
             title="Move down",
             class_name="move-down",
         ),
         direction="column",
-        gap="1",
+        spacing="1",
         align="center",
     )
 
@@ -140,7 +142,7 @@ def _dialog_buttons(submit_label: rx.Var | str) -> rx.Component:
     return rx.flex(
         rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
         rx.button(submit_label, type="submit", class_name="dialog-save"),
-        gap="3",
+        spacing="3",
         justify="end",
         width="100%",
     )
@@ -170,9 +172,9 @@ def _confirm_dialog(kind: str, consequence: str) -> rx.Component:
                         class_name="confirm-deactivate",
                     ),
                 ),
-                gap="3",
+                spacing="3",
                 justify="end",
-                margin_top="4",
+                margin_top="1rem",
             ),
             max_width="440px",
         ),
@@ -204,7 +206,7 @@ def _category_row(category: AdminCategoryView) -> rx.Component:
                         variant="outline",
                         color_scheme="gray",
                     ),
-                    gap="2",
+                    spacing="2",
                     align="center",
                     wrap="wrap",
                 ),
@@ -235,10 +237,10 @@ def _category_row(category: AdminCategoryView) -> rx.Component:
                     S.ask_deactivate("category", category.id),
                     S.reactivate_category(category.id),
                 ),
-                gap="2",
+                spacing="2",
                 align="center",
             ),
-            gap="3",
+            spacing="3",
             align="center",
             wrap="wrap",
         ),
@@ -291,7 +293,7 @@ def _category_dialog() -> rx.Component:
                         rx.cond(S.category_form_id == 0, "Create category", "Save changes")
                     ),
                     spacing="4",
-                    margin_top="3",
+                    margin_top="0.75rem",
                 ),
                 on_submit=S.save_category,
             ),
@@ -342,7 +344,7 @@ def _empty(title: str, hint: str) -> rx.Component:
             rx.text(hint, size="2", color=_MUTED),
             align="center",
             spacing="1",
-            padding="4",
+            padding="1rem",
         ),
         width="100%",
     )
@@ -401,14 +403,19 @@ def _template_row(template: AdminTemplateView) -> rx.Component:
                 S.move_template(template.id, "up"),
                 S.move_template(template.id, "down"),
             ),
-            rx.button(
+            rx.el.button(
                 _thumbnail(template),
                 on_click=S.open_preview(template.id),
-                variant="ghost",
+                type="button",
                 aria_label="Change the preview of " + template.name,
                 title="Change preview",
-                padding="0",
-                height="auto",
+                style={
+                    "padding": "0",
+                    "border": "none",
+                    "background": "none",
+                    "cursor": "pointer",
+                    "border_radius": "var(--radius-3)",
+                },
             ),
             rx.vstack(
                 rx.flex(
@@ -418,7 +425,7 @@ def _template_row(template: AdminTemplateView) -> rx.Component:
                         ~template.category_active,
                         rx.badge("Category hidden", color_scheme="amber", variant="soft"),
                     ),
-                    gap="2",
+                    spacing="2",
                     align="center",
                     wrap="wrap",
                 ),
@@ -427,7 +434,7 @@ def _template_row(template: AdminTemplateView) -> rx.Component:
                     rx.badge(
                         _tier_label(template.default_tier), variant="outline", color_scheme="gray"
                     ),
-                    gap="2",
+                    spacing="2",
                     wrap="wrap",
                 ),
                 rx.text(
@@ -472,11 +479,11 @@ def _template_row(template: AdminTemplateView) -> rx.Component:
                     S.ask_deactivate("template", template.id),
                     S.reactivate_template(template.id),
                 ),
-                gap="2",
+                spacing="2",
                 align="center",
                 wrap="wrap",
             ),
-            gap="3",
+            spacing="3",
             align="center",
             wrap="wrap",
         ),
@@ -535,7 +542,7 @@ def _template_dialog() -> rx.Component:
                             ),
                             "template-tier",
                         ),
-                        gap="3",
+                        spacing="3",
                         width="100%",
                         direction=rx.breakpoints(initial="column", sm="row"),
                     ),
@@ -586,7 +593,7 @@ def _template_dialog() -> rx.Component:
                         rx.cond(S.template_form_id == 0, "Create template", "Save changes")
                     ),
                     spacing="4",
-                    margin_top="3",
+                    margin_top="0.75rem",
                 ),
                 on_submit=S.save_template,
             ),
@@ -648,7 +655,7 @@ def _preview_dialog() -> rx.Component:
                         ),
                         align="center",
                         spacing="1",
-                        padding="4",
+                        padding="1rem",
                     ),
                     id=PREVIEW_UPLOAD_ID,
                     accept={
@@ -681,13 +688,13 @@ def _preview_dialog() -> rx.Component:
                         class_name="generate-preview",
                     ),
                     rx.dialog.close(rx.button("Done", variant="solid")),
-                    gap="3",
+                    spacing="3",
                     justify="between",
                     wrap="wrap",
                     width="100%",
                 ),
                 spacing="3",
-                margin_top="3",
+                margin_top="0.75rem",
             ),
             max_width="520px",
             class_name="preview-dialog",
@@ -744,47 +751,60 @@ def templates_tab() -> rx.Component:
 
 
 def _audit_row(line: AuditLine) -> rx.Component:
-    return rx.box(
-        rx.flex(
+    return rx.flex(
+        rx.vstack(
             rx.text(line.when, size="1", color=_MUTED, class_name="audit-when"),
-            rx.text("·", size="1", color=_MUTED),
-            rx.text(line.actor, size="1", color=_MUTED, class_name="audit-actor"),
-            gap="2",
-            wrap="wrap",
+            rx.text(line.actor, size="1", color=_MUTED, class_name="audit-actor", trim="both"),
+            spacing="0",
+            width=rx.breakpoints(initial="100%", md="15rem"),
+            flex_shrink="0",
+            style={"word-break": "break-all"},
         ),
-        rx.text(
-            rx.text.strong(line.action, class_name="audit-action"),
-            " ",
-            rx.text.span(line.target, class_name="audit-target"),
-            size="2",
-        ),
-        rx.cond(
-            (line.before != "") | (line.after != ""),
-            rx.flex(
-                rx.cond(
-                    line.before != "",
-                    rx.code(
-                        line.before, color_scheme="gray", variant="soft", class_name="audit-before"
-                    ),
-                ),
-                rx.cond(
-                    (line.before != "") & (line.after != ""),
-                    rx.icon("arrow-right", size=14, color=_MUTED, aria_label="became"),
-                ),
-                rx.cond(
-                    line.after != "",
-                    rx.code(
-                        line.after, color_scheme="violet", variant="soft", class_name="audit-after"
-                    ),
-                ),
-                gap="2",
-                align="center",
-                wrap="wrap",
-                margin_top="1",
-                style={"word-break": "break-word"},
+        rx.vstack(
+            rx.text(
+                rx.text.strong(line.action, class_name="audit-action"),
+                " ",
+                rx.text.span(line.target, class_name="audit-target"),
+                size="2",
             ),
+            rx.cond(
+                (line.before != "") | (line.after != ""),
+                rx.flex(
+                    rx.cond(
+                        line.before != "",
+                        rx.code(
+                            line.before,
+                            color_scheme="gray",
+                            variant="soft",
+                            class_name="audit-before",
+                        ),
+                    ),
+                    rx.cond(
+                        (line.before != "") & (line.after != ""),
+                        rx.icon("arrow-right", size=14, color=_MUTED, aria_label="became"),
+                    ),
+                    rx.cond(
+                        line.after != "",
+                        rx.code(
+                            line.after,
+                            color_scheme="violet",
+                            variant="soft",
+                            class_name="audit-after",
+                        ),
+                    ),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                    style={"word-break": "break-word"},
+                ),
+            ),
+            spacing="1",
+            min_width="0",
+            flex="1",
         ),
-        padding_y="3",
+        direction=rx.breakpoints(initial="column", md="row"),
+        spacing="2",
+        padding_y="0.75rem",
         border_bottom=f"1px solid {rx.color('gray', 4)}",
         width="100%",
         class_name="audit-row",

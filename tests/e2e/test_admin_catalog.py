@@ -12,7 +12,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from studio_app.settings import PROJECT_ROOT
-from tests.e2e.conftest import RunningApp
+from tests.e2e.conftest import ARTIFACTS, RunningApp
 from tests.e2e.helpers import PASSWORD, new_email, sign_up
 
 
@@ -28,6 +28,12 @@ def _become_admin(running_app: RunningApp, page: Page) -> str:
     page.goto(f"{running_app.url}/admin")
     expect(page.get_by_role("tab", name="Categories")).to_be_visible()
     return email
+
+
+def _snapshot(page: Page, name: str) -> None:
+    """An extra screenshot of a step (dialogs, other tabs) for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"admin-catalog-{name}.png", full_page=True)
 
 
 def _open_tab(page: Page, name: str) -> None:
@@ -54,11 +60,14 @@ def test_admin_adds_then_hides_a_template_and_the_studio_follows(
     # A category: an empty name is explained, then a real one is created.
     _open_tab(page, "Categories")
     categories = page.locator(".admin-categories")
+    expect(categories.locator(".category-row").first).to_be_visible()
+    _snapshot(page, "categories")
     categories.get_by_role("button", name="New category").click()
     page.locator(".category-dialog .dialog-save").click()
     expect(page.locator(".category-dialog .form-error")).to_have_text(
         "Write a category name first."
     )
+    _snapshot(page, "category-dialog")
     page.fill("#category-name", category_name)
     page.fill("#category-description", "Boats, beaches and sea air.")
     page.locator(".category-dialog .dialog-save").click()
@@ -74,6 +83,7 @@ def test_admin_adds_then_hides_a_template_and_the_studio_follows(
     page.fill("#template-name", template_name)
     page.fill("#template-description", "A sunny harbour on a postcard.")
     page.fill("#template-prompt", "A sunny harbour postcard with fishing boats, vivid colours")
+    _snapshot(page, "template-dialog")
     page.locator(".template-dialog .dialog-save").click()
     expect(page.locator(".template-dialog")).to_have_count(0)
     row = templates.locator(".template-row", has_text=template_name)
@@ -96,6 +106,7 @@ def test_admin_adds_then_hides_a_template_and_the_studio_follows(
     with Image.open(io.BytesIO(served.body())) as image:
         assert image.width == 640 and image.height in (426, 427)
     assert page.request.get(f"{base}{generated_src}").status == 404  # replaced
+    _snapshot(page, "preview-dialog")
     dialog.get_by_role("button", name="Done").click()
     expect(row.locator(".template-thumb img")).to_have_attribute("src", uploaded_src)
 
@@ -113,6 +124,7 @@ def test_admin_adds_then_hides_a_template_and_the_studio_follows(
         expect(confirm).to_contain_text(template_name)
         confirm.get_by_role("button", name="Deactivate").click()
         expect(row.locator(".badge-inactive")).to_be_visible()
+        _snapshot(page, "templates")
 
         # …and it is gone from the studio on the next load.
         user.reload()
@@ -148,6 +160,14 @@ def test_admin_catalog_fits_a_phone(running_app: RunningApp, phone_page: Page) -
     _become_admin(running_app, phone_page)
     _open_tab(phone_page, "Templates")
     templates = phone_page.locator(".admin-templates")
+    expect(templates.locator(".template-row").first).to_be_visible()
+    _open_tab(phone_page, "Audit log")
+    expect(phone_page.locator(".admin-audit")).to_be_visible()
+    _snapshot(phone_page, "audit-phone")
+    _open_tab(phone_page, "Categories")
+    expect(phone_page.locator(".admin-categories .category-row").first).to_be_visible()
+    _snapshot(phone_page, "categories-phone")
+    _open_tab(phone_page, "Templates")
     expect(templates.locator(".template-row").first).to_be_visible()
     # Nothing sticks out sideways on a 390-px screen.
     overflow = phone_page.evaluate(
