@@ -143,6 +143,7 @@ def _phone_line(row: StatementRow) -> rx.Component:
         width="100%",
         padding_y="0.75rem",
         border_bottom=f"1px solid {rx.color('gray', 4)}",
+        style={"&:last-child": {"border_bottom": "none"}},
         class_name="statement-line",
     )
 
@@ -181,7 +182,7 @@ def _statement() -> rx.Component:
 def buy_credits_page() -> rx.Component:
     return page_frame(
         rx.vstack(
-            rx.heading("Buy credits", size="8"),
+            rx.heading("Buy Credits", size="8"),
             rx.text(
                 "1 credit = ₹5. A standard image costs 1 credit, premium 2 and premium wide 4. "
                 "Credits are only taken when an image arrives.",
