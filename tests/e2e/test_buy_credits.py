@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+import re
+
+from playwright.sync_api import Page, WebSocket, expect
 
 from tests.e2e.conftest import RunningApp
 from tests.e2e.helpers import sign_up
@@ -37,7 +39,23 @@ def test_buy_a_pack_updates_balance_and_statement(running_app: RunningApp, page:
     expect(page.locator(".credit-balance")).to_have_text("55")
 
 
+def _buy_events_sent(page: Page) -> list[str]:
+    sent: list[str] = []
+
+    def on_socket(socket: WebSocket) -> None:
+        socket.on(
+            "framesent",
+            lambda payload: (
+                sent.append(str(payload)) if "credits_state.buy" in str(payload) else None
+            ),
+        )
+
+    page.on("websocket", on_socket)
+    return sent
+
+
 def test_a_double_click_buys_once(running_app: RunningApp, page: Page) -> None:
+    sent = _buy_events_sent(page)
     sign_up(page, running_app.url)
     _open_buy_credits(page, running_app.url)
     button = page.get_by_role("button", name="Buy 10 credits")
@@ -47,6 +65,9 @@ def test_a_double_click_buys_once(running_app: RunningApp, page: Page) -> None:
     expect(page.locator(".credit-balance")).to_have_text("15")
     page.wait_for_timeout(1500)  # room for a second credit to (wrongly) land
     expect(page.locator(".credit-balance")).to_have_text("15")
+    # Both clicks did reach the server, with the same purchase key.
+    keys = {re.search(r'"purchase_key":"([^"]+)"', frame).group(1) for frame in sent}  # type: ignore[union-attr]
+    assert len(sent) == 2 and len(keys) == 1, sent
     expect(page.locator(".statement-table .statement-row")).to_have_count(2)
     page.reload()
     expect(page.locator(".credit-balance")).to_have_text("15")
