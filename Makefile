@@ -26,7 +26,8 @@ $(INSTALLED):
 run: install
 	$(BIN)/python -m studio_app.cli setup
 	@echo "Studio is starting on http://localhost:3000"
-	$(REFLEX_ENV) $(BIN)/reflex run --env prod
+	@# The built-in test payment gateway: buying credits works without real money.
+	$(REFLEX_ENV) STUDIO_TEST_PAYMENT_GATEWAY=$${STUDIO_TEST_PAYMENT_GATEWAY:-1} $(BIN)/reflex run --env prod
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -226,19 +226,77 @@ def sign_out_everywhere(user_id: int) -> None:
         )
 
 
-def change_password(user_id: int, current_password: str, new_password: str) -> None:
-    """Set a new password after checking the current one; other sessions are signed out."""
+def change_password(
+    user_id: int,
+    current_password: object,
+    new_password: object,
+    *,
+    repeat: object | None = None,
+    keep_token: object = None,
+) -> None:
+    """Set a new password after checking the current one.
+
+    Every other session of the account is signed out (a password is changed
+    when it may have leaked); the session `keep_token` stays signed in. Wrong
+    current passwords count as failed sign-ins, so this form cannot be used
+    to guess the password faster than the sign-in page.
+    """
+    settings = get_settings()
+    if not isinstance(current_password, str) or not current_password:
+        raise InvalidInput("Enter your current password.", field="current_password")
     new_password = validate_new_password(new_password)
+    if repeat is not None and repeat != new_password:
+        raise InvalidInput("The two new passwords are not the same.", field="repeat")
+    if new_password == current_password:
+        raise InvalidInput(
+            "Choose a new password that differs from the current one.", field="password"
+        )
+    now = utcnow()
+    since = now - timedelta(seconds=settings.signin_window_seconds)
     with read_session() as db:
         user = db.get(User, user_id)
-    if user is None or not verify_password(user.password_hash, current_password or ""):
+        failures = throttle.count_recent(
+            db, _SIGNIN_FAILURE_ACCOUNT, user.email if user else "", since
+        )
+    if user is None:
+        raise AuthError("Your current password is not right.")
+    if failures >= settings.signin_max_failures:
+        minutes = max(1, settings.signin_window_seconds // 60)
+        raise TooManyAttempts(f"Too many wrong passwords. Wait {minutes} minutes, then try again.")
+    if not verify_password(user.password_hash, current_password):
+        with write_session() as db:
+            throttle.record(db, _SIGNIN_FAILURE_ACCOUNT, user.email, now)
         raise AuthError("Your current password is not right.")
     new_hash = hash_password(new_password)
+    kept_hash = _token_hash(keep_token) if isinstance(keep_token, str) and keep_token else ""
     with write_session() as db:
         user = db.get(User, user_id)
         assert user is not None
         user.password_hash = new_hash
         db.add(user)
+        db.exec(  # type: ignore[call-overload]
+            update(AuthSession)
+            .where(
+                AuthSession.user_id == user_id,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.token_hash != kept_hash,
+            )
+            .values(revoked_at=now)
+        )
+
+
+@dataclass(frozen=True)
+class AccountDetails:
+    email: str
+    created_at: datetime
+
+
+def account_details(user_id: int) -> AccountDetails:
+    with read_session() as db:
+        user = db.get(User, user_id)
+    if user is None:
+        raise InvalidInput("No such account.")
+    return AccountDetails(email=user.email, created_at=user.created_at)
 
 
 def ensure_admin(email: object, password: object) -> bool:

@@ -112,6 +112,7 @@ def running_app(
         "STUDIO_IMAGES_DIR": str(workdir / "images"),
         "STUDIO_ENABLE_FAULT_PROVIDER": "1",
         "STUDIO_SIGNUPS_PER_ADDRESS_PER_HOUR": "1000",
+        "STUDIO_TEST_PAYMENT_GATEWAY": "1",
         # A provider key the server holds: it must never reach a browser.
         "OPENAI_API_KEY": PROVIDER_KEY_CANARY,
         "OPENAI_BASE_URL": f"{openai_fake.url}{openai_api.BASE_PATH}",
