@@ -58,8 +58,9 @@ def _account_menu() -> rx.Component:
                 rx.menu.item("Sign out", on_click=AuthState.sign_out, class_name="sign-out"),
             ),
         ),
+        _mobile_nav(),
         align="center",
-        spacing="4",
+        spacing=rx.breakpoints(initial="2", md="4"),
     )
 
 
