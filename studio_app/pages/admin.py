@@ -58,10 +58,18 @@ def _chart() -> rx.Component:
                 rx.recharts.tooltip(),
                 rx.recharts.legend(),
                 rx.recharts.bar(
-                    data_key="succeeded", name="Succeeded", stack_id="a", fill=rx.color("green", 9)
+                    data_key="succeeded",
+                    name="Succeeded",
+                    stack_id="a",
+                    fill=rx.color("green", 9),
+                    is_animation_active=False,
                 ),
                 rx.recharts.bar(
-                    data_key="failed", name="Failed", stack_id="a", fill=rx.color("red", 9)
+                    data_key="failed",
+                    name="Failed",
+                    stack_id="a",
+                    fill=rx.color("red", 9),
+                    is_animation_active=False,
                 ),
                 data=AdminState.chart,
                 width="100%",

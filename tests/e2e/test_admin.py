@@ -28,7 +28,7 @@ def _sign_in(page: Page, base_url: str, email: str, password: str) -> None:
 def _open_admin(page: Page, base_url: str) -> None:
     _sign_in(page, base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.locator(".nav-link", has_text="Admin").click()
-    expect(page).to_have_url(re.compile(r".*/admin/?$"))
+    expect(page).to_have_url(re.compile(r".*/admin/?$"), timeout=20_000)
     expect(page.locator(".stat-card").first).to_be_visible()
 
 
@@ -169,7 +169,7 @@ def test_non_admin_gets_no_admin_tab_and_forged_admin_events_change_nothing(
     expect(page.locator(".nav-link", has_text="My Creations")).to_be_visible()
 
     page.goto(f"{running_app.url}/admin")
-    expect(page).to_have_url(f"{running_app.url}/")
+    expect(page).to_have_url(f"{running_app.url}/", timeout=20_000)
     expect(page.get_by_role("heading", name="Admin")).to_have_count(0)
 
     counts_sql = (
@@ -179,14 +179,18 @@ def test_non_admin_gets_no_admin_tab_and_forged_admin_events_change_nothing(
     before = _query(running_app, counts_sql)
 
     # Send admin events straight down this (non-admin) page's own socket.
+    # Socket.IO frames: '42/_event,["event", {name, payload, router_data}]'.
+    prefix = '42/_event,["event"'
     template = next(
-        json.loads(frame[2:]) for frame in reversed(sent) if frame.startswith('42["event"')
+        json.loads(frame[len("42/_event,") :])
+        for frame in reversed(sent)
+        if frame.startswith(prefix)
     )
     admin_state = AdminState.get_full_name()
 
     def send(handler: str, **payload: object) -> None:
         event = dict(template[1], name=f"{admin_state}.{handler}", payload=payload)
-        servers[-1].send("42" + json.dumps(["event", event]))
+        servers[-1].send("42/_event," + json.dumps(["event", event]))
 
     send("set_provider_enabled", name="offline", enabled=False)
     expect(page.get_by_text("Only admins can do that.").first).to_be_visible()
