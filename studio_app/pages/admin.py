@@ -30,6 +30,14 @@ def _scrolling(table: rx.Component) -> rx.Component:
     return rx.box(table, width="100%", overflow_x="auto")
 
 
+def _desktop_only(child: rx.Component) -> rx.Component:
+    return rx.box(child, width="100%", display=rx.breakpoints(initial="none", md="block"))
+
+
+def _phone_only(child: rx.Component) -> rx.Component:
+    return rx.box(child, width="100%", display=rx.breakpoints(initial="block", md="none"))
+
+
 # Overview
 
 
@@ -110,6 +118,7 @@ def _provider_stats() -> rx.Component:
                         ),
                         rx.table.body(rx.foreach(AdminState.provider_stats, _provider_stat_row)),
                         width="100%",
+                        min_width="480px",
                         class_name="provider-stats",
                     )
                 ),
@@ -131,6 +140,28 @@ def _log_row(row: LogRow) -> rx.Component:
         rx.table.cell(_status_badge(row.status)),
         rx.table.cell(rx.text(row.error, size="2", color=rx.color("red", 11))),
         class_name="log-row",
+    )
+
+
+def _log_item(row: LogRow) -> rx.Component:
+    """One log line stacked for a phone."""
+    return rx.vstack(
+        rx.hstack(
+            _status_badge(row.status),
+            rx.text(row.provider, size="2", weight="medium"),
+            rx.spacer(),
+            rx.text(row.when, size="1", color=rx.color("gray", 11)),
+            width="100%",
+            align="center",
+        ),
+        rx.text(row.user, size="2", class_name="log-user"),
+        rx.text(row.template, size="1", color=rx.color("gray", 11)),
+        rx.cond(row.error != "", rx.text(row.error, size="1", color=rx.color("red", 11))),
+        spacing="1",
+        width="100%",
+        padding_y="0.6rem",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        class_name="log-item",
     )
 
 
@@ -158,22 +189,25 @@ def _recent_log() -> rx.Component:
             ),
             rx.cond(
                 AdminState.recent.length() > 0,
-                _scrolling(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("Time (UTC)"),
-                                rx.table.column_header_cell("User"),
-                                rx.table.column_header_cell("Template"),
-                                rx.table.column_header_cell("Provider"),
-                                rx.table.column_header_cell("Status"),
-                                rx.table.column_header_cell("Error"),
-                            )
-                        ),
-                        rx.table.body(rx.foreach(AdminState.recent, _log_row)),
-                        width="100%",
-                        size="1",
-                    )
+                rx.fragment(
+                    _phone_only(rx.vstack(rx.foreach(AdminState.recent, _log_item), spacing="0")),
+                    _desktop_only(
+                        rx.table.root(
+                            rx.table.header(
+                                rx.table.row(
+                                    rx.table.column_header_cell("Time (UTC)"),
+                                    rx.table.column_header_cell("User"),
+                                    rx.table.column_header_cell("Template"),
+                                    rx.table.column_header_cell("Provider"),
+                                    rx.table.column_header_cell("Status"),
+                                    rx.table.column_header_cell("Error"),
+                                )
+                            ),
+                            rx.table.body(rx.foreach(AdminState.recent, _log_row)),
+                            width="100%",
+                            size="1",
+                        )
+                    ),
                 ),
                 rx.text(
                     rx.cond(AdminState.failures_only, "No failures. ", "No generations yet."),
@@ -342,6 +376,44 @@ def _user_row(user: UserView) -> rx.Component:
     )
 
 
+def _user_item(user: UserView) -> rx.Component:
+    """One account stacked for a phone."""
+    return rx.hstack(
+        rx.vstack(
+            rx.text(
+                user.email,
+                size="2",
+                weight="medium",
+                class_name="user-email",
+                word_break="break-all",
+            ),
+            rx.hstack(
+                rx.cond(
+                    user.role == "admin",
+                    rx.badge("admin", color_scheme="violet", variant="soft"),
+                ),
+                rx.cond(
+                    user.active,
+                    rx.badge("active", color_scheme="green", variant="soft"),
+                    rx.badge("disabled", color_scheme="red", variant="soft"),
+                ),
+                rx.text(user.available, " credits", size="1", color=rx.color("gray", 11)),
+                align="center",
+                spacing="2",
+            ),
+            spacing="1",
+            flex="1",
+            min_width="0",
+        ),
+        _user_actions(user),
+        width="100%",
+        align="center",
+        padding="0.75rem",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        class_name="user-item",
+    )
+
+
 def _users_tab() -> rx.Component:
     return rx.vstack(
         rx.form(
@@ -363,7 +435,8 @@ def _users_tab() -> rx.Component:
             width="100%",
         ),
         rx.card(
-            _scrolling(
+            _phone_only(rx.vstack(rx.foreach(AdminState.users, _user_item), spacing="0")),
+            _desktop_only(
                 rx.table.root(
                     rx.table.header(
                         rx.table.row(
@@ -388,7 +461,7 @@ def _users_tab() -> rx.Component:
         rx.hstack(
             rx.text(
                 AdminState.user_total,
-                " accounts · page ",
+                rx.cond(AdminState.user_total == 1, " account · page ", " accounts · page "),
                 AdminState.user_page + 1,
                 " of ",
                 AdminState.user_page_count,
@@ -599,9 +672,9 @@ def admin_page() -> rx.Component:
                                 for value, label, _ in _TABS
                             ],
                             size="2",
+                            flex_wrap="wrap",
                         ),
                         width="100%",
-                        overflow_x="auto",
                     ),
                     *[
                         rx.tabs.content(build(), value=value, padding_top="1.25rem")

@@ -161,6 +161,11 @@ class AdminState(AuthState):
                 _percent(stats.success_rate),
                 f"{stats.succeeded} succeeded · {stats.failed} failed",
             ),
+            StatCard(
+                "In progress",
+                str(stats.generations_all - stats.succeeded - stats.failed),
+                "generations running now",
+            ),
             StatCard("Credits sold", str(stats.credits_sold), "purchased packs"),
             StatCard("Credits spent", str(stats.credits_spent), "on images, after refunds"),
         ]

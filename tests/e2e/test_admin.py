@@ -132,6 +132,15 @@ def test_admin_sees_stats_switches_a_provider_and_grants_credits(
     user_page.reload()
     expect(user_page.locator(".credit-balance")).to_have_text(str(balance_before + 7))
 
+    # Disabling the account signs the person out at once.
+    row.locator(".user-actions").click()
+    page.locator(".status-item").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text("Disable this account?")
+    page.locator("#status-confirm").click()
+    expect(row).to_contain_text("disabled")
+    user_page.reload()
+    expect(user_page).to_have_url(re.compile(r".*/login"), timeout=20_000)
+
 
 def test_admin_tab_on_a_phone(running_app: RunningApp, phone_page: Page) -> None:
     page = phone_page
@@ -140,7 +149,13 @@ def test_admin_tab_on_a_phone(running_app: RunningApp, phone_page: Page) -> None
     expect(page.locator(".stat-card").first).to_be_visible()
     page.screenshot(path=ARTIFACTS / "admin-overview-phone.png", full_page=True)
     page.locator(".tab-users").click()
-    expect(page.locator(".user-row", has_text=ADMIN_EMAIL)).to_be_visible()
+    me = page.locator(".user-item", has_text=ADMIN_EMAIL)
+    expect(me).to_be_visible()
+    expect(page.locator(".user-row").first).to_be_hidden()  # the wide table is for desktops
+    me.locator(".user-actions").click()
+    expect(page.locator(".grant-item")).to_be_visible()
+    expect(page.locator(".status-item")).to_have_count(0)  # nobody disables themselves
+    page.keyboard.press("Escape")
 
 
 def _forge(route: WebSocketRoute, sent: list[str]):  # type: ignore[no-untyped-def]
