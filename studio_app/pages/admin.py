@@ -498,8 +498,11 @@ def _grant_dialog() -> rx.Component:
             rx.dialog.title("Grant credits"),
             rx.dialog.description(
                 "Free credits for ",
-                rx.text.strong(AdminState.grant_email),
-                ". Written to the audit log.",
+                rx.text.strong(AdminState.grant_email, word_break="break-all"),
+                ".",
+            ),
+            rx.text(
+                "Every grant is written to the audit log.", size="2", color=rx.color("gray", 11)
             ),
             rx.vstack(
                 rx.el.label(rx.text("Credits", size="2", weight="medium"), html_for="grant-amount"),
@@ -509,6 +512,7 @@ def _grant_dialog() -> rx.Component:
                     on_change=AdminState.set_grant_amount,
                     input_mode="numeric",
                     placeholder="e.g. 10",
+                    width="100%",
                 ),
                 rx.el.label(rx.text("Reason", size="2", weight="medium"), html_for="grant-reason"),
                 rx.input(
@@ -517,6 +521,7 @@ def _grant_dialog() -> rx.Component:
                     on_change=AdminState.set_grant_reason,
                     placeholder="e.g. Sorry about the outage",
                     max_length=200,
+                    width="100%",
                 ),
                 rx.cond(
                     AdminState.grant_error != "",
@@ -530,6 +535,7 @@ def _grant_dialog() -> rx.Component:
                 ),
                 spacing="2",
                 margin_y="1rem",
+                width="100%",
             ),
             rx.hstack(
                 rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),

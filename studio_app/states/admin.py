@@ -297,10 +297,12 @@ class AdminState(AuthState):
     @rx.event
     def set_grant_amount(self, value: str) -> None:
         self.grant_amount = value if isinstance(value, str) else ""
+        self.grant_error = ""
 
     @rx.event
     def set_grant_reason(self, value: str) -> None:
         self.grant_reason = value if isinstance(value, str) else ""
+        self.grant_error = ""
 
     @rx.event
     def grant_open_changed(self, is_open: bool) -> None:

@@ -74,6 +74,9 @@ def test_admin_sees_stats_switches_a_provider_and_grants_credits(
     page.get_by_text("Failures only").click()
     expect(page.locator(".log-row", has_text=email)).to_have_count(0)
     page.screenshot(path=ARTIFACTS / "admin-overview.png", full_page=True)
+    page.get_by_role("button", name="Switch light or dark").click()
+    page.screenshot(path=ARTIFACTS / "admin-overview-dark.png", full_page=True)
+    page.get_by_role("button", name="Switch light or dark").click()
 
     # The kill switch: OpenAI off for everyone, at once.
     page.locator(".tab-providers").click()
@@ -113,6 +116,7 @@ def test_admin_sees_stats_switches_a_provider_and_grants_credits(
     page.locator("#grant-submit").click()
     expect(page.locator(".grant-error")).to_contain_text("whole number")
     page.fill("#grant-amount", "7")
+    page.screenshot(path=ARTIFACTS / "admin-grant-dialog.png")
     page.locator("#grant-submit").dblclick()
     expect(page.get_by_text(f"Granted 7 credits to {email}.")).to_be_visible()
     expect(row.locator(".user-balance")).to_have_text(str(balance_before + 7))
@@ -129,8 +133,22 @@ def test_admin_sees_stats_switches_a_provider_and_grants_credits(
         f"user {email}",
     )
     assert audit == [("user.grant_credits",)]
+    assert _query(
+        running_app, "SELECT action FROM audit_entry WHERE target = 'provider openai' ORDER BY id"
+    )[-2:] == [("provider.disable",), ("provider.enable",)]
     user_page.reload()
     expect(user_page.locator(".credit-balance")).to_have_text(str(balance_before + 7))
+
+    # Refunding the fox: once, however often the button is pressed.
+    row.locator(".user-actions").click()
+    page.locator(".refund-item").click()
+    fox_option = page.locator(".refund-option")
+    expect(fox_option).to_have_count(1)
+    page.screenshot(path=ARTIFACTS / "admin-refund-dialog.png")
+    fox_option.locator(".refund-button").click()
+    expect(fox_option).to_contain_text("Refunded")
+    expect(row.locator(".user-balance")).to_have_text(str(balance_before + 8))
+    page.keyboard.press("Escape")
 
     # Disabling the account signs the person out at once.
     row.locator(".user-actions").click()
