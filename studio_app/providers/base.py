@@ -124,5 +124,7 @@ class ProviderInfo:
     model: str
     configured: bool
     unavailable_tiers: dict[str, str] = field(default_factory=dict)
+    # Why nobody can use it right now ("" when they can): not configured, or switched off.
+    unavailable_reason: str = ""
     supports_negative_prompt: bool = False
     supports_seed: bool = False

@@ -50,7 +50,21 @@ def get_provider(name: object) -> ImageProvider | None:
     return _instance(name, settings)
 
 
+def _unavailable_reason(provider: ImageProvider, switched_off: set[str]) -> str:
+    if not provider.is_configured():
+        return "not configured on this server"
+    if provider.name in switched_off:
+        return "switched off by an admin"
+    return ""
+
+
 def provider_infos() -> list[ProviderInfo]:
+    # Imported here: the switches service lists providers through this module.
+    from studio_app.services import provider_switches
+    from studio_app.services.db import read_session
+
+    with read_session() as db:
+        switched_off = provider_switches.disabled_names(db)
     return [
         ProviderInfo(
             name=p.name,
@@ -60,6 +74,7 @@ def provider_infos() -> list[ProviderInfo]:
             unavailable_tiers=p.unavailable_tiers(),
             supports_negative_prompt=p.supports_negative_prompt,
             supports_seed=p.supports_seed,
+            unavailable_reason=_unavailable_reason(p, switched_off),
         )
         for p in all_providers().values()
     ]

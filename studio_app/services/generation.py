@@ -37,7 +37,7 @@ from studio_app.providers.base import (
     Unavailable,
 )
 from studio_app.providers.registry import get_provider
-from studio_app.services import ledger
+from studio_app.services import ledger, provider_switches
 from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import HoldNotOpen, InvalidInput, NotFound, StudioError
@@ -132,6 +132,11 @@ def validate(db: Session, request: GenerationRequest) -> _Validated:
         raise InvalidInput(f"Unknown provider {request.provider!r}.", field="provider")
     if not provider.is_configured():
         raise InvalidInput(f"{provider.label}: {NotConfigured.user_message}", field="provider")
+    if not provider_switches.is_enabled(db, provider.name):
+        raise InvalidInput(
+            f"{provider.label} is switched off by an admin for now. Choose another provider.",
+            field="provider",
+        )
     reason = provider.unavailable_tiers().get(tier.id)
     if reason:
         raise InvalidInput(

@@ -46,8 +46,8 @@ def _provider_option(info: ProviderInfo) -> ProviderOption:
         name=info.name,
         label=info.label,
         model=info.model,
-        available=info.configured,
-        note="" if info.configured else "not configured on this server",
+        available=not info.unavailable_reason,
+        note=info.unavailable_reason,
         advanced=info.supports_negative_prompt or info.supports_seed,
     )
 

@@ -40,6 +40,8 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_TIMEOUT_S = 600
 PROVIDER_KEY_CANARY = "sk-e2e-canary-0123456789abcdef"
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "admin password for e2e"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,9 @@ def running_app(
         "STUDIO_ENABLE_FAULT_PROVIDER": "1",
         "STUDIO_SIGNUPS_PER_ADDRESS_PER_HOUR": "1000",
         "STUDIO_TEST_PAYMENT_GATEWAY": "1",
+        # `cli setup` creates this admin.
+        "STUDIO_ADMIN_EMAIL": ADMIN_EMAIL,
+        "STUDIO_ADMIN_PASSWORD": ADMIN_PASSWORD,
         # A provider key the server holds: it must never reach a browser.
         "OPENAI_API_KEY": PROVIDER_KEY_CANARY,
         "OPENAI_BASE_URL": f"{openai_fake.url}{openai_api.BASE_PATH}",

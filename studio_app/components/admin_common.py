@@ -1,0 +1,26 @@
+"""Small pieces the admin tab's sections share."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def status_badge(status: rx.Var) -> rx.Component:
+    return rx.badge(
+        status,
+        color_scheme=rx.match(status, ("succeeded", "green"), ("failed", "red"), "amber"),
+        variant="soft",
+    )
+
+
+def scrolling(table: rx.Component) -> rx.Component:
+    """Wide tables scroll sideways inside their card on a phone instead of the page."""
+    return rx.box(table, width="100%", overflow_x="auto")
+
+
+def desktop_only(child: rx.Component) -> rx.Component:
+    return rx.box(child, width="100%", display=rx.breakpoints(initial="none", md="block"))
+
+
+def phone_only(child: rx.Component) -> rx.Component:
+    return rx.box(child, width="100%", display=rx.breakpoints(initial="block", md="none"))

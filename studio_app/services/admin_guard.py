@@ -1,0 +1,13 @@
+"""The one rule every admin service starts with: only an admin may act."""
+
+from __future__ import annotations
+
+from studio_app.services.auth import CurrentUser
+from studio_app.services.errors import PermissionDenied
+
+
+def require_admin(actor: object) -> CurrentUser:
+    """Return the actor if they are a signed-in admin, else raise PermissionDenied."""
+    if not isinstance(actor, CurrentUser) or not actor.is_admin:
+        raise PermissionDenied("Only admins can do that.")
+    return actor
