@@ -48,14 +48,18 @@ def list_templates(
 
 
 def catalog(db: Session) -> list[CategoryWithTemplates]:
-    """Active categories, each with its active templates."""
+    """Active categories that have active templates, each with those templates.
+
+    A category with nothing to choose from would only be an empty heading or chip.
+    """
     templates = list_templates(db)
     by_category: dict[int, list[ImageTemplate]] = {}
     for template in templates:
         by_category.setdefault(template.category_id, []).append(template)
     return [
-        CategoryWithTemplates(category=category, templates=by_category.get(category.id or 0, []))
+        CategoryWithTemplates(category=category, templates=by_category[category.id])
         for category in list_categories(db)
+        if category.id in by_category
     ]
 
 
