@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from studio_app.components.files import download_link
 from studio_app.components.layout import page_frame
 from studio_app.services.creations import CreationView, FilterChoice
 from studio_app.states.creations import ALL, CreationsState
@@ -361,15 +362,7 @@ def _creation_dialog() -> rx.Component:
                     ),
                     rx.flex(
                         rx.button(
-                            # A document link: client-side routing must not handle a file URL.
-                            rx.el.a(
-                                rx.icon("download", size=16),
-                                "Download",
-                                href=view.download_url,
-                                download="",
-                                reload_document=True,
-                                class_name="download-creation",
-                            ),
+                            download_link(view.download_url, "download-creation", "Download"),
                             as_child=True,
                         ),
                         rx.link(

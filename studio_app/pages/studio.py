@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from studio_app.components.files import download_link
 from studio_app.components.layout import page_frame
 from studio_app.services.creations import CreationView
 from studio_app.services.views import CategoryView, TemplateView
@@ -398,15 +399,7 @@ def _job_actions(job: CreationView, *, size: str = "1") -> rx.Component:
             job.status == "succeeded",
             rx.tooltip(
                 rx.icon_button(
-                    # A document link: client-side routing must not handle a file URL.
-                    rx.el.a(
-                        rx.icon("download", size=16),
-                        href=job.download_url,
-                        download="",
-                        reload_document=True,
-                        aria_label="Download",
-                        class_name="download-job",
-                    ),
+                    download_link(job.download_url, "download-job"),
                     size=size,
                     as_child=True,
                 ),
@@ -548,14 +541,7 @@ def _latest_result() -> rx.Component:
                 ),
                 rx.flex(
                     rx.button(
-                        rx.el.a(
-                            rx.icon("download", size=16),
-                            "Download",
-                            href=job.download_url,
-                            download="",
-                            reload_document=True,
-                            class_name="download-latest",
-                        ),
+                        download_link(job.download_url, "download-latest", "Download"),
                         as_child=True,
                     ),
                     rx.button(

@@ -389,24 +389,7 @@ def reorder_categories(actor: CurrentUser | None, ordered_ids: object) -> None:
 
 def set_category_active(actor: CurrentUser | None, category_id: object, active: object) -> None:
     """Deactivate (hide from the studio, with its templates) or reactivate a category."""
-    admin = require_admin(actor)
-    if not isinstance(active, bool):
-        raise InvalidInput("Choose to activate or deactivate.", field="active")
-    with write_session() as db:
-        category = _get_category(db, category_id)
-        if category.is_active == active:
-            return
-        category.is_active = active
-        category.updated_at = utcnow()
-        db.add(category)
-        audit.record(
-            db,
-            admin.id,
-            "category.reactivate" if active else "category.deactivate",
-            _category_target(category),
-            before={"active": not active},
-            after={"active": active},
-        )
+    _set_active(actor, "category", category_id, active)
 
 
 # ---------------------------------------------------------------- templates
@@ -552,21 +535,31 @@ def reorder_templates(actor: CurrentUser | None, category_id: object, ordered_id
 
 def set_template_active(actor: CurrentUser | None, template_id: object, active: object) -> None:
     """Deactivate (hide from the studio) or reactivate a template."""
+    _set_active(actor, "template", template_id, active)
+
+
+def _set_active(actor: CurrentUser | None, kind: str, row_id: object, active: object) -> None:
+    """Soft delete or restore a category or template, audited; nothing is ever hard-deleted."""
     admin = require_admin(actor)
     if not isinstance(active, bool):
         raise InvalidInput("Choose to activate or deactivate.", field="active")
     with write_session() as db:
-        template = _get_template(db, template_id)
-        if template.is_active == active:
+        if kind == "category":
+            row = _get_category(db, row_id)
+            target = _category_target(row)
+        else:
+            row = _get_template(db, row_id)
+            target = _template_target(row)
+        if row.is_active == active:
             return
-        template.is_active = active
-        template.updated_at = utcnow()
-        db.add(template)
+        row.is_active = active
+        row.updated_at = utcnow()
+        db.add(row)
         audit.record(
             db,
             admin.id,
-            "template.reactivate" if active else "template.deactivate",
-            _template_target(template),
+            f"{kind}.reactivate" if active else f"{kind}.deactivate",
+            target,
             before={"active": not active},
             after={"active": active},
         )

@@ -46,8 +46,11 @@ def new_key_pair(extension: str) -> tuple[str, str]:
 
 
 def write(key: str, data: bytes) -> None:
-    """Write atomically: a crash leaves either the whole file or none."""
-    target = path_for(key)
+    write_atomically(path_for(key), data)
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """A crash leaves either the whole file or none (shared with storage.previews)."""
     partial = target.with_suffix(target.suffix + ".partial")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

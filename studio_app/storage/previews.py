@@ -10,13 +10,12 @@ checked against the shape before they touch the file system.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import secrets
 from pathlib import Path
 
 from studio_app.settings import get_settings
-from studio_app.storage.local import StorageError
+from studio_app.storage.local import StorageError, write_atomically
 
 FOLDER = "template-previews"
 _KEY = re.compile(r"^[0-9a-f]{32}\.webp$")
@@ -41,20 +40,7 @@ def new_key() -> str:
 
 
 def write(key: str, data: bytes) -> None:
-    """Write atomically: a crash leaves either the whole file or none."""
-    target = path_for(key)
-    partial = target.with_suffix(".partial")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with partial.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-        raise StorageError(str(exc)) from exc
+    write_atomically(path_for(key), data)
 
 
 def exists(key: str | None) -> bool:
