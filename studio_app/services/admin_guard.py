@@ -5,9 +5,11 @@ from __future__ import annotations
 from studio_app.services.auth import CurrentUser
 from studio_app.services.errors import PermissionDenied
 
+ADMINS_ONLY = "Only admins can do that."
+
 
 def require_admin(actor: object) -> CurrentUser:
     """Return the actor if they are a signed-in admin, else raise PermissionDenied."""
     if not isinstance(actor, CurrentUser) or not actor.is_admin:
-        raise PermissionDenied("Only admins can do that.")
+        raise PermissionDenied(ADMINS_ONLY)
     return actor

@@ -17,11 +17,10 @@ from typing import Any
 import reflex as rx
 
 from studio_app.services import admin_stats, admin_users, provider_switches
+from studio_app.services.admin_guard import ADMINS_ONLY
 from studio_app.services.auth import CurrentUser
 from studio_app.services.errors import StudioError
 from studio_app.states.auth import AuthState
-
-NOT_ALLOWED = "Only admins can do that."
 
 
 def _when(moment: datetime) -> str:
@@ -145,7 +144,7 @@ class AdminState(AuthState):
     def refresh_overview(self):  # type: ignore[no-untyped-def]
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(NOT_ALLOWED)
+            return rx.toast.error(ADMINS_ONLY)
         self._load_overview(admin)
         return None
 
@@ -202,7 +201,7 @@ class AdminState(AuthState):
     def set_failures_only(self, value: bool):  # type: ignore[no-untyped-def]
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(NOT_ALLOWED)
+            return rx.toast.error(ADMINS_ONLY)
         self.failures_only = value is True
         self._load_log(admin)
         return None
@@ -219,7 +218,7 @@ class AdminState(AuthState):
     def set_provider_enabled(self, name: str, enabled: bool):  # type: ignore[no-untyped-def]
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(NOT_ALLOWED)
+            return rx.toast.error(ADMINS_ONLY)
         try:
             provider_switches.set_enabled(admin, name, enabled)
         except StudioError as error:
@@ -260,7 +259,7 @@ class AdminState(AuthState):
     def search_users(self, form_data: dict[str, Any]):  # type: ignore[no-untyped-def]
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(NOT_ALLOWED)
+            return rx.toast.error(ADMINS_ONLY)
         query = form_data.get("query", "") if isinstance(form_data, dict) else ""
         self.user_query = query if isinstance(query, str) else ""
         self.user_page = 0
@@ -271,7 +270,7 @@ class AdminState(AuthState):
     def go_to_page(self, page: int):  # type: ignore[no-untyped-def]
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(NOT_ALLOWED)
+            return rx.toast.error(ADMINS_ONLY)
         self.user_page = page if type(page) is int and page >= 0 else 0
         self._load_users(admin)
         return None
@@ -281,7 +280,7 @@ class AdminState(AuthState):
     @rx.event
     def open_grant(self, index: int):  # type: ignore[no-untyped-def]
         if self._admin() is None:
-            return rx.toast.error(NOT_ALLOWED)
+            return rx.toast.error(ADMINS_ONLY)
         target = self._user_at(index)
         if target is None:
             return rx.toast.error("That account is no longer on this page. Reload the list.")
@@ -314,7 +313,7 @@ class AdminState(AuthState):
     def submit_grant(self):  # type: ignore[no-untyped-def]
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(NOT_ALLOWED)
+            return rx.toast.error(ADMINS_ONLY)
         if not self._grant_key or not self._grant_user_id:
             return None  # the dialog was closed: a late second click
         try:
@@ -344,7 +343,7 @@ class AdminState(AuthState):
     def open_refund(self, index: int):  # type: ignore[no-untyped-def]
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(NOT_ALLOWED)
+            return rx.toast.error(ADMINS_ONLY)
         target = self._user_at(index)
         if target is None:
             return rx.toast.error("That account is no longer on this page. Reload the list.")
@@ -376,7 +375,7 @@ class AdminState(AuthState):
     def refund(self, index: int):  # type: ignore[no-untyped-def]
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(NOT_ALLOWED)
+            return rx.toast.error(ADMINS_ONLY)
         if type(index) is not int or not 0 <= index < len(self._refund_generation_ids):
             return rx.toast.error("Choose a generation from the list.")
         try:
@@ -398,7 +397,7 @@ class AdminState(AuthState):
     @rx.event
     def ask_status_change(self, index: int):  # type: ignore[no-untyped-def]
         if self._admin() is None:
-            return rx.toast.error(NOT_ALLOWED)
+            return rx.toast.error(ADMINS_ONLY)
         target = self._user_at(index)
         if target is None:
             return rx.toast.error("That account is no longer on this page. Reload the list.")
@@ -417,7 +416,7 @@ class AdminState(AuthState):
     def confirm_status_change(self):  # type: ignore[no-untyped-def]
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(NOT_ALLOWED)
+            return rx.toast.error(ADMINS_ONLY)
         if not self._status_user_id:
             return None
         active = self._status_target_active

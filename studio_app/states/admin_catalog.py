@@ -13,6 +13,7 @@ import asyncio
 import reflex as rx
 
 from studio_app.services import catalog_admin, previews
+from studio_app.services.admin_guard import ADMINS_ONLY
 from studio_app.services.auth import CurrentUser
 from studio_app.services.catalog_admin import (
     AdminCategoryView,
@@ -26,7 +27,6 @@ from studio_app.states.auth import AuthState
 
 ALL_CATEGORIES = "all"
 PREVIEW_UPLOAD_ID = "template_preview_upload"
-_REFUSED = "Only admins can change the catalog."
 
 
 def _text(value: object) -> str:
@@ -116,7 +116,7 @@ class AdminCatalogState(AuthState):
     @rx.event
     def open_new_category(self) -> rx.event.EventSpec | None:
         if self._admin() is None:
-            return rx.toast.error(_REFUSED)
+            return rx.toast.error(ADMINS_ONLY)
         self.category_form_id = 0
         self.category_form_name = ""
         self.category_form_description = ""
@@ -127,7 +127,7 @@ class AdminCatalogState(AuthState):
     @rx.event
     def open_edit_category(self, category_id: int) -> rx.event.EventSpec | None:
         if self._admin() is None:
-            return rx.toast.error(_REFUSED)
+            return rx.toast.error(ADMINS_ONLY)
         category = next((c for c in self.categories if c.id == category_id), None)
         if category is None:
             return rx.toast.error("That category does not exist any more.")
@@ -155,7 +155,7 @@ class AdminCatalogState(AuthState):
     def save_category(self, _form: dict | None = None) -> rx.event.EventSpec | None:
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(_REFUSED)
+            return rx.toast.error(ADMINS_ONLY)
         try:
             if self.category_form_id:
                 catalog_admin.update_category(
@@ -180,7 +180,7 @@ class AdminCatalogState(AuthState):
     def move_category(self, category_id: int, direction: str) -> rx.event.EventSpec | None:
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(_REFUSED)
+            return rx.toast.error(ADMINS_ONLY)
         try:
             catalog_admin.move_category(admin, category_id, direction)
         except StudioError as error:
@@ -192,7 +192,7 @@ class AdminCatalogState(AuthState):
     def reactivate_category(self, category_id: int) -> rx.event.EventSpec:
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(_REFUSED)
+            return rx.toast.error(ADMINS_ONLY)
         try:
             catalog_admin.set_category_active(admin, category_id, True)
         except StudioError as error:
@@ -204,7 +204,7 @@ class AdminCatalogState(AuthState):
     @rx.event
     def ask_deactivate(self, kind: str, item_id: int) -> rx.event.EventSpec | None:
         if self._admin() is None:
-            return rx.toast.error(_REFUSED)
+            return rx.toast.error(ADMINS_ONLY)
         rows = self.categories if kind == "category" else self.templates
         row = (
             next((r for r in rows if r.id == item_id), None)
@@ -234,7 +234,7 @@ class AdminCatalogState(AuthState):
         kind, item_id = self.confirm_kind, self.confirm_id
         self.cancel_deactivate()
         if admin is None:
-            return rx.toast.error(_REFUSED)
+            return rx.toast.error(ADMINS_ONLY)
         try:
             if kind == "category":
                 catalog_admin.set_category_active(admin, item_id, False)
@@ -250,7 +250,7 @@ class AdminCatalogState(AuthState):
     @rx.event
     def open_new_template(self) -> rx.event.EventSpec | None:
         if self._admin() is None:
-            return rx.toast.error(_REFUSED)
+            return rx.toast.error(ADMINS_ONLY)
         if not self.categories:
             return rx.toast.error("Create a category first.")
         self.template_form_id = 0
@@ -270,7 +270,7 @@ class AdminCatalogState(AuthState):
     @rx.event
     def open_edit_template(self, template_id: int) -> rx.event.EventSpec | None:
         if self._admin() is None:
-            return rx.toast.error(_REFUSED)
+            return rx.toast.error(ADMINS_ONLY)
         template = next((t for t in self.templates if t.id == template_id), None)
         if template is None:
             return rx.toast.error("That template does not exist any more.")
@@ -313,7 +313,7 @@ class AdminCatalogState(AuthState):
     def save_template(self, _form: dict | None = None) -> rx.event.EventSpec | None:
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(_REFUSED)
+            return rx.toast.error(ADMINS_ONLY)
         category = self.template_form_category
         fields = TemplateFields(
             category_id=int(category) if category.isdigit() else 0,
@@ -339,7 +339,7 @@ class AdminCatalogState(AuthState):
     def move_template(self, template_id: int, direction: str) -> rx.event.EventSpec | None:
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(_REFUSED)
+            return rx.toast.error(ADMINS_ONLY)
         try:
             catalog_admin.move_template(admin, template_id, direction)
         except StudioError as error:
@@ -351,7 +351,7 @@ class AdminCatalogState(AuthState):
     def reactivate_template(self, template_id: int) -> rx.event.EventSpec:
         admin = self._admin()
         if admin is None:
-            return rx.toast.error(_REFUSED)
+            return rx.toast.error(ADMINS_ONLY)
         try:
             catalog_admin.set_template_active(admin, template_id, True)
         except StudioError as error:
@@ -363,7 +363,7 @@ class AdminCatalogState(AuthState):
     @rx.event
     def open_preview(self, template_id: int) -> rx.event.EventSpec | None:
         if self._admin() is None:
-            return rx.toast.error(_REFUSED)
+            return rx.toast.error(ADMINS_ONLY)
         template = next((t for t in self.templates if t.id == template_id), None)
         if template is None:
             return rx.toast.error("That template does not exist any more.")
@@ -383,7 +383,7 @@ class AdminCatalogState(AuthState):
     async def upload_preview(self, files: list[rx.UploadFile]):
         admin = self._admin()
         if admin is None:
-            yield rx.toast.error(_REFUSED)
+            yield rx.toast.error(ADMINS_ONLY)
             return
         if not files:
             self.preview_error = "Choose a PNG, JPEG or WebP image."
@@ -417,7 +417,7 @@ class AdminCatalogState(AuthState):
     async def generate_preview(self):
         admin = self._admin()
         if admin is None:
-            yield rx.toast.error(_REFUSED)
+            yield rx.toast.error(ADMINS_ONLY)
             return
         self.preview_busy = True
         self.preview_error = ""
