@@ -11,7 +11,7 @@ config = rx.Config(
     show_built_with_reflex=False,
     plugins=[
         rx.plugins.RadixThemesPlugin(
-            theme=rx.theme(appearance="light", accent_color="violet", radius="large")
+            theme=rx.theme(accent_color="violet", radius="large")
         ),
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],

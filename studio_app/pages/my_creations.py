@@ -355,7 +355,12 @@ def _creation_dialog() -> rx.Component:
                             + view.height.to_string(),
                             "detail-size",
                         ),
-                        _detail("Cost", view.cost_credits.to_string() + " credits", "detail-cost"),
+                        _detail(
+                            "Cost",
+                            view.cost_credits.to_string()
+                            + rx.cond(view.cost_credits == 1, " credit", " credits"),
+                            "detail-cost",
+                        ),
                         _detail("Made", view.created_at, "detail-date"),
                         orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
                         size="2",

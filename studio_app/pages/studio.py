@@ -530,7 +530,7 @@ def _latest_result() -> rx.Component:
                     job.height,
                     " · ",
                     job.cost_credits,
-                    " credits",
+                    rx.cond(job.cost_credits == 1, " credit", " credits"),
                     rx.cond(
                         job.elapsed_seconds > 0,
                         " · ready in " + job.elapsed_seconds.to_string() + " s",

@@ -366,7 +366,10 @@ class StudioState(AuthState):
             if finished.status == "failed":
                 yield rx.toast.error(finished.error_message)
             else:
-                yield rx.toast.success(f"Your image is ready ({finished.cost_credits} credits).")
+                cost = finished.cost_credits
+                yield rx.toast.success(
+                    f"Your image is ready ({cost} credit{'' if cost == 1 else 's'})."
+                )
 
     @rx.event(background=True)
     async def generate(self):  # type: ignore[no-untyped-def]
