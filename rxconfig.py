@@ -10,9 +10,7 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[
-        rx.plugins.RadixThemesPlugin(
-            theme=rx.theme(accent_color="violet", radius="large")
-        ),
+        rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="violet", radius="large")),
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )
