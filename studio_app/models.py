@@ -220,3 +220,19 @@ class AuditEntry(SQLModel, table=True):
     before: str = Field(default="", max_length=4000)
     after: str = Field(default="", max_length=4000)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal token for the REST API. Shown once at creation; only its SHA-256 is kept."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=80)
+    token_hash: str = Field(max_length=64, unique=True)
+    # The first characters, so a user can tell tokens apart without the secret.
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = Field(default=None)
+    revoked_at: datetime | None = Field(default=None)

@@ -1,0 +1,94 @@
+"""Personal API tokens: shown once, stored hashed, owner-only, revocable."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from studio_app.models import ApiToken, User
+from studio_app.services import api_tokens, auth
+from studio_app.services.db import read_session, write_session
+from studio_app.services.errors import InvalidInput, NotFound
+from tests.factories import make_account
+
+pytestmark = pytest.mark.usefixtures("migrated_db")
+
+
+def _viewer(email: str | None = None) -> auth.CurrentUser:
+    signed = make_account(email=email)
+    viewer = auth.current_user(signed.token)
+    assert viewer is not None
+    return viewer
+
+
+def test_a_new_token_identifies_its_owner_and_is_stored_only_hashed() -> None:
+    owner = _viewer("owner@example.com")
+    made = api_tokens.create_token(owner, "  Deploy script ")
+    assert made.secret.startswith("stu_") and len(made.secret) > 40
+    assert made.view.name == "Deploy script"
+    assert made.secret.startswith(made.view.prefix)
+    assert made.view.last_used_at == "never"
+
+    who = api_tokens.user_for_token(made.secret)
+    assert who is not None and (who.id, who.email) == (owner.id, "owner@example.com")
+    with read_session() as db:
+        stored = db.exec(select(ApiToken)).one()
+    assert made.secret not in (stored.token_hash, stored.prefix)
+    assert stored.last_used_at is not None
+    assert [t.name for t in api_tokens.list_tokens(owner)] == ["Deploy script"]
+
+
+def test_revoked_tokens_identify_nobody_and_leave_the_list() -> None:
+    owner = _viewer()
+    keep = api_tokens.create_token(owner, "keep")
+    drop = api_tokens.create_token(owner, "drop")
+    api_tokens.revoke_token(owner, drop.view.id)
+    assert api_tokens.user_for_token(drop.secret) is None
+    assert api_tokens.user_for_token(keep.secret) is not None
+    assert [t.name for t in api_tokens.list_tokens(owner)] == ["keep"]
+    with pytest.raises(NotFound):
+        api_tokens.revoke_token(owner, drop.view.id)
+
+
+def test_nobody_can_see_or_revoke_another_users_token() -> None:
+    owner, stranger = _viewer(), _viewer()
+    made = api_tokens.create_token(owner, "mine")
+    assert api_tokens.list_tokens(stranger) == []
+    with pytest.raises(NotFound):
+        api_tokens.revoke_token(stranger, made.view.id)
+    assert api_tokens.user_for_token(made.secret) is not None
+
+
+def test_a_disabled_account_s_tokens_stop_working() -> None:
+    owner = _viewer()
+    made = api_tokens.create_token(owner, "ci")
+    with write_session() as db:
+        user = db.get(User, owner.id)
+        user.is_active = False
+        db.add(user)
+    assert api_tokens.user_for_token(made.secret) is None
+
+
+@pytest.mark.parametrize(
+    "secret", [None, "", "stu_", "stu_not-a-real-token", "Bearer stu_x", 42, "stu_" + "x" * 500]
+)
+def test_garbage_identifies_nobody(secret: object) -> None:
+    api_tokens.create_token(_viewer(), "real")
+    assert api_tokens.user_for_token(secret) is None
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 81, "bell\x07", None, 7])
+def test_bad_names_are_refused_and_nothing_is_written(name: object) -> None:
+    owner = _viewer()
+    with pytest.raises(InvalidInput):
+        api_tokens.create_token(owner, name)
+    assert api_tokens.list_tokens(owner) == []
+
+
+def test_at_most_twenty_active_tokens() -> None:
+    owner = _viewer()
+    made = [api_tokens.create_token(owner, f"t{i}") for i in range(20)]
+    with pytest.raises(InvalidInput, match="at most 20"):
+        api_tokens.create_token(owner, "one more")
+    api_tokens.revoke_token(owner, made[0].view.id)
+    assert api_tokens.create_token(owner, "one more").secret
