@@ -11,6 +11,7 @@ import pytest
 from studio_app.services import migrations
 from studio_app.services.db import dispose_engines
 from studio_app.settings import Settings, reload_settings
+from tests.fakes.server import FakeServer
 
 
 @pytest.fixture
@@ -34,3 +35,11 @@ def migrated_db(fresh_env: Settings) -> Settings:
     """A fresh database with every migration applied (no seed data)."""
     migrations.upgrade_to_head()
     return fresh_env
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeServer]:
+    """A provider's HTTP API faked on loopback; each test scripts its answers."""
+    server = FakeServer().start()
+    yield server
+    server.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,13 +26,6 @@ from tests.generation_helpers import credit_summary, last_generation, run_genera
 
 API_KEY = "AIzaSyFAKE-studio-0123456789abcdefghij"
 PROMPT = "A lighthouse on a cliff at dawn, watercolour"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeServer]:
-    server = FakeServer().start()
-    yield server
-    server.stop()
 
 
 def _provider(fake: FakeServer, tmp_path: Path, **overrides: object) -> GeminiProvider:

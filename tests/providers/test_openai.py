@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,14 +27,6 @@ from tests.generation_helpers import credit_summary, last_generation, run_genera
 
 API_KEY = "sk-test-studio-0123456789abcdef"
 PROMPT = "A lighthouse on a cliff at dawn, watercolour"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeServer]:
-    server = FakeServer().start()
-    yield server
-    # shutdown() waits out serve_forever's 0.5 s poll; nothing here needs to wait for it.
-    threading.Thread(target=server.stop, daemon=True).start()
 
 
 def _settings(fake: FakeServer, tmp_path: Path, **overrides: object) -> Settings:

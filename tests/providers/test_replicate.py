@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,13 +53,6 @@ PROMPT = "A lighthouse at dusk, watercolour"
 def fast_polling(monkeypatch: pytest.MonkeyPatch) -> None:
     # The SDK reads its poll interval (default 0.5 s) when a client is built.
     monkeypatch.setenv("REPLICATE_POLL_INTERVAL", "0.01")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeServer]:
-    server = FakeServer().start()
-    yield server
-    server.stop()
 
 
 def _provider(fake: FakeServer, **settings: str) -> ReplicateProvider:

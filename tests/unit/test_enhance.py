@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,13 +17,6 @@ from tests.fakes.server import FakeResponse, FakeServer
 pytestmark = pytest.mark.usefixtures("migrated_db")
 
 RICH = "A red bicycle against a sunlit brick wall, golden hour, 35mm film photo, warm tones"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeServer]:
-    server = FakeServer().start()
-    yield server
-    server.stop()
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
