@@ -82,7 +82,10 @@ class ImageTemplate(SQLModel, table=True):
 
 class GeneratedImage(SQLModel, table=True):
     __tablename__ = "generated_image"
-    __table_args__ = (Index("ix_generated_image_user_created", "user_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_generated_image_user_created", "user_id", "created_at", "id"),
+        UniqueConstraint("user_id", "idempotency_key", name="uq_generated_image_idempotency_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # Random, unguessable id used in URLs instead of the row id.
@@ -109,6 +112,10 @@ class GeneratedImage(SQLModel, table=True):
     duration_ms: int | None = Field(default=None)
     # Set when the owner deletes it: the files go, the row stays for the ledger and the stats.
     deleted_at: datetime | None = Field(default=None)
+    # A REST client's Idempotency-Key and a hash of what it asked for: a retry with the
+    # same key returns this generation instead of starting (and charging) another.
+    idempotency_key: str | None = Field(default=None, max_length=100)
+    request_hash: str | None = Field(default=None, max_length=64)
 
 
 class CreditEntry(SQLModel, table=True):

@@ -77,6 +77,10 @@ class Settings:
     # A hold must outlive the slowest provider call; the sweeper ends it after this.
     hold_expiry_seconds: int = 600
     max_concurrent_generations: int = 3
+    # Per user and minute, shared by the studio page and the REST API.
+    generations_per_minute: int = 20
+    # Provider calls in flight in one server process; further jobs wait their turn (queued).
+    max_parallel_generations: int = 64
     provider_timeout_seconds: int = 120
     session_days: int = 7
     signin_max_failures: int = 5
@@ -128,6 +132,8 @@ def load_settings() -> Settings:
         credit_pack_sizes=_env_int_list("STUDIO_CREDIT_PACKS", (10, 50, 100)),
         hold_expiry_seconds=_env_int("STUDIO_HOLD_EXPIRY_SECONDS", 600, minimum=1),
         max_concurrent_generations=_env_int("STUDIO_MAX_CONCURRENT_GENERATIONS", 3, minimum=1),
+        generations_per_minute=_env_int("STUDIO_GENERATIONS_PER_MINUTE", 20, minimum=1),
+        max_parallel_generations=_env_int("STUDIO_MAX_PARALLEL_GENERATIONS", 64, minimum=1),
         provider_timeout_seconds=_env_int("STUDIO_PROVIDER_TIMEOUT_SECONDS", 120, minimum=1),
         session_days=_env_int("STUDIO_SESSION_DAYS", 7, minimum=1),
         signin_max_failures=_env_int("STUDIO_SIGNIN_MAX_FAILURES", 5, minimum=1),

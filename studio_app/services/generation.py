@@ -11,17 +11,22 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
+import json
 import logging
+import re
 import secrets
 import time
-from dataclasses import dataclass
+import weakref
+from dataclasses import asdict, dataclass
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from studio_app.models import (
+    CreditHold,
     GeneratedImage,
     GenerationStatus,
     ImageCategory,
@@ -37,10 +42,16 @@ from studio_app.providers.base import (
     Unavailable,
 )
 from studio_app.providers.registry import get_provider
-from studio_app.services import ledger, provider_switches
+from studio_app.services import ledger, provider_switches, throttle
 from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
-from studio_app.services.errors import HoldNotOpen, InvalidInput, NotFound, StudioError
+from studio_app.services.errors import (
+    HoldNotOpen,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    StudioError,
+)
 from studio_app.services.tiers import Tier, get_tier
 from studio_app.services.validation import MAX_PROMPT_CHARS, clean_prompt, clean_text
 from studio_app.settings import get_settings
@@ -73,6 +84,14 @@ class TooManyJobs(StudioError):
     code = "too_many_jobs"
 
 
+_THROTTLE_KIND = "generate"
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-:.]{8,100}$")
+_SLOTS_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+_IN_PROGRESS: set[str] = set()
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     prompt: str
@@ -93,6 +112,8 @@ class Ticket:
     public_id: str
     hold_id: int
     cost: int
+    # True when an earlier request with the same idempotency key made this generation.
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,15 +200,76 @@ def running_count(db: Session, user_id: int) -> int:
     ).one()
 
 
-def start(user_id: int, request: GenerationRequest) -> Ticket:
-    """Steps 1–2: validate, then hold the price and write the pending row, atomically."""
-    limit = get_settings().max_concurrent_generations
+def request_hash(request: GenerationRequest) -> str:
+    """What a client asked for, so a reused Idempotency-Key with another request is refused."""
+    return hashlib.sha256(json.dumps(asdict(request), sort_keys=True).encode()).hexdigest()
+
+
+def _valid_idempotency_key(key: object) -> str:
+    if not isinstance(key, str) or not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidInput(
+            "An Idempotency-Key is 8 to 100 letters, digits, '-', '_', ':' or '.'.",
+            field="idempotency_key",
+        )
+    return key
+
+
+def _replay(db: Session, user_id: int, key: str, fingerprint: str) -> Ticket | None:
+    row = db.exec(
+        select(GeneratedImage).where(
+            GeneratedImage.user_id == user_id, GeneratedImage.idempotency_key == key
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise IdempotencyConflict(
+            "This Idempotency-Key was already used for a different request. "
+            "Use a new key for a new image."
+        )
+    hold_id = db.exec(select(CreditHold.id).where(CreditHold.generation_id == row.id)).first()
+    assert row.id is not None and hold_id is not None
+    return Ticket(
+        generation_id=row.id,
+        public_id=row.public_id,
+        hold_id=hold_id,
+        cost=row.cost_credits,
+        replayed=True,
+    )
+
+
+def start(
+    user_id: int, request: GenerationRequest, *, idempotency_key: str | None = None
+) -> Ticket:
+    """Steps 1–2: validate, then hold the price and write the pending row, atomically.
+
+    With an idempotency key, a request already made with that key returns the first
+    ticket (`replayed`) and nothing new is held or started.
+    """
+    settings = get_settings()
+    fingerprint = request_hash(request) if idempotency_key is not None else None
     with write_session() as db:
+        if idempotency_key is not None:
+            key = _valid_idempotency_key(idempotency_key)
+            assert fingerprint is not None
+            replayed = _replay(db, user_id, key, fingerprint)
+            if replayed is not None:
+                return replayed
         checked = validate(db, request)
+        limit = settings.max_concurrent_generations
         if running_count(db, user_id) >= limit:
             raise TooManyJobs(
                 f"You already have {limit} images in progress. Wait for one to finish."
             )
+        # Counted in this transaction: a request refused below is not counted.
+        throttle.take_in(
+            db,
+            _THROTTLE_KIND,
+            str(user_id),
+            limit=settings.generations_per_minute,
+            window_s=60,
+            what="images per minute",
+        )
         row = GeneratedImage(
             public_id=secrets.token_hex(12),
             user_id=user_id,
@@ -200,6 +282,8 @@ def start(user_id: int, request: GenerationRequest) -> Ticket:
             model=checked.provider.model,
             tier=checked.tier.id,
             cost_credits=checked.tier.credits,
+            idempotency_key=idempotency_key,
+            request_hash=fingerprint,
         )
         db.add(row)
         db.flush()
@@ -209,6 +293,21 @@ def start(user_id: int, request: GenerationRequest) -> Ticket:
         return Ticket(
             generation_id=row.id, public_id=row.public_id, hold_id=hold.id, cost=hold.amount
         )
+
+
+def _provider_slots() -> asyncio.Semaphore:
+    """The process-wide limit on provider calls in flight (one semaphore per event loop)."""
+    loop = asyncio.get_running_loop()
+    slots = _SLOTS_BY_LOOP.get(loop)
+    if slots is None:
+        slots = asyncio.Semaphore(get_settings().max_parallel_generations)
+        _SLOTS_BY_LOOP[loop] = slots
+    return slots
+
+
+def is_running(public_id: str) -> bool:
+    """True while this process is working on the generation (not waiting for a slot)."""
+    return public_id in _IN_PROGRESS
 
 
 async def _call_provider(provider: ImageProvider, request: ImageRequest) -> ProviderImage:
@@ -322,14 +421,23 @@ def _load_for_run(ticket: Ticket) -> tuple[GeneratedImage, str]:
 
 async def run(ticket: Ticket) -> str:
     """Steps 3–5. Returns the final status; never raises for provider or storage failures."""
+    try:
+        return await _run(ticket)
+    finally:
+        _IN_PROGRESS.discard(ticket.public_id)
+
+
+async def _run(ticket: Ticket) -> str:
     started = time.monotonic()
     row, category_slug = _load_for_run(ticket)
     provider = get_provider(row.provider)
     try:
         if provider is None:
             raise NotConfigured(f"provider {row.provider} is gone")
-        image = await _call_provider(provider, _image_request(row, category_slug))
-        stored = await asyncio.to_thread(_store, image)
+        async with _provider_slots():
+            _IN_PROGRESS.add(row.public_id)
+            image = await _call_provider(provider, _image_request(row, category_slug))
+            stored = await asyncio.to_thread(_store, image)
     except ProviderError as exc:
         log.warning("generation %s failed: %s %s", row.public_id, exc.code, exc.detail)
         await asyncio.to_thread(_finish_failed, ticket, exc.code, exc.user_message, started)

@@ -17,9 +17,16 @@ log = logging.getLogger(__name__)
 _running: dict[str, asyncio.Task[str]] = {}
 
 
-def submit(user_id: int, request: generation.GenerationRequest) -> generation.Ticket:
-    """Validate, hold and record (raises on bad input), then start the job in the background."""
-    ticket = generation.start(user_id, request)
+def submit(
+    user_id: int, request: generation.GenerationRequest, *, idempotency_key: str | None = None
+) -> generation.Ticket:
+    """Validate, hold and record (raises on bad input), then start the job in the background.
+
+    A replayed idempotency key returns the first ticket and starts nothing.
+    """
+    ticket = generation.start(user_id, request, idempotency_key=idempotency_key)
+    if ticket.replayed:
+        return ticket
     task = asyncio.get_running_loop().create_task(generation.run(ticket))
     _running[ticket.public_id] = task
     task.add_done_callback(lambda _t: _running.pop(ticket.public_id, None))

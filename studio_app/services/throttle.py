@@ -40,20 +40,26 @@ def record(db: Session, kind: str, subject: str, now: datetime) -> None:
 
 def take(kind: str, subject: str, *, limit: int, window_s: int, what: str) -> None:
     """Count one event, or raise RateLimited when `limit` were counted in the window."""
+    with write_session() as db:
+        take_in(db, kind, subject, limit=limit, window_s=window_s, what=what)
+
+
+def take_in(db: Session, kind: str, subject: str, *, limit: int, window_s: int, what: str) -> None:
+    """`take` inside the caller's write transaction: if that transaction rolls back
+    (the request turned out invalid), the event is not counted either."""
     now = utcnow()
     since = now - timedelta(seconds=window_s)
-    with write_session() as db:
-        if count_recent(db, kind, subject, since) >= limit:
-            oldest = db.exec(
-                select(func.min(ThrottleEvent.created_at)).where(
-                    ThrottleEvent.kind == kind,
-                    ThrottleEvent.subject == subject,
-                    ThrottleEvent.created_at > since,
-                )
-            ).one()
-            wait = max(1, int((oldest + timedelta(seconds=window_s) - now).total_seconds()) + 1)
-            raise RateLimited(
-                f"You have reached the limit of {limit} {what}. Try again in {wait} s.",
-                retry_after=wait,
+    if count_recent(db, kind, subject, since) >= limit:
+        oldest = db.exec(
+            select(func.min(ThrottleEvent.created_at)).where(
+                ThrottleEvent.kind == kind,
+                ThrottleEvent.subject == subject,
+                ThrottleEvent.created_at > since,
             )
-        record(db, kind, subject, now)
+        ).one()
+        wait = max(1, int((oldest + timedelta(seconds=window_s) - now).total_seconds()) + 1)
+        raise RateLimited(
+            f"You have reached the limit of {limit} {what}. Try again in {wait} s.",
+            retry_after=wait,
+        )
+    record(db, kind, subject, now)
