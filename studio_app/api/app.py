@@ -1,14 +1,57 @@
-"""The FastAPI app that Reflex mounts its own routes under."""
+"""The FastAPI app that Reflex mounts its own routes under (`api_transformer`).
+
+`/api/...` is the REST API (docs at /api/docs, spec at /api/openapi.json); the
+cookie-authenticated image routes of the web pages live here too.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
-from studio_app.api import images, previews
+from studio_app.api import (
+    admin_routes,
+    catalog_routes,
+    credits_routes,
+    errors,
+    generate_routes,
+    images,
+    previews,
+)
+
+DESCRIPTION = """
+The Studio's REST API: the same rules as the web studio (same credits, limits and checks).
+
+**Authentication**: create a personal API token on the Account page and send it as
+`Authorization: Bearer stu_…`. The catalog routes work without one; admin routes need
+an admin's token.
+
+**Errors** are JSON `{"code", "message", "field"?}` with a stable `code`.
+**Lists** take `limit` and `cursor` (pass back `next_cursor`).
+**Generating** answers `202` at once; poll `status_url`. Send an `Idempotency-Key`
+header to make retries safe.
+"""
 
 
-def build_api() -> FastAPI:
-    api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    api.include_router(images.router)
-    api.include_router(previews.router)
+def build_api() -> FastAPIOffline:
+    api = FastAPIOffline(
+        title="Studio API",
+        version="1.0",
+        description=DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        # Swagger UI's assets are served from here, not from a CDN.
+        static_url="/api/docs-static",
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
+    )
+    errors.install(api)
+    for router in (
+        catalog_routes.router,
+        generate_routes.router,
+        credits_routes.router,
+        admin_routes.router,
+    ):
+        api.include_router(router)
+    api.include_router(images.router, include_in_schema=False)
+    api.include_router(previews.router, include_in_schema=False)
     return api

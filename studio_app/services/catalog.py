@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
 
 from studio_app.models import ImageCategory, ImageTemplate
+from studio_app.services.errors import InvalidInput
 from studio_app.services.seed_data import SEED_CATEGORIES
 
 
@@ -45,6 +47,68 @@ def list_templates(
             ImageCategory.is_active == True,  # noqa: E712
         )
     return list(db.exec(query).all())
+
+
+_DISPLAY_ORDER = (
+    col(ImageCategory.sort_order),
+    col(ImageCategory.id),
+    col(ImageTemplate.sort_order),
+    col(ImageTemplate.id),
+)
+
+
+@dataclass(frozen=True)
+class TemplatePage:
+    templates: list[ImageTemplate]
+    # The last template's id when more follow: pass it as `after_id` for the next page.
+    next_after_id: int | None
+
+
+def template_page(
+    db: Session, *, category_id: int | None = None, after_id: int | None = None, limit: int = 50
+) -> TemplatePage:
+    """Active templates of active categories in display order, keyset-paged.
+
+    A page starts after the template `after_id` (in display order), wherever that
+    template is now, so a template deactivated between two pages skips nothing.
+    """
+    query = (
+        select(ImageTemplate)
+        .join(ImageCategory, col(ImageCategory.id) == col(ImageTemplate.category_id))
+        .where(
+            ImageTemplate.is_active == True,  # noqa: E712
+            ImageCategory.is_active == True,  # noqa: E712
+        )
+        .order_by(*_DISPLAY_ORDER)
+    )
+    if category_id is not None:
+        query = query.where(ImageTemplate.category_id == category_id)
+    if after_id is not None:
+        anchor = db.exec(
+            select(*_DISPLAY_ORDER)
+            .join(ImageCategory, col(ImageCategory.id) == col(ImageTemplate.category_id))
+            .where(ImageTemplate.id == after_id)
+        ).first()
+        if anchor is None:
+            raise InvalidInput("That page of templates is not available.", field="cursor")
+        query = query.where(tuple_(*_DISPLAY_ORDER) > tuple_(*anchor))
+    rows = list(db.exec(query.limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return TemplatePage(rows, rows[-1].id if more and rows else None)
+
+
+def active_template(db: Session, template_id: int) -> ImageTemplate | None:
+    """The template if users can pick it now (it and its category are active)."""
+    return db.exec(
+        select(ImageTemplate)
+        .join(ImageCategory, col(ImageCategory.id) == col(ImageTemplate.category_id))
+        .where(
+            ImageTemplate.id == template_id,
+            ImageTemplate.is_active == True,  # noqa: E712
+            ImageCategory.is_active == True,  # noqa: E712
+        )
+    ).first()
 
 
 def catalog(db: Session) -> list[CategoryWithTemplates]:

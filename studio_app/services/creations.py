@@ -62,6 +62,7 @@ class CreationView:
     thumbnail_url: str = ""
     download_url: str = ""
     created_at: str = ""
+    created_iso: str = ""
     # Seconds from start to finish (finished) or to now (still pending).
     elapsed_seconds: int = 0
 
@@ -95,6 +96,7 @@ class CreationView:
             thumbnail_url=f"{image_url}/thumbnail" if succeeded else "",
             download_url=f"{image_url}?download=1" if succeeded else "",
             created_at=_utc(row.created_at).strftime("%d %b %Y, %H:%M UTC"),
+            created_iso=_utc(row.created_at).isoformat(),
             elapsed_seconds=elapsed,
         )
 
@@ -123,17 +125,25 @@ def _visible_row(viewer: CurrentUser | None, public_id: object) -> GeneratedImag
     return row
 
 
-def get_creation(viewer: CurrentUser, public_id: str) -> CreationView | None:
-    """The creation if `viewer` owns it (or is an admin), else None."""
-    row = _visible_row(viewer, public_id)
-    if row is None:
-        return None
+def _view_with_template_name(row: GeneratedImage) -> CreationView:
     name = None
     if row.template_id is not None:
         with read_session() as db:
             template = db.get(ImageTemplate, row.template_id)
             name = template.name if template else None
     return CreationView.of(row, name)
+
+
+def get_creation(viewer: CurrentUser, public_id: str) -> CreationView | None:
+    """The creation if `viewer` owns it (or is an admin), else None."""
+    row = _visible_row(viewer, public_id)
+    return None if row is None else _view_with_template_name(row)
+
+
+def get_own_creation(viewer: CurrentUser, public_id: object) -> CreationView | None:
+    """The creation if `viewer` owns it (admins included: only their own), else None."""
+    row = _own_live_row(viewer, public_id)
+    return None if row is None else _view_with_template_name(row)
 
 
 def recent_creations(user_id: int, *, limit: int = 12) -> list[CreationView]:
@@ -399,9 +409,14 @@ def reuse_settings(viewer: CurrentUser | None, public_id: object) -> ReuseSettin
 # --- Files --------------------------------------------------------------------------------
 
 
-def image_file(viewer: CurrentUser | None, public_id: object, *, thumbnail: bool) -> Path | None:
-    """The file to serve, or None — the same None for "not yours" and "not there"."""
-    row = _visible_row(viewer, public_id)
+def image_file(
+    viewer: CurrentUser | None, public_id: object, *, thumbnail: bool, owner_only: bool = False
+) -> Path | None:
+    """The file to serve, or None — the same None for "not yours" and "not there".
+
+    Admins may see every image unless `owner_only`.
+    """
+    row = (_own_live_row if owner_only else _visible_row)(viewer, public_id)
     if row is None or row.status != GenerationStatus.SUCCEEDED.value:
         return None
     key = row.thumbnail_key if thumbnail else row.image_key

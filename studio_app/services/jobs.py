@@ -25,12 +25,16 @@ def submit(
     A replayed idempotency key returns the first ticket and starts nothing.
     """
     ticket = generation.start(user_id, request, idempotency_key=idempotency_key)
-    if ticket.replayed:
-        return ticket
+    if not ticket.replayed:
+        launch(ticket)
+    return ticket
+
+
+def launch(ticket: generation.Ticket) -> None:
+    """Run a started generation (`generation.start`) as a task of the running event loop."""
     task = asyncio.get_running_loop().create_task(generation.run(ticket))
     _running[ticket.public_id] = task
     task.add_done_callback(lambda _t: _running.pop(ticket.public_id, None))
-    return ticket
 
 
 async def wait(public_id: str) -> None:

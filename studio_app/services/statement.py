@@ -8,7 +8,7 @@ came from, or the image (tier) a debit or a refund belongs to.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -115,17 +115,34 @@ def _describe(
 
 def statement(user_id: int, *, limit: int = MAX_LINES) -> list[StatementRow]:
     """The user's ledger entries, newest first, each with the balance after it."""
+    return statement_page(user_id, limit=limit).rows
+
+
+@dataclass
+class StatementPage:
+    rows: list[StatementRow] = field(default_factory=list)
+    # Pass back as `before` for older lines; None when there are no more.
+    next_before: int | None = None
+
+
+def statement_page(
+    user_id: int, *, before: int | None = None, limit: int = MAX_LINES
+) -> StatementPage:
+    """One page of the statement, newest first: the lines older than the entry `before`."""
     if type(user_id) is not int:
         raise InvalidInput("No such account.")
     with read_session() as db:
-        lines = ledger.statement(db, user_id)
-        newest = lines[::-1][:limit]
+        lines = ledger.statement(db, user_id)[::-1]
+        if before is not None:
+            lines = [line for line in lines if line.entry_id < before]
+        newest = lines[:limit]
+        more = len(lines) > limit
         ids = [line.entry_id for line in newest]
         entries = list(db.exec(select(CreditEntry).where(col(CreditEntry.id).in_(ids))))
         payments = _payments(db, user_id)
         tiers = _tier_of_images(db, entries)
     by_id = {entry.id: entry for entry in entries}
-    return [
+    rows = [
         StatementRow(
             when=format_when(line.created_at),
             description=_describe(by_id[line.entry_id], user_id, payments, tiers),
@@ -136,3 +153,4 @@ def statement(user_id: int, *, limit: int = MAX_LINES) -> list[StatementRow]:
         )
         for line in newest
     ]
+    return StatementPage(rows, newest[-1].entry_id if more and newest else None)

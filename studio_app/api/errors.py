@@ -1,0 +1,130 @@
+"""One error shape for the whole REST API: `{"code", "message", "field"?}`.
+
+Service errors (`StudioError`) keep their stable code and human message; this
+module only decides the HTTP status.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from studio_app.services import generation, payments, throttle
+from studio_app.services.errors import (
+    HoldNotOpen,
+    IdempotencyConflict,
+    InsufficientCredits,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    StudioError,
+)
+
+# Most specific first: the first matching class decides the status.
+_STATUS_BY_ERROR: list[tuple[type[StudioError], int]] = [
+    (InvalidInput, 422),
+    (NotFound, 404),
+    (PermissionDenied, 403),
+    (InsufficientCredits, 402),
+    (payments.PaymentFailed, 402),
+    (IdempotencyConflict, 409),
+    (HoldNotOpen, 409),
+    (throttle.RateLimited, 429),
+    (generation.TooManyJobs, 429),
+    (payments.PaymentsUnavailable, 503),
+]
+# How long a client should wait before asking to start another image when it has
+# too many in progress (they take seconds, not minutes).
+_TOO_MANY_JOBS_RETRY_AFTER_S = 5
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ApiError(Exception):
+    """An error raised by the API layer itself (authentication, unknown resource)."""
+
+    def __init__(self, status: int, code: str, message: str, *, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def error_response(
+    status: int, code: str, message: str, *, field: str | None = None, headers: dict | None = None
+) -> JSONResponse:
+    body = ErrorBody(code=code, message=message, field=field)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"No such {what}.")
+
+
+def _studio_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StudioError)
+    status = next((s for kind, s in _STATUS_BY_ERROR if isinstance(error, kind)), 400)
+    headers = None
+    if isinstance(error, throttle.RateLimited):
+        headers = {"Retry-After": str(error.retry_after)}
+    elif isinstance(error, generation.TooManyJobs):
+        headers = {"Retry-After": str(_TOO_MANY_JOBS_RETRY_AFTER_S)}
+    field = getattr(error, "field", None) or None
+    return error_response(status, error.code, error.message, field=field, headers=headers)
+
+
+def _api_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    return error_response(error.status, error.code, error.message, headers=error.headers)
+
+
+def _field_name(location: tuple) -> str:
+    # ("body", "prompt") → "prompt"; ("query", "limit") → "limit"; ("body",) → "body"
+    named = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(named) or str(location[0] if location else "request")
+
+
+def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = error.errors()
+    first = problems[0] if problems else {"loc": ("request",), "msg": "Invalid request."}
+    field = _field_name(tuple(first.get("loc", ())))
+    message = f"{field}: {first.get('msg', 'invalid value')}"
+    if len(problems) > 1:
+        message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+    return error_response(422, "invalid_input", message, field=field)
+
+
+def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    code = codes.get(error.status_code, "http_error")
+    message = error.detail if isinstance(error.detail, str) else "Request refused."
+    return error_response(error.status_code, code, message, headers=error.headers)
+
+
+def install(api: FastAPI) -> None:
+    api.add_exception_handler(StudioError, _studio_error)
+    api.add_exception_handler(ApiError, _api_error)
+    api.add_exception_handler(RequestValidationError, _validation_error)
+    api.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+def responses(*statuses: int) -> dict[int | str, dict]:
+    """The error answers a route documents in the OpenAPI spec."""
+    described = {
+        401: "No API token, or not a valid one",
+        402: "Not enough credits, or the payment did not go through",
+        403: "Admins only",
+        404: "Not found (or not yours)",
+        409: "The Idempotency-Key was used for a different request",
+        422: "Invalid input; `field` names it",
+        429: "Rate limited; see Retry-After",
+        503: "Not available on this server",
+    }
+    return {status: {"model": ErrorBody, "description": described[status]} for status in statuses}

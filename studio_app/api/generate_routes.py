@@ -1,0 +1,196 @@
+"""The studio over HTTP: enhance, generate (202 + status), my creations and their images."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import FileResponse
+
+from studio_app.api import schemas
+from studio_app.api.callers import Caller
+from studio_app.api.errors import not_found, responses
+from studio_app.models import GenerationStatus
+from studio_app.services import creations, enhance, generation, jobs
+from studio_app.services.auth import CurrentUser
+from studio_app.services.creations import CreationView
+
+router = APIRouter(tags=["studio"])
+
+_IMAGE_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
+
+
+def status_url(public_id: str) -> str:
+    return f"/api/studio/generate/{public_id}"
+
+
+def _status(view: CreationView) -> schemas.Status:
+    if view.status != GenerationStatus.PENDING.value:
+        return view.status  # type: ignore[return-value]
+    return "running" if generation.is_running(view.public_id) else "queued"
+
+
+def creation(view: CreationView) -> schemas.Creation:
+    succeeded = view.status == GenerationStatus.SUCCEEDED.value
+    base = f"/api/studio/creations/{view.public_id}"
+    failed = view.status == GenerationStatus.FAILED.value
+    return schemas.Creation(
+        id=view.public_id,
+        status=_status(view),
+        status_url=status_url(view.public_id),
+        prompt=view.prompt,
+        enhanced_prompt=view.enhanced_prompt or None,
+        template_name=view.template_name or None,
+        provider=view.provider,
+        model=view.model,
+        tier=view.tier,
+        width=view.width or None,
+        height=view.height or None,
+        cost_credits=view.cost_credits,
+        image_url=f"{base}/image" if succeeded else None,
+        thumbnail_url=f"{base}/thumbnail" if succeeded else None,
+        error=(
+            schemas.GenerationError(code=view.error_code, message=view.error_message)
+            if failed
+            else None
+        ),
+        created_at=view.created_iso,
+    )
+
+
+def _own_creation(viewer: CurrentUser, public_id: str) -> CreationView:
+    view = creations.get_own_creation(viewer, public_id)
+    if view is None:
+        raise not_found("creation")
+    return view
+
+
+@router.post("/api/studio/enhance-prompt", responses=responses(401, 422, 429))
+async def enhance_prompt(viewer: Caller, body: schemas.EnhanceRequest) -> schemas.Enhancement:
+    """An LLM rewrites the prompt (the offline enhancer answers when none can)."""
+    result = await enhance.enhance_prompt(viewer.id, body.prompt, template_id=body.template_id)
+    return schemas.Enhancement(
+        original=result.original,
+        enhanced=result.enhanced,
+        enhancer=result.enhancer,
+        fallback_reason=result.fallback_reason,
+    )
+
+
+@router.post(
+    "/api/studio/generate",
+    status_code=202,
+    responses=responses(401, 402, 409, 422, 429),
+)
+async def generate(
+    viewer: Caller,
+    body: schemas.GenerateRequest,
+    response: Response,
+    idempotency_key: str | None = Header(
+        default=None,
+        alias="Idempotency-Key",
+        description="Retrying with the same key never generates or charges twice",
+    ),
+) -> schemas.GenerateAccepted:
+    """Start an image: the credits are held now and charged only when the image arrives.
+
+    Answers at once; follow `status_url` until the status is succeeded or failed.
+    """
+    request = generation.GenerationRequest(
+        prompt=body.prompt,
+        tier=body.tier,
+        provider=body.provider,
+        template_id=body.template_id,
+        enhanced_prompt=body.enhanced_prompt,
+        negative_prompt=body.negative_prompt,
+        seed=body.seed,
+    )
+    # Database writes wait for the write lock: off the event loop.
+    ticket = await asyncio.to_thread(
+        generation.start, viewer.id, request, idempotency_key=idempotency_key
+    )
+    if ticket.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        jobs.launch(ticket)
+    view = _own_creation(viewer, ticket.public_id)
+    response.headers["Location"] = status_url(ticket.public_id)
+    return schemas.GenerateAccepted(
+        id=ticket.public_id,
+        status=_status(view),
+        status_url=status_url(ticket.public_id),
+        cost_credits=ticket.cost,
+    )
+
+
+@router.get("/api/studio/generate/{creation_id}", responses=responses(401, 404))
+def generation_status(viewer: Caller, creation_id: str) -> schemas.Creation:
+    """queued → running → succeeded (image URLs, size, cost) or failed (error code and message)."""
+    return creation(_own_creation(viewer, creation_id))
+
+
+@router.get("/api/studio/my-creations", responses=responses(401, 422))
+def my_creations(
+    viewer: Caller,
+    limit: int = Query(default=creations.PAGE_SIZE, ge=1, le=creations.MAX_PAGE_SIZE),
+    cursor: str | None = Query(default=None, max_length=64),
+    template_id: int | None = Query(default=None, ge=1),
+    provider: str | None = Query(default=None, max_length=32),
+    date_from: str | None = Query(default=None, max_length=10, description="YYYY-MM-DD, UTC"),
+    date_to: str | None = Query(
+        default=None, max_length=10, description="YYYY-MM-DD, UTC, included"
+    ),
+) -> schemas.CreationPage:
+    """Your creations, newest first."""
+    filters = creations.parse_filters(
+        template=template_id or "", provider=provider or "", date_from=date_from, date_to=date_to
+    )
+    page = creations.list_creations(viewer, filters=filters, cursor=cursor, limit=limit)
+    return schemas.CreationPage(
+        items=[creation(view) for view in page.items], next_cursor=page.next_cursor
+    )
+
+
+def _image(viewer: CurrentUser, creation_id: str, *, thumbnail: bool) -> FileResponse:
+    path = creations.image_file(viewer, creation_id, thumbnail=thumbnail, owner_only=True)
+    if path is None:
+        raise not_found("image")
+    return FileResponse(path, headers=_IMAGE_HEADERS)
+
+
+_IMAGE_RESPONSES = {
+    200: {
+        "content": {"image/png": {}, "image/webp": {}, "image/jpeg": {}},
+        "description": "The image",
+    },
+    **responses(401, 404),
+}
+
+
+@router.get(
+    "/api/studio/creations/{creation_id}/image",
+    response_class=FileResponse,
+    responses=_IMAGE_RESPONSES,
+)
+def creation_image(viewer: Caller, creation_id: str) -> FileResponse:
+    """The original image, as the provider made it."""
+    return _image(viewer, creation_id, thumbnail=False)
+
+
+@router.get(
+    "/api/studio/creations/{creation_id}/thumbnail",
+    response_class=FileResponse,
+    responses=_IMAGE_RESPONSES,
+)
+def creation_thumbnail(viewer: Caller, creation_id: str) -> FileResponse:
+    """A WebP thumbnail that fits 384×384."""
+    return _image(viewer, creation_id, thumbnail=True)
+
+
+@router.delete(
+    "/api/studio/creations/{creation_id}", status_code=204, responses=responses(401, 404, 422)
+)
+def delete_creation(viewer: Caller, creation_id: str) -> Response:
+    """Delete one of your images (its credits stay spent)."""
+    creations.delete_creation(viewer, creation_id)
+    return Response(status_code=204)

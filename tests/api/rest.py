@@ -1,0 +1,76 @@
+"""Helpers for REST API tests: users with API tokens, and waiting for generations."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from fastapi.testclient import TestClient
+from sqlmodel import func, select
+
+from studio_app.models import CreditEntry, CreditHold, GeneratedImage
+from studio_app.services import api_tokens
+from studio_app.services.auth import CurrentUser
+from studio_app.services.db import read_session
+from tests.factories import make_user
+
+
+@dataclass(frozen=True)
+class ApiUser:
+    user_id: int
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def api_user(*, credits: int = 0, role: str = "user", email: str | None = None) -> ApiUser:
+    user_id = make_user(credits=credits, role=role, email=email)
+    with read_session() as db:
+        from studio_app.models import User
+
+        user = db.get(User, user_id)
+        assert user is not None
+        viewer = CurrentUser(id=user_id, email=user.email, role=user.role)
+    secret = api_tokens.create_token(viewer, "tests").secret
+    return ApiUser(user_id=user_id, email=viewer.email, token=secret)
+
+
+def wait_until_finished(client: TestClient, user: ApiUser, creation_id: str) -> dict:
+    """Poll the status URL the way a client would, until it succeeds or fails."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/studio/generate/{creation_id}", headers=user.headers).json()
+        if body["status"] in ("succeeded", "failed"):
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"generation {creation_id} did not finish: {body}")
+
+
+@dataclass(frozen=True)
+class MoneySnapshot:
+    entries: int
+    holds: int
+    generations: int
+    balance: int
+
+
+def money(user_id: int) -> MoneySnapshot:
+    with read_session() as db:
+
+        def count(model, *where):  # type: ignore[no-untyped-def]
+            return db.exec(select(func.count()).select_from(model).where(*where)).one()
+
+        balance = db.exec(
+            select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(
+                CreditEntry.user_id == user_id
+            )
+        ).one()
+        return MoneySnapshot(
+            entries=count(CreditEntry, CreditEntry.user_id == user_id),
+            holds=count(CreditHold, CreditHold.user_id == user_id),
+            generations=count(GeneratedImage, GeneratedImage.user_id == user_id),
+            balance=int(balance),
+        )

@@ -1,0 +1,319 @@
+"""Generating over the REST API: 202 then status, idempotency, limits, failures, ownership."""
+
+from __future__ import annotations
+
+import io
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from studio_app.models import User
+from studio_app.services import api_tokens, auth
+from studio_app.services.db import write_session
+from tests.api.rest import ApiUser, api_user, money, wait_until_finished
+
+
+def _generate(client: TestClient, user: ApiUser, key: str | None = None, **body):  # type: ignore[no-untyped-def]
+    headers = dict(user.headers)
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return client.post(
+        "/api/studio/generate", json={"prompt": "A lighthouse at dusk", **body}, headers=headers
+    )
+
+
+def test_generate_answers_202_at_once_and_the_status_url_follows_it(client: TestClient) -> None:
+    user = api_user(credits=5)
+    answer = _generate(client, user, tier="premium")
+    assert answer.status_code == 202, answer.text
+    accepted = answer.json()
+    assert accepted["status"] in ("queued", "running")
+    assert accepted["cost_credits"] == 2
+    assert answer.headers["location"] == accepted["status_url"]
+    assert accepted["status_url"] == f"/api/studio/generate/{accepted['id']}"
+
+    done = wait_until_finished(client, user, accepted["id"])
+    assert done["status"] == "succeeded"
+    assert (done["width"], done["height"]) == (1536, 1024)
+    assert done["cost_credits"] == 2 and done["error"] is None
+    assert client.get("/api/studio/credits", headers=user.headers).json()["balance"] == 3
+
+    image = client.get(done["image_url"], headers=user.headers)
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(image.content)).size == (1536, 1024)
+    thumbnail = client.get(done["thumbnail_url"], headers=user.headers)
+    assert thumbnail.headers["content-type"] == "image/webp"
+    assert max(Image.open(io.BytesIO(thumbnail.content)).size) <= 384
+
+
+def test_a_failed_generation_reports_its_code_and_charges_nothing(
+    client: TestClient, settings_env
+) -> None:  # type: ignore[no-untyped-def]
+    settings_env(STUDIO_ENABLE_FAULT_PROVIDER="1")
+    user = api_user(credits=5)
+    before = money(user.user_id).balance
+    answer = _generate(client, user, provider="fault", prompt="A cat #fail=safety_refused")
+    assert answer.status_code == 202
+    done = wait_until_finished(client, user, answer.json()["id"])
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "safety_refused"
+    assert "safety" in done["error"]["message"].lower()
+    assert done["image_url"] is None and done["cost_credits"] == 0
+    assert money(user.user_id).balance == before
+
+
+def test_generate_needs_a_valid_token(client: TestClient) -> None:
+    user = api_user(credits=5)
+    assert client.post("/api/studio/generate", json={"prompt": "x y"}).status_code == 401
+    wrong = {"Authorization": "Bearer stu_wrong"}
+    assert (
+        client.post("/api/studio/generate", json={"prompt": "x y"}, headers=wrong).status_code
+        == 401
+    )
+    token = api_tokens.list_tokens(auth.CurrentUser(user.user_id, user.email, "user"))[0]
+    api_tokens.revoke_token(auth.CurrentUser(user.user_id, user.email, "user"), token.id)
+    revoked = _generate(client, user)
+    assert revoked.status_code == 401 and revoked.json()["code"] == "unauthorized"
+    assert money(user.user_id).generations == 0
+
+
+def test_a_disabled_account_cannot_use_its_token(client: TestClient) -> None:
+    user = api_user(credits=5)
+    with write_session() as db:
+        row = db.get(User, user.user_id)
+        assert row is not None
+        row.is_active = False
+        db.add(row)
+    assert _generate(client, user).status_code == 401
+    assert client.get("/api/studio/credits", headers=user.headers).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"prompt": ""}, "prompt"),
+        ({"prompt": "   \n "}, "prompt"),
+        ({"prompt": "x" * 1_000_000}, "prompt"),
+        ({"prompt": "ok prompt", "tier": "gigantic"}, "tier"),
+        ({"prompt": "ok prompt", "provider": "dall-e-9"}, "provider"),
+        ({"prompt": "ok prompt", "provider": "openai"}, "provider"),
+        ({"prompt": "ok prompt", "seed": -1}, "seed"),
+        ({"prompt": "ok prompt", "seed": 1.5}, "seed"),
+        ({"prompt": "ok prompt", "template_id": 999999}, "template_id"),
+        ({"prompt": "ok prompt", "credits": 0}, "credits"),
+        ({"prompt": 42}, "prompt"),
+        ({}, "prompt"),
+    ],
+)
+def test_bad_generate_input_names_the_field_and_writes_nothing(
+    client: TestClient, body: dict, field: str
+) -> None:
+    user = api_user(credits=5)
+    before = money(user.user_id)
+    answer = client.post("/api/studio/generate", json=body, headers=user.headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == field
+    assert answer.json()["message"]
+    assert money(user.user_id) == before
+
+
+def test_not_enough_credits_is_402_and_writes_nothing(client: TestClient) -> None:
+    user = api_user(credits=3)
+    before = money(user.user_id)
+    answer = _generate(client, user, tier="premium-wide")
+    assert answer.status_code == 402
+    assert answer.json()["code"] == "insufficient_credits"
+    assert money(user.user_id) == before
+
+
+def test_the_same_idempotency_key_never_generates_twice(client: TestClient) -> None:
+    user = api_user(credits=10)
+    first = _generate(client, user, key="order-123-image-1")
+    again = _generate(client, user, key="order-123-image-1")
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    wait_until_finished(client, user, first.json()["id"])
+    after_done = _generate(client, user, key="order-123-image-1")
+    assert after_done.json()["id"] == first.json()["id"]
+    assert after_done.json()["status"] == "succeeded"
+    snapshot = money(user.user_id)
+    assert snapshot.generations == 1 and snapshot.balance == 9
+
+
+def test_an_idempotency_key_reused_for_another_request_is_refused(client: TestClient) -> None:
+    user = api_user(credits=10)
+    assert _generate(client, user, key="key-for-lighthouse").status_code == 202
+    other = _generate(client, user, key="key-for-lighthouse", prompt="A different picture")
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_conflict"
+    assert money(user.user_id).generations == 1
+
+
+def test_idempotency_keys_belong_to_their_user(client: TestClient) -> None:
+    alice, bob = api_user(credits=5), api_user(credits=5)
+    a = _generate(client, alice, key="shared-key-123")
+    b = _generate(client, bob, key="shared-key-123")
+    assert a.status_code == b.status_code == 202
+    assert a.json()["id"] != b.json()["id"]
+
+
+def test_a_malformed_idempotency_key_is_refused(client: TestClient) -> None:
+    user = api_user(credits=5)
+    for key in ("short", "x" * 101, "has spaces in it", "semi;colon;key"):
+        answer = _generate(client, user, key=key)
+        assert answer.status_code == 422, key
+        assert answer.json()["field"] == "idempotency_key"
+    assert money(user.user_id).generations == 0
+
+
+def test_concurrent_retries_with_one_key_charge_once(client: TestClient) -> None:
+    """Eight clients retrying the same request at the same moment: one image, one charge."""
+    user = api_user(credits=10)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(
+            pool.map(lambda _: _generate(client, user, key="retry-storm-0001"), range(8))
+        )
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.json()["id"] for a in answers}) == 1
+    wait_until_finished(client, user, answers[0].json()["id"])
+    snapshot = money(user.user_id)
+    assert snapshot.generations == 1 and snapshot.holds == 1
+    assert snapshot.balance == 9
+
+
+def test_generations_are_rate_limited_per_user(client: TestClient, settings_env) -> None:  # type: ignore[no-untyped-def]
+    settings_env(STUDIO_GENERATIONS_PER_MINUTE="2")
+    user, other = api_user(credits=10), api_user(credits=10)
+    for _ in range(2):
+        wait_until_finished(client, user, _generate(client, user).json()["id"])
+    before = money(user.user_id)
+    limited = _generate(client, user)
+    assert limited.status_code == 429
+    assert limited.json()["code"] == "rate_limited"
+    assert 1 <= int(limited.headers["retry-after"]) <= 61
+    assert money(user.user_id) == before
+    assert _generate(client, other).status_code == 202
+
+
+def test_too_many_images_in_progress_is_429(client: TestClient, settings_env) -> None:  # type: ignore[no-untyped-def]
+    settings_env(STUDIO_ENABLE_FAULT_PROVIDER="1", STUDIO_MAX_CONCURRENT_GENERATIONS="1")
+    user = api_user(credits=10)
+    slow = _generate(client, user, provider="fault", prompt="slow one #delay=1")
+    assert slow.status_code == 202
+    busy = _generate(client, user)
+    assert busy.status_code == 429 and busy.json()["code"] == "too_many_jobs"
+    assert busy.headers["retry-after"]
+    wait_until_finished(client, user, slow.json()["id"])
+
+
+def test_nobody_else_sees_or_deletes_a_creation(client: TestClient) -> None:
+    owner, stranger = api_user(credits=5), api_user(credits=5)
+    admin = api_user(role="admin")
+    done = wait_until_finished(client, owner, _generate(client, owner).json()["id"])
+    for who in (stranger, admin):
+        for url in (
+            f"/api/studio/generate/{done['id']}",
+            done["image_url"],
+            done["thumbnail_url"],
+        ):
+            answer = client.get(url, headers=who.headers)
+            assert answer.status_code == 404, (who.email, url)
+            assert done["prompt"] not in answer.text
+        assert (
+            client.delete(f"/api/studio/creations/{done['id']}", headers=who.headers).status_code
+            == 404
+        )
+        listed = client.get("/api/studio/my-creations", headers=who.headers).json()["items"]
+        assert done["id"] not in {c["id"] for c in listed}
+    assert client.get(done["image_url"]).status_code == 401
+    assert client.get(done["image_url"], headers=owner.headers).status_code == 200
+
+
+def test_my_creations_pages_newest_first(client: TestClient) -> None:
+    user = api_user(credits=10)
+    made = []
+    for n in range(5):
+        made.append(_generate(client, user, prompt=f"Picture number {n}").json()["id"])
+        wait_until_finished(client, user, made[-1])
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/studio/my-creations", params=params, headers=user.headers).json()
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == made[::-1]
+
+
+def test_my_creations_refuses_bad_filters_and_foreign_cursors(client: TestClient) -> None:
+    user, other = api_user(credits=5), api_user(credits=5)
+    theirs = wait_until_finished(client, other, _generate(client, other).json()["id"])
+    for params, field in (
+        ({"cursor": theirs["id"]}, "cursor"),
+        ({"cursor": "nonsense"}, "cursor"),
+        ({"limit": 0}, "limit"),
+        ({"date_from": "yesterday"}, "from"),
+        ({"date_from": "2026-02-02", "date_to": "2026-01-01"}, "to"),
+        ({"provider": "<script>"}, "provider"),
+    ):
+        answer = client.get("/api/studio/my-creations", params=params, headers=user.headers)
+        assert answer.status_code == 422, params
+        assert answer.json()["field"] == field, params
+    assert client.get("/api/studio/my-creations").status_code == 401
+
+
+def test_my_creations_filters_by_provider(client: TestClient, settings_env) -> None:  # type: ignore[no-untyped-def]
+    settings_env(STUDIO_ENABLE_FAULT_PROVIDER="1")
+    user = api_user(credits=10)
+    wait_until_finished(client, user, _generate(client, user).json()["id"])
+    wait_until_finished(client, user, _generate(client, user, provider="fault").json()["id"])
+    page = client.get(
+        "/api/studio/my-creations", params={"provider": "fault"}, headers=user.headers
+    ).json()
+    assert [c["provider"] for c in page["items"]] == ["fault"]
+
+
+def test_deleting_a_creation(client: TestClient) -> None:
+    user = api_user(credits=5)
+    done = wait_until_finished(client, user, _generate(client, user).json()["id"])
+    balance = money(user.user_id).balance
+    gone = client.delete(f"/api/studio/creations/{done['id']}", headers=user.headers)
+    assert gone.status_code == 204
+    assert client.get(f"/api/studio/generate/{done['id']}", headers=user.headers).status_code == 404
+    assert client.get(done["image_url"], headers=user.headers).status_code == 404
+    again = client.delete(f"/api/studio/creations/{done['id']}", headers=user.headers)
+    assert again.status_code == 404
+    assert money(user.user_id).balance == balance
+
+
+def test_enhance_prompt(client: TestClient) -> None:
+    user = api_user()
+    answer = client.post(
+        "/api/studio/enhance-prompt", json={"prompt": "a red bicycle"}, headers=user.headers
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["original"] == "a red bicycle"
+    assert body["enhanced"].startswith("a red bicycle") and len(body["enhanced"]) > 20
+    assert body["enhancer"] == "Studio offline enhancer"
+    assert body["fallback_reason"]
+    assert client.post("/api/studio/enhance-prompt", json={"prompt": "x"}).status_code == 401
+    empty = client.post("/api/studio/enhance-prompt", json={"prompt": ""}, headers=user.headers)
+    assert empty.status_code == 422 and empty.json()["field"] == "prompt"
+
+
+def test_enhance_prompt_is_rate_limited(client: TestClient, settings_env) -> None:  # type: ignore[no-untyped-def]
+    settings_env(STUDIO_ENHANCEMENTS_PER_MINUTE="1")
+    user = api_user()
+    ok = client.post("/api/studio/enhance-prompt", json={"prompt": "a boat"}, headers=user.headers)
+    assert ok.status_code == 200
+    limited = client.post(
+        "/api/studio/enhance-prompt", json={"prompt": "a boat"}, headers=user.headers
+    )
+    assert limited.status_code == 429
+    assert limited.json()["code"] == "rate_limited"
+    assert int(limited.headers["retry-after"]) >= 1
