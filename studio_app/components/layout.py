@@ -152,3 +152,18 @@ def page_frame(*children: rx.Component, max_width: str = "1200px") -> rx.Compone
         min_height="100vh",
         background_color=rx.color("gray", 2),
     )
+
+
+def section_card(title: str, subtitle: str, *children: rx.Component) -> rx.Component:
+    """A titled card, one per topic of a settings-like page (the Account page)."""
+    return rx.card(
+        rx.vstack(
+            rx.heading(title, size="4", as_="h2"),
+            rx.text(subtitle, size="2", color=rx.color("gray", 11)),
+            *children,
+            spacing="3",
+            width="100%",
+        ),
+        size="3",
+        width="100%",
+    )

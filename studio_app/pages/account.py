@@ -1,30 +1,17 @@
-"""The Account page: who you are, change your password, sign out everywhere."""
+"""The Account page: who you are, change your password, API tokens, sign out everywhere."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from studio_app.components.layout import page_frame
+from studio_app.components.api_tokens import api_tokens_section
+from studio_app.components.layout import page_frame, section_card
 from studio_app.states.account import AccountState
 from studio_app.states.auth import AuthState
 
 
-def _section(title: str, subtitle: str, *children: rx.Component) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading(title, size="4", as_="h2"),
-            rx.text(subtitle, size="2", color=rx.color("gray", 11)),
-            *children,
-            spacing="3",
-            width="100%",
-        ),
-        size="3",
-        width="100%",
-    )
-
-
 def _details() -> rx.Component:
-    return _section(
+    return section_card(
         "Your account",
         "The email you sign in with.",
         rx.data_list.root(
@@ -90,7 +77,7 @@ def _change_password() -> rx.Component:
         reset_on_submit=False,
         width="100%",
     )
-    return _section(
+    return section_card(
         "Change password",
         "Your other sessions are signed out when the password changes; this one stays.",
         # Until the page is live a submit would be a plain GET with the passwords in the URL.
@@ -132,7 +119,7 @@ def _sign_out_everywhere() -> rx.Component:
             ),
         ),
     )
-    return _section(
+    return section_card(
         "Sessions",
         "Lost a device or signed in on a shared computer? Sign out everywhere at once.",
         rx.box(confirm),
@@ -145,6 +132,7 @@ def account_page() -> rx.Component:
             rx.heading("Account", size="8"),
             _details(),
             _change_password(),
+            api_tokens_section(),
             _sign_out_everywhere(),
             spacing="4",
             width="100%",

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from studio_app.models import ApiToken, User
@@ -26,6 +26,8 @@ TOKEN_PREFIX = "stu_"
 MAX_ACTIVE_TOKENS = 20
 # Recording every use would make each API read a write; once a minute is enough to show.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
+# How long a revoked token stays in its owner's list (as "revoked") when asked for.
+REVOKED_SHOWN_FOR = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class TokenView:
     prefix: str
     created_at: str
     last_used_at: str
+    # "" while the token works; when it was revoked otherwise.
+    revoked_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,15 +54,18 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _when(moment: datetime) -> str:
+    return moment.strftime("%d %b %Y, %H:%M UTC")
+
+
 def _view(token: ApiToken) -> TokenView:
     return TokenView(
         id=token.id or 0,
         name=token.name,
         prefix=token.prefix,
-        created_at=token.created_at.strftime("%d %b %Y, %H:%M UTC"),
-        last_used_at=token.last_used_at.strftime("%d %b %Y, %H:%M UTC")
-        if token.last_used_at
-        else "never",
+        created_at=_when(token.created_at),
+        last_used_at=_when(token.last_used_at) if token.last_used_at else "never",
+        revoked_at=_when(token.revoked_at) if token.revoked_at else "",
     )
 
 
@@ -85,15 +92,28 @@ def create_token(viewer: CurrentUser, name: object) -> NewToken:
         return NewToken(view=_view(token), secret=secret)
 
 
-def list_tokens(viewer: CurrentUser) -> list[TokenView]:
-    """The viewer's tokens that still work, newest first."""
+def list_tokens(viewer: CurrentUser, *, include_revoked: bool = False) -> list[TokenView]:
+    """The viewer's tokens that still work, newest first.
+
+    With `include_revoked`, those revoked in the last `REVOKED_SHOWN_FOR` follow them
+    (most recently revoked first), so the owner can see what they turned off.
+    """
+    still_listed = col(ApiToken.revoked_at).is_(None)
+    if include_revoked:
+        still_listed = or_(still_listed, col(ApiToken.revoked_at) >= utcnow() - REVOKED_SHOWN_FOR)
     with read_session() as db:
         tokens = db.exec(
             select(ApiToken)
-            .where(ApiToken.user_id == viewer.id, col(ApiToken.revoked_at).is_(None))
+            .where(ApiToken.user_id == viewer.id, still_listed)
             .order_by(col(ApiToken.created_at).desc(), col(ApiToken.id).desc())
         ).all()
-    return [_view(token) for token in tokens]
+    active = [token for token in tokens if token.revoked_at is None]
+    revoked = sorted(
+        (token for token in tokens if token.revoked_at is not None),
+        key=lambda token: (token.revoked_at, token.id or 0),
+        reverse=True,
+    )
+    return [_view(token) for token in [*active, *revoked]]
 
 
 def revoke_token(viewer: CurrentUser, token_id: object) -> None:

@@ -1,11 +1,14 @@
-"""The account page: change the password, sign out of every session."""
+"""The account page: change the password, API tokens, sign out of every session."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, WebSocket, expect
 
+from studio_app.settings import PROJECT_ROOT
 from tests.e2e.conftest import ARTIFACTS, RunningApp
 from tests.e2e.helpers import PASSWORD, sign_up
 
@@ -85,5 +88,122 @@ def test_account_page_on_a_phone(running_app: RunningApp, phone_page: Page) -> N
     page.goto(f"{running_app.url}/account")
     expect(page.locator(".account-details-email")).to_have_text(email)
     expect(page.locator("#change-password")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways ({width}px)"
+
+
+def _collect_frames(page: Page) -> list[str]:
+    frames: list[str] = []
+
+    def on_socket(socket: WebSocket) -> None:
+        socket.on("framereceived", lambda payload: frames.append(str(payload)))
+        socket.on("framesent", lambda payload: frames.append(str(payload)))
+
+    page.on("websocket", on_socket)
+    return frames
+
+
+def _token_owner(app: RunningApp, secret: str) -> str:
+    """Whom the server's own database says the token belongs to ("" for nobody)."""
+    script = (
+        "import sys; from studio_app.services import api_tokens; "
+        "who = api_tokens.user_for_token(sys.argv[1]); print(who.email if who else '')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, secret],
+        cwd=PROJECT_ROOT,
+        env=app.env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def test_api_token_is_shown_once_works_and_can_be_revoked(
+    running_app: RunningApp, page: Page
+) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    frames = _collect_frames(page)
+    email = sign_up(page, running_app.url)
+    page.goto(f"{running_app.url}/account")
+    tokens = page.locator("#api-tokens")
+    expect(tokens.get_by_role("heading", name="API tokens")).to_be_visible()
+    expect(tokens).to_contain_text("Authorization: Bearer")
+    expect(tokens.locator(".api-docs-link")).to_have_attribute("href", "/api/docs")
+    expect(tokens.locator(".tokens-empty")).to_contain_text("No API tokens yet")
+
+    page.locator("#create-token").click()
+    expect(tokens.locator(".token-error")).to_have_text("Write a token name first.")
+    page.fill("#token_name", "x" * 81)
+    page.locator("#create-token").click()
+    expect(tokens.locator(".token-error")).to_contain_text("at most 80 characters")
+    expect(tokens.locator(".token-row")).to_have_count(0)
+
+    page.fill("#token_name", "CI pipeline")
+    page.locator("#create-token").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Copy your new token")
+    expect(dialog).to_contain_text("only time you will see this token")
+    secret = dialog.locator(".new-token-secret").inner_text().strip()
+    assert re.fullmatch(r"stu_[A-Za-z0-9_-]{40,}", secret), secret
+    assert _token_owner(running_app, secret) == email
+
+    dialog.locator(".copy-token").click()
+    expect(page.get_by_text("Token copied.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == secret
+
+    # Behind the dialog: the new row, the form emptied, no error left.
+    expect(page.locator("#token_name")).to_have_value("")
+    row = tokens.locator(".token-row")
+    expect(row).to_have_count(1)
+    expect(row.locator(".token-name")).to_have_text("CI pipeline")
+    expect(row.locator(".token-status")).to_have_text("Active")
+    prefix = row.locator(".token-prefix").inner_text().rstrip("…")
+    assert secret.startswith(prefix) and len(prefix) < len(secret)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "account-new-token-dialog.png")
+
+    shown_until = len(frames)
+    dialog.locator(".close-new-token").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.locator(".new-token-secret")).to_have_count(0)
+    assert secret not in page.content()
+    # Coming back to the page sends the whole state again: the secret is not in it.
+    page.reload()
+    expect(tokens.locator(".token-row")).to_have_count(1)
+    assert secret not in page.content()
+    assert any(secret in frame for frame in frames[:shown_until]), "frames were not captured"
+    assert not any(secret in frame for frame in frames[shown_until:])
+
+    tokens.locator(".revoke-token").click()
+    confirm = page.get_by_role("alertdialog")
+    expect(confirm).to_contain_text("Revoke this token?")
+    expect(confirm).to_contain_text("CI pipeline")
+    confirm.locator(".confirm-revoke-token").click()
+    expect(page.get_by_text("is revoked")).to_be_visible()
+    expect(row.locator(".token-status")).to_have_text("Revoked")
+    expect(tokens.locator(".revoke-token")).to_have_count(0)
+    assert _token_owner(running_app, secret) == ""
+    page.reload()
+    expect(tokens.locator(".token-row .token-status")).to_have_text("Revoked")
+    page.screenshot(path=ARTIFACTS / "account-tokens-revoked.png", full_page=True)
+
+
+def test_new_token_dialog_fits_a_phone(running_app: RunningApp, phone_page: Page) -> None:
+    page = phone_page
+    sign_up(page, running_app.url)
+    page.goto(f"{running_app.url}/account")
+    page.fill("#token_name", "Phone shortcut with a rather long descriptive name")
+    page.locator("#create-token").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.locator(".new-token-secret")).to_be_visible()
+    expect(dialog.locator(".copy-token")).to_be_in_viewport()
+    box = dialog.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "account-new-token-dialog-phone.png")
+    dialog.locator(".close-new-token").click()
+    expect(page.locator(".token-row")).to_have_count(1)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways ({width}px)"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import select
 
 from studio_app.models import ApiToken, User
 from studio_app.services import api_tokens, auth
+from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
 from tests.factories import make_account
@@ -92,3 +95,25 @@ def test_at_most_twenty_active_tokens() -> None:
         api_tokens.create_token(owner, "one more")
     api_tokens.revoke_token(owner, made[0].view.id)
     assert api_tokens.create_token(owner, "one more").secret
+
+
+def test_the_owner_s_full_list_shows_revoked_tokens_after_the_working_ones() -> None:
+    owner = _viewer()
+    old = api_tokens.create_token(owner, "old")
+    api_tokens.create_token(owner, "current")
+    api_tokens.revoke_token(owner, old.view.id)
+
+    listed = api_tokens.list_tokens(owner, include_revoked=True)
+    assert [(t.name, t.revoked_at != "") for t in listed] == [("current", False), ("old", True)]
+    assert [t.name for t in api_tokens.list_tokens(owner)] == ["current"]
+    assert api_tokens.list_tokens(_viewer(), include_revoked=True) == []
+
+
+def test_long_revoked_tokens_leave_the_full_list() -> None:
+    owner = _viewer()
+    made = api_tokens.create_token(owner, "ancient")
+    with write_session() as db:
+        token = db.get(ApiToken, made.view.id)
+        token.revoked_at = utcnow() - api_tokens.REVOKED_SHOWN_FOR - timedelta(minutes=1)
+        db.add(token)
+    assert api_tokens.list_tokens(owner, include_revoked=True) == []
