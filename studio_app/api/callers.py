@@ -45,9 +45,11 @@ def _token_user(request: Request) -> CurrentUser | None:
     return user
 
 
-def optional_caller(
-    request: Request, _scheme: object = Security(_bearer_scheme)
-) -> CurrentUser | None:
+# For the spec of routes where a token is optional (the catalog).
+OPTIONAL_TOKEN = {"security": [{}, {"ApiToken": []}]}
+
+
+def optional_caller(request: Request) -> CurrentUser | None:
     """For public routes: no token is fine, a bad token is still refused."""
     return _token_user(request)
 

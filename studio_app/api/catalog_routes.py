@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query
 
 from studio_app.api import schemas
-from studio_app.api.callers import optional_caller
-from studio_app.api.cursors import MAX_ROW_ID, id_cursor, parse_id_cursor
+from studio_app.api.callers import OPTIONAL_TOKEN, optional_caller
+from studio_app.api.cursors import ID_CURSOR_PATTERN, MAX_ROW_ID, id_cursor, parse_id_cursor
 from studio_app.api.errors import not_found, responses
 from studio_app.providers.registry import provider_infos
 from studio_app.services import catalog
@@ -35,7 +35,7 @@ def _template(view: TemplateView) -> schemas.Template:
     )
 
 
-@router.get("/api/studio/categories", responses=responses(401))
+@router.get("/api/studio/categories", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
 def list_categories() -> schemas.CategoryList:
     """Categories that have at least one template to choose, in display order."""
     with read_session() as db:
@@ -54,11 +54,11 @@ def list_categories() -> schemas.CategoryList:
     )
 
 
-@router.get("/api/studio/templates", responses=responses(401, 422))
+@router.get("/api/studio/templates", responses=responses(401, 422), openapi_extra=OPTIONAL_TOKEN)
 def list_templates(
     category_id: int | None = Query(default=None, ge=1, le=MAX_ROW_ID),
     limit: int = Query(default=50, ge=1, le=_TEMPLATE_PAGE_MAX),
-    cursor: str | None = Query(default=None, max_length=32),
+    cursor: str | None = Query(default=None, pattern=ID_CURSOR_PATTERN),
 ) -> schemas.TemplatePage:
     """Templates users can choose now, in display order; `category_id` narrows to one category."""
     with read_session() as db:
@@ -71,7 +71,11 @@ def list_templates(
     )
 
 
-@router.get("/api/studio/templates/{template_id}", responses=responses(401, 404, 422))
+@router.get(
+    "/api/studio/templates/{template_id}",
+    responses=responses(401, 404, 422),
+    openapi_extra=OPTIONAL_TOKEN,
+)
 def get_template(template_id: int = Path(ge=1, le=MAX_ROW_ID)) -> schemas.Template:
     with read_session() as db:
         template = catalog.active_template(db, template_id)
@@ -80,7 +84,7 @@ def get_template(template_id: int = Path(ge=1, le=MAX_ROW_ID)) -> schemas.Templa
         return _template(TemplateView.of(template))
 
 
-@router.get("/api/studio/tiers", responses=responses(401))
+@router.get("/api/studio/tiers", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
 def list_tiers() -> list[schemas.Tier]:
     """Sizes and prices (1 credit = rupees_per_credit ₹)."""
     return [
@@ -97,7 +101,7 @@ def list_tiers() -> list[schemas.Tier]:
     ]
 
 
-@router.get("/api/providers", responses=responses(401))
+@router.get("/api/providers", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
 def list_providers() -> list[schemas.Provider]:
     """Every provider, whether it is configured and whether it can be used now."""
     return [

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Query
 
 from studio_app.api import schemas
 from studio_app.api.callers import Caller
-from studio_app.api.cursors import id_cursor, parse_id_cursor
+from studio_app.api.cursors import ID_CURSOR_PATTERN, id_cursor, parse_id_cursor
 from studio_app.api.errors import responses
 from studio_app.services import ledger, payments, statement
 from studio_app.services.db import read_session
@@ -33,7 +33,7 @@ def credits(viewer: Caller) -> schemas.Credits:
 def credit_statement(
     viewer: Caller,
     limit: int = Query(default=50, ge=1, le=_STATEMENT_PAGE_MAX),
-    cursor: str | None = Query(default=None, max_length=32),
+    cursor: str | None = Query(default=None, pattern=ID_CURSOR_PATTERN),
 ) -> schemas.StatementPage:
     """Every change to your balance, newest first, with the balance after it."""
     page = statement.statement_page(viewer.id, before=parse_id_cursor(cursor), limit=limit)

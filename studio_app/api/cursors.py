@@ -6,6 +6,7 @@ from studio_app.services.errors import InvalidInput
 
 # SQLite's largest integer: a bigger id in a URL is refused as input, not sent to the DB.
 MAX_ROW_ID = 2**63 - 1
+ID_CURSOR_PATTERN = r"^[0-9]{1,19}$"
 
 
 def parse_id_cursor(cursor: str | None) -> int | None:

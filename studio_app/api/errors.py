@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -100,19 +101,39 @@ def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     return error_response(422, "invalid_input", message, field=field)
 
 
-def _http_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, StarletteHTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed"}
-    code = codes.get(error.status_code, "http_error")
-    message = error.detail if isinstance(error.detail, str) else "Request refused."
-    return error_response(error.status_code, code, message, headers=error.headers)
+def _allowed_methods(api: FastAPI, request: Request) -> str:
+    """Every method of every route at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in api.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(request.url.path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+def _http_error_handler(api: FastAPI):  # type: ignore[no-untyped-def]
+    def handle(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        code = codes.get(error.status_code, "http_error")
+        message = error.detail if isinstance(error.detail, str) else "Request refused."
+        headers = dict(error.headers or {})
+        if error.status_code == 400:
+            # FastAPI's answer to a body that is not JSON: one error shape for all bad input.
+            return error_response(
+                422, "invalid_input", "The request body is not valid JSON.", field="body"
+            )
+        if error.status_code == 405:
+            headers["Allow"] = _allowed_methods(api, request)
+        return error_response(error.status_code, code, message, headers=headers or None)
+
+    return handle
 
 
 def install(api: FastAPI) -> None:
     api.add_exception_handler(StudioError, _studio_error)
     api.add_exception_handler(ApiError, _api_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
-    api.add_exception_handler(StarletteHTTPException, _http_error)
+    api.add_exception_handler(StarletteHTTPException, _http_error_handler(api))
 
 
 def responses(*statuses: int) -> dict[int | str, dict]:

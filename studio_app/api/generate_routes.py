@@ -14,9 +14,12 @@ from studio_app.models import GenerationStatus
 from studio_app.services import creations, enhance, generation, jobs
 from studio_app.services.auth import CurrentUser
 from studio_app.services.creations import CreationView
+from studio_app.services.errors import InvalidInput
 
 router = APIRouter(tags=["studio"])
 
+_FILTER_PARAMS = {"from": "date_from", "to": "date_to", "template": "template_id"}
+_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _IMAGE_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
 
 
@@ -133,18 +136,27 @@ def generation_status(viewer: Caller, creation_id: str) -> schemas.Creation:
 def my_creations(
     viewer: Caller,
     limit: int = Query(default=creations.PAGE_SIZE, ge=1, le=creations.MAX_PAGE_SIZE),
-    cursor: str | None = Query(default=None, max_length=64),
+    cursor: str | None = Query(default=None, pattern=r"^[0-9a-f]{24}$"),
     template_id: int | None = Query(default=None, ge=1),
     provider: str | None = Query(default=None, max_length=32),
-    date_from: str | None = Query(default=None, max_length=10, description="YYYY-MM-DD, UTC"),
+    date_from: str | None = Query(default=None, pattern=_DAY, description="YYYY-MM-DD, UTC"),
     date_to: str | None = Query(
         default=None, max_length=10, description="YYYY-MM-DD, UTC, included"
     ),
 ) -> schemas.CreationPage:
     """Your creations, newest first."""
-    filters = creations.parse_filters(
-        template=template_id or "", provider=provider or "", date_from=date_from, date_to=date_to
-    )
+    try:
+        filters = creations.parse_filters(
+            template=template_id or "",
+            provider=provider or "",
+            date_from=date_from,
+            date_to=date_to,
+        )
+    except InvalidInput as error:
+        # The service names the page's fields; name the API's query parameters instead.
+        raise InvalidInput(
+            error.message, field=_FILTER_PARAMS.get(error.field or "", error.field)
+        ) from None
     page = creations.list_creations(viewer, filters=filters, cursor=cursor, limit=limit)
     return schemas.CreationPage(
         items=[creation(view) for view in page.items], next_cursor=page.next_cursor

@@ -5,14 +5,32 @@ Responses are built from the services' browser-safe views, never from table rows
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from studio_app.services.catalog_admin import (
+    CATEGORY_NAME_MAX,
+    DESCRIPTION_MAX,
+    NAME_MIN,
+    TEMPLATE_NAME_MAX,
+)
+from studio_app.services.generation import MAX_NEGATIVE_PROMPT_CHARS, MAX_SEED
+from studio_app.services.validation import MAX_PROMPT_CHARS
+
+# The spec says what the services will accept, so clients (and their generated
+# code) learn the limits from it; the services still check everything themselves.
+TierId = Literal["standard", "premium", "premium-wide"]
+Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=r"\S")]
+OptionalText = Annotated[str, Field(max_length=MAX_PROMPT_CHARS)]
+Description = Annotated[str, Field(max_length=DESCRIPTION_MAX)]
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
 
 class _Body(BaseModel):
-    # Unknown fields in a request are a mistake worth telling the client about.
-    model_config = ConfigDict(extra="forbid")
+    # Unknown fields and loose types ("5" for 5, 0 for false) are mistakes worth
+    # telling the client about.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # ------------------------------------------------------------------ catalog
@@ -75,8 +93,8 @@ class Provider(BaseModel):
 
 
 class EnhanceRequest(_Body):
-    prompt: str = Field(description="The prompt to improve")
-    template_id: int | None = Field(
+    prompt: Prompt = Field(description="The prompt to improve")
+    template_id: RowId | None = Field(
         default=None, description="Gives the enhancer the template's category"
     )
 
@@ -91,15 +109,15 @@ class Enhancement(BaseModel):
 
 
 class GenerateRequest(_Body):
-    prompt: str
-    tier: str = Field(default="standard", description="standard, premium or premium-wide")
-    provider: str = Field(default="offline", description="See GET /api/providers")
-    template_id: int | None = None
-    enhanced_prompt: str | None = Field(
+    prompt: Prompt
+    tier: TierId = "standard"
+    provider: str = Field(default="offline", max_length=32, description="See GET /api/providers")
+    template_id: RowId | None = None
+    enhanced_prompt: OptionalText | None = Field(
         default=None, description="When set, what the provider receives"
     )
-    negative_prompt: str | None = None
-    seed: int | None = None
+    negative_prompt: Annotated[str, Field(max_length=MAX_NEGATIVE_PROMPT_CHARS)] | None = None
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] | None = None
 
 
 class GenerationError(BaseModel):
@@ -231,8 +249,8 @@ class AdminCategoryList(BaseModel):
 
 
 class CategoryInput(_Body):
-    name: str
-    description: str = ""
+    name: Annotated[str, Field(min_length=NAME_MIN, max_length=CATEGORY_NAME_MAX, pattern=r"\S")]
+    description: Description = ""
     is_active: bool | None = Field(default=None, description="PUT only: reactivate or deactivate")
 
 
@@ -253,9 +271,9 @@ class AdminTemplateList(BaseModel):
 
 
 class TemplateInput(_Body):
-    category_id: int
-    name: str
-    description: str = ""
-    prompt: str
-    default_tier: str = "standard"
+    category_id: RowId
+    name: Annotated[str, Field(min_length=NAME_MIN, max_length=TEMPLATE_NAME_MAX, pattern=r"\S")]
+    description: Description = ""
+    prompt: Prompt
+    default_tier: TierId = "standard"
     is_active: bool | None = Field(default=None, description="PUT only: reactivate or deactivate")

@@ -42,12 +42,12 @@ TIERS: tuple[Tier, ...] = (
 _BY_ID = {tier.id: tier for tier in TIERS}
 
 
-def get_tier(tier_id: str) -> Tier:
-    """The tier called `tier_id`, or InvalidInput naming the valid ones."""
+def get_tier(tier_id: str, *, field: str = "tier") -> Tier:
+    """The tier called `tier_id`, or InvalidInput naming the valid ones (and `field`)."""
     tier = _BY_ID.get(tier_id) if isinstance(tier_id, str) else None
     if tier is None:
         valid = ", ".join(_BY_ID)
-        raise InvalidInput(f"Unknown size tier {tier_id!r}; choose one of {valid}.", field="tier")
+        raise InvalidInput(f"Unknown size tier {tier_id!r}; choose one of {valid}.", field=field)
     return tier
 
 

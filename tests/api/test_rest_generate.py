@@ -256,8 +256,8 @@ def test_my_creations_refuses_bad_filters_and_foreign_cursors(client: TestClient
         ({"cursor": theirs["id"]}, "cursor"),
         ({"cursor": "nonsense"}, "cursor"),
         ({"limit": 0}, "limit"),
-        ({"date_from": "yesterday"}, "from"),
-        ({"date_from": "2026-02-02", "date_to": "2026-01-01"}, "to"),
+        ({"date_from": "yesterday"}, "date_from"),
+        ({"date_from": "2026-02-02", "date_to": "2026-01-01"}, "date_to"),
         ({"provider": "<script>"}, "provider"),
     ):
         answer = client.get("/api/studio/my-creations", params=params, headers=user.headers)
