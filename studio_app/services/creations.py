@@ -19,8 +19,9 @@ from pathlib import Path
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
-from studio_app.models import GeneratedImage, GenerationStatus, ImageCategory, ImageTemplate
+from studio_app.models import GeneratedImage, GenerationStatus, ImageTemplate
 from studio_app.providers.registry import get_provider
+from studio_app.services import catalog
 from studio_app.services.auth import CurrentUser
 from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
@@ -383,17 +384,9 @@ def reuse_settings(viewer: CurrentUser | None, public_id: object) -> ReuseSettin
     template_id, template_name = None, ""
     if row.template_id is not None:
         with read_session() as db:
-            active = db.exec(
-                select(ImageTemplate.id, ImageTemplate.name)
-                .join(ImageCategory, col(ImageCategory.id) == col(ImageTemplate.category_id))
-                .where(
-                    ImageTemplate.id == row.template_id,
-                    ImageTemplate.is_active == True,  # noqa: E712
-                    ImageCategory.is_active == True,  # noqa: E712
-                )
-            ).first()
-        if active is not None:
-            template_id, template_name = active
+            active = catalog.active_template(db, row.template_id)
+            if active is not None:
+                template_id, template_name = active.id, active.name
     return ReuseSettings(
         prompt=row.prompt,
         enhanced_prompt=row.enhanced_prompt,

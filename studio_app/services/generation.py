@@ -42,7 +42,7 @@ from studio_app.providers.base import (
     Unavailable,
 )
 from studio_app.providers.registry import get_provider
-from studio_app.services import ledger, provider_switches, throttle
+from studio_app.services import catalog, ledger, provider_switches, throttle
 from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import (
@@ -167,15 +167,7 @@ def validate(db: Session, request: GenerationRequest) -> _Validated:
     if template_id is not None:
         if type(template_id) is not int:
             raise InvalidInput("Unknown template.", field="template_id")
-        found = db.exec(
-            select(ImageTemplate.id)
-            .join(ImageCategory, ImageCategory.id == ImageTemplate.category_id)
-            .where(
-                ImageTemplate.id == template_id,
-                ImageTemplate.is_active == True,  # noqa: E712
-                ImageCategory.is_active == True,  # noqa: E712
-            )
-        ).first()
+        found = catalog.active_template(db, template_id)
         if found is None:
             raise InvalidInput("That template is not available any more.", field="template_id")
     return _Validated(
