@@ -6,6 +6,7 @@ every change writes its audit entry in the same transaction.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -138,7 +139,11 @@ def parse_credits(text: object) -> int:
     """What an admin typed as an amount: a positive whole number, or InvalidInput."""
     if type(text) is int:
         amount = text
-    elif isinstance(text, str) and text.strip().isdigit():
+    elif isinstance(text, str) and text.strip().isascii() and text.strip().isdigit():
+        # ASCII only: "²" is a digit to isdigit() but not to int(). Too many digits is
+        # simply too much (and int() refuses more than 4300 of them).
+        if len(text.strip()) > len(str(MAX_GRANT)) + 6:
+            raise InvalidInput(f"Grant at most {MAX_GRANT:,} credits at a time.", field="amount")
         amount = int(text.strip())
     else:
         raise InvalidInput("Enter the credits as a whole number above zero.", field="amount")
@@ -158,6 +163,9 @@ def grant_credits(
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("Say why you are granting these credits.", field="reason")
     reason = " ".join(reason.split())
+    if any(unicodedata.category(ch) == "Cc" for ch in reason):
+        # The reason is shown on the user's statement: no terminal escapes or NULs.
+        raise InvalidInput("The reason contains control characters.", field="reason")
     if len(reason) > MAX_REASON_CHARS:
         raise InvalidInput(f"Keep the reason under {MAX_REASON_CHARS} characters.", field="reason")
     with write_session() as db:

@@ -28,7 +28,9 @@ from studio_app.settings import get_settings
 SESSION_COOKIE = "studio_session"
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# No spaces, control characters or <>" (never part of an unquoted address).
+_EMAIL_CHAR = r'[^@\s<>"\x00-\x1f\x7f]'
+_EMAIL = re.compile(rf"^{_EMAIL_CHAR}{{1,64}}@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}{{2,}}$")
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both paths cost the same time.
 _DUMMY_HASH = _hasher.hash("not the password of anyone")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ class FakeResponse:
     headers: dict[str, str] = field(default_factory=dict)
     # Close the connection without answering (a dropped connection).
     drop: bool = False
+    # Send the status, the headers (with the full Content-Length) and only this many bytes
+    # of the body, then close the socket: a connection dropped mid-response.
+    cut_after: int | None = None
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, **headers: str) -> FakeResponse:
@@ -138,6 +142,12 @@ class FakeServer:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(response.body)))
                 self.end_headers()
+                if response.cut_after is not None:
+                    self.wfile.write(response.body[: response.cut_after])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 self.wfile.write(response.body)
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
