@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import reflex as rx
+from reflex.config import get_config
 
 from studio_app.api.app import build_api
 from studio_app.pages.account import account_page
@@ -16,6 +17,7 @@ from studio_app.pages.my_creations import my_creations_page
 from studio_app.pages.signin import login_page, signup_page
 from studio_app.pages.studio import studio_page
 from studio_app.services import auth, reconcile
+from studio_app.services.clock import utcnow
 from studio_app.states.account import AccountState
 from studio_app.states.admin import AdminState
 from studio_app.states.admin_catalog import AdminCatalogState
@@ -30,11 +32,22 @@ log = logging.getLogger(__name__)
 HOUSEKEEPING_INTERVAL_S = 60
 
 
+def _sole_backend_process() -> bool:
+    """Without Redis, Reflex runs the backend as one process (with Redis, one per worker)."""
+    return not get_config().redis_url
+
+
 async def housekeeping() -> None:
-    """At start-up and then every minute: release expired holds, repair after crashes."""
+    """At start-up and then every minute: release expired holds, repair after crashes.
+
+    A sole backend process knows that every job older than itself was interrupted (the
+    server was killed or restarted): those are repaired on the first pass, not after the
+    hold expiry. With several workers one cannot tell another's live job from a dead one.
+    """
+    started = utcnow() if _sole_backend_process() else None
     while True:
         try:
-            await asyncio.to_thread(reconcile.reconcile)
+            await asyncio.to_thread(reconcile.reconcile, interrupted_before=started)
             await asyncio.to_thread(auth.purge_stale_records)
         except Exception:
             log.exception("housekeeping failed; trying again later")

@@ -4,6 +4,11 @@
 - pending rows older than the hold expiry are marked failed, their holds released;
 - succeeded rows whose original file is gone are marked failed and refunded;
 - files that no succeeded row points to, older than the hold expiry, are deleted.
+
+At start-up the server also says when it started (`interrupted_before`): when it is the
+only backend process, no job can still own a pending row or an unrecorded file from
+before that moment, so those are repaired at once rather than after the hold expiry
+(600 s by default) — a killed server's jobs do not hold credits until then.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from studio_app.settings import get_settings
 from studio_app.storage import local as storage
 
 log = logging.getLogger(__name__)
+# File-system timestamps may lag the clock a little: a file is judged by its mtime plus this.
+_MTIME_SLACK = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,16 @@ def _fail_row(row: GeneratedImage, code: str, now: datetime) -> None:
     row.finished_at = now
 
 
-def _close_stale_generations(now: datetime) -> tuple[int, int]:
+def _stale_before(now: datetime, interrupted_before: datetime | None) -> datetime:
+    """Pending rows and unrecorded files older than this belong to no running job."""
     cutoff = now - timedelta(seconds=get_settings().hold_expiry_seconds)
+    if interrupted_before is not None:
+        cutoff = max(cutoff, min(interrupted_before, now))
+    return cutoff
+
+
+def _close_stale_generations(now: datetime, interrupted_before: datetime | None) -> tuple[int, int]:
+    cutoff = _stale_before(now, interrupted_before)
     with write_session() as db:
         released = set(ledger.sweep_expired_holds(db, now=now))
         stale_rows = db.exec(
@@ -111,7 +126,7 @@ def _refund_rows_with_missing_files(now: datetime) -> int:
     return len(missing)
 
 
-def _delete_orphan_files(now: datetime) -> int:
+def _delete_orphan_files(now: datetime, interrupted_before: datetime | None) -> int:
     with read_session() as db:
         keys = db.exec(
             select(GeneratedImage.image_key, GeneratedImage.thumbnail_key).where(
@@ -119,27 +134,38 @@ def _delete_orphan_files(now: datetime) -> int:
             )
         ).all()
     referenced = {key for pair in keys for key in pair if key}
-    grace = timedelta(seconds=get_settings().hold_expiry_seconds)
+    cutoff = _stale_before(now, interrupted_before)
     root = get_settings().images_dir
     deleted = 0
     for name in storage.all_keys():
         if name in referenced:
             continue
         path = root / name
-        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        try:
+            modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        except FileNotFoundError:  # its job deleted it (failed) meanwhile
+            continue
         # A file this young may belong to a job that is still finishing.
-        if now - modified < grace:
+        if modified + _MTIME_SLACK >= cutoff:
             continue
         path.unlink(missing_ok=True)
         deleted += 1
     return deleted
 
 
-def reconcile(*, now: datetime | None = None) -> ReconcileReport:
+def reconcile(
+    *, now: datetime | None = None, interrupted_before: datetime | None = None
+) -> ReconcileReport:
+    """Repair what crashes left.
+
+    `interrupted_before`: when this server process started, if it is the only one running
+    generations; pending rows and unrecorded files older than that are then known to be
+    interrupted, whatever their age.
+    """
     now = now or utcnow()
-    holds_released, rows_failed = _close_stale_generations(now)
+    holds_released, rows_failed = _close_stale_generations(now, interrupted_before)
     rows_refunded = _refund_rows_with_missing_files(now)
-    files_deleted = _delete_orphan_files(now)
+    files_deleted = _delete_orphan_files(now, interrupted_before)
     report = ReconcileReport(holds_released, rows_failed, rows_refunded, files_deleted)
     if any((holds_released, rows_failed, rows_refunded, files_deleted)):
         log.warning("reconciled: %s", report)

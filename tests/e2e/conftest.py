@@ -61,21 +61,26 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until_serving(url: str, process: subprocess.Popen, log_path: Path) -> None:
+def _wait_until_serving(
+    url: str, process: subprocess.Popen, log_path: Path, *, page: bool = True
+) -> None:
+    """Until /ping (and, unless `page` is False, the home page) answers 200."""
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the app exited early:\n{log_path.read_text()[-4000:]}")
         try:
-            with (
-                urllib.request.urlopen(f"{url}/ping", timeout=2) as ping,
-                urllib.request.urlopen(url, timeout=5) as page,
-            ):
-                if ping.status == 200 and page.status == 200:
-                    return
+            with urllib.request.urlopen(f"{url}/ping", timeout=2) as ping:
+                pinged = ping.status == 200
+            if pinged and not page:
+                return
+            if pinged:
+                with urllib.request.urlopen(url, timeout=5) as home:
+                    if home.status == 200:
+                        return
         except OSError:
             pass
-        time.sleep(1)
+        time.sleep(1 if page else 0.25)
     raise RuntimeError(f"the app did not start in time:\n{log_path.read_text()[-4000:]}")
 
 
@@ -88,6 +93,42 @@ def _stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def app_env(workdir: Path) -> dict[str, str]:
+    """This process's environment without STUDIO_* settings, the app's data in `workdir`."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")},
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "REFLEX_USE_NPM": "1",
+        "STUDIO_DATABASE_URL": f"sqlite:///{workdir / 'studio.db'}",
+        "STUDIO_IMAGES_DIR": str(workdir / "images"),
+        "STUDIO_ENABLE_FAULT_PROVIDER": "1",
+    }
+
+
+def start_server(
+    env: dict[str, str], port: int, log_path: Path, *, backend_only: bool = False
+) -> subprocess.Popen:
+    """`reflex run --env prod` on `port`, in its own process group (`_stop` ends the group).
+
+    `backend_only` serves the backend alone (the REST API, /ping; no pages): no frontend
+    build, so it serves within seconds.
+    """
+    mode = (
+        ["--backend-only", "--backend-port"]
+        if backend_only
+        else ["--single-port", "--frontend-port"]
+    )
+    with log_path.open("a") as log:
+        return subprocess.Popen(
+            [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", *mode, str(port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -105,14 +146,8 @@ def running_app(
 ) -> Iterator[RunningApp]:
     workdir = tmp_path_factory.mktemp("app")
     port = _free_port()
-    venv_bin = str(Path(sys.executable).parent)
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")},
-        "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
-        "REFLEX_USE_NPM": "1",
-        "STUDIO_DATABASE_URL": f"sqlite:///{workdir / 'studio.db'}",
-        "STUDIO_IMAGES_DIR": str(workdir / "images"),
-        "STUDIO_ENABLE_FAULT_PROVIDER": "1",
+        **app_env(workdir),
         "STUDIO_SIGNUPS_PER_ADDRESS_PER_HOUR": "1000",
         "STUDIO_TEST_PAYMENT_GATEWAY": "1",
         # `cli setup` creates this admin.
@@ -138,23 +173,7 @@ def running_app(
         text=True,
     )
     log_path = workdir / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                str(Path(venv_bin) / "reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--single-port",
-                "--frontend-port",
-                str(port),
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_server(env, port, log_path)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(url, process, log_path)

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from studio_app.models import CreditHold, GeneratedImage, HoldStatus
 from studio_app.services import generation, ledger
+from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session
 from studio_app.services.generation import GenerationRequest
 from studio_app.services.reconcile import reconcile
@@ -74,6 +75,24 @@ def test_a_young_orphan_file_is_kept_for_a_job_still_finishing() -> None:
     storage.write(key, b"just written")
     assert reconcile().files_deleted == 0
     assert storage.exists(key)
+
+
+def test_a_server_that_starts_fails_what_the_previous_one_left_at_once() -> None:
+    """Young rows and files from before this process started belong to no live job."""
+    user = make_user(credits=5)
+    before = _crashed_generation(user, age=timedelta(seconds=30))
+    key, _ = storage.new_key_pair("png")
+    storage.write(key, b"written by the killed server")
+    _age_file(key, 30)
+    started = utcnow() - timedelta(seconds=10)
+    after = _crashed_generation(user, age=timedelta(seconds=1))
+    fresh, _ = storage.new_key_pair("png")
+    storage.write(fresh, b"written by this server's job")
+    report = reconcile(interrupted_before=started)
+    assert _state(before) == ("failed", "interrupted", HoldStatus.RELEASED.value)
+    assert _state(after) == ("pending", None, HoldStatus.OPEN.value)
+    assert (report.rows_failed, report.files_deleted) == (1, 1)
+    assert not storage.exists(key) and storage.exists(fresh)
 
 
 def test_a_succeeded_image_whose_file_is_gone_is_refunded() -> None:
