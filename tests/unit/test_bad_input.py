@@ -324,8 +324,8 @@ def test_a_bad_category_or_template_name_is_refused(
         ({"prompt": "bell \x07"}, "prompt"),
         ({"description": MEGABYTE}, "description"),
         ({"description": "nul \x00"}, "description"),
-        ({"default_tier": "ultra"}, "tier"),
-        ({"default_tier": None}, "tier"),
+        ({"default_tier": "ultra"}, "default_tier"),
+        ({"default_tier": None}, "default_tier"),
     ],
 )
 def test_a_bad_template_field_is_refused(
