@@ -9,14 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,20 +19,12 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from studio_app.settings import PROJECT_ROOT
+from tests import app_server
 from tests.fakes import openai_api
 from tests.fakes.server import FakeServer
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-SERVER_START_TIMEOUT_S = 600
+CHROMIUM = app_server.CHROMIUM
+CHROMIUM_ARGS = app_server.CHROMIUM_ARGS
 PROVIDER_KEY_CANARY = "sk-e2e-canary-0123456789abcdef"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin password for e2e"
@@ -55,80 +41,22 @@ class RunningApp:
     crash: dict
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_serving(
-    url: str, process: subprocess.Popen, log_path: Path, *, page: bool = True
-) -> None:
-    """Until /ping (and, unless `page` is False, the home page) answers 200."""
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited early:\n{log_path.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/ping", timeout=2) as ping:
-                pinged = ping.status == 200
-            if pinged and not page:
-                return
-            if pinged:
-                with urllib.request.urlopen(url, timeout=5) as home:
-                    if home.status == 200:
-                        return
-        except OSError:
-            pass
-        time.sleep(1 if page else 0.25)
-    raise RuntimeError(f"the app did not start in time:\n{log_path.read_text()[-4000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+# The shared server helpers, under the names the crash-safety test imports.
+_free_port = app_server.free_port
+_stop = app_server.stop
+_wait_until_serving = app_server.wait_until_serving
 
 
 def app_env(workdir: Path) -> dict[str, str]:
     """This process's environment without STUDIO_* settings, the app's data in `workdir`."""
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")},
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "REFLEX_USE_NPM": "1",
-        "STUDIO_DATABASE_URL": f"sqlite:///{workdir / 'studio.db'}",
-        "STUDIO_IMAGES_DIR": str(workdir / "images"),
-        "STUDIO_ENABLE_FAULT_PROVIDER": "1",
-    }
+    return app_server.app_env(workdir, STUDIO_ENABLE_FAULT_PROVIDER="1")
 
 
 def start_server(
     env: dict[str, str], port: int, log_path: Path, *, backend_only: bool = False
 ) -> subprocess.Popen:
-    """`reflex run --env prod` on `port`, in its own process group (`_stop` ends the group).
-
-    `backend_only` serves the backend alone (the REST API, /ping; no pages): no frontend
-    build, so it serves within seconds.
-    """
-    mode = (
-        ["--backend-only", "--backend-port"]
-        if backend_only
-        else ["--single-port", "--frontend-port"]
-    )
-    with log_path.open("a") as log:
-        return subprocess.Popen(
-            [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", *mode, str(port)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    """`reflex run --env prod` on `port`, in its own process group (`_stop` ends the group)."""
+    return app_server.start(PROJECT_ROOT, env, port, log_path, backend_only=backend_only)
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +73,6 @@ def running_app(
     tmp_path_factory: pytest.TempPathFactory, openai_fake: FakeServer
 ) -> Iterator[RunningApp]:
     workdir = tmp_path_factory.mktemp("app")
-    port = _free_port()
     env = {
         **app_env(workdir),
         "STUDIO_SIGNUPS_PER_ADDRESS_PER_HOUR": "1000",
@@ -157,13 +84,7 @@ def running_app(
         "OPENAI_API_KEY": PROVIDER_KEY_CANARY,
         "OPENAI_BASE_URL": f"{openai_fake.url}{openai_api.BASE_PATH}",
     }
-    subprocess.run(
-        [sys.executable, "-m", "studio_app.cli", "setup"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    app_server.run_cli(PROJECT_ROOT, env, "setup")
     crashed = subprocess.run(
         [sys.executable, "-m", "tests.e2e.simulated_crash"],
         cwd=PROJECT_ROOT,
@@ -173,10 +94,7 @@ def running_app(
         text=True,
     )
     log_path = workdir / "server.log"
-    process = start_server(env, port, log_path)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(url, process, log_path)
+    with app_server.serve(PROJECT_ROOT, env, log_path) as url:
         yield RunningApp(
             url=url,
             env=env,
@@ -185,8 +103,6 @@ def running_app(
             images_dir=workdir / "images",
             crash=json.loads(crashed.stdout),
         )
-    finally:
-        _stop(process)
 
 
 @pytest.fixture(scope="session")
