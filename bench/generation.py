@@ -1,0 +1,271 @@
+"""Benchmark 1 — what the generation path adds on top of Pillow, per tier.
+
+Measured: `generation.start(user, GenerationRequest(...))` then `await generation.run(ticket)`
+with the offline provider — validate, hold + pending row, draw, encode PNG, check the bytes,
+write the original and a WebP thumbnail (fsync'd), capture + `succeeded` — against a temporary
+SQLite database (migrated with Alembic, seeded catalog) and image folder.
+
+Baseline: Pillow alone doing the same picture work in the same process: the offline
+provider's `render()` of the same prompt, category and size, `encode_png()` (the provider's
+own encoder, same settings) and the same 384-px WebP thumbnail (quality 80) in memory. What
+the path adds is therefore: the database transactions, the thread hops, the provider
+protocol, checking the bytes it got, and writing two files to disk.
+
+Runs alternate path / baseline so that both see the same machine; medians are reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from PIL import ImageFile
+from sqlmodel import select
+
+from bench.core import Figure, Options, Result, median_ms
+from studio_app.models import ImageCategory, ImageTemplate
+from studio_app.providers import offline
+from studio_app.services import catalog, generation, migrations
+from studio_app.services.db import dispose_engines, write_session
+from studio_app.services.tiers import TIERS, Tier
+from studio_app.settings import reload_settings
+from studio_app.storage import local as storage
+from tests.factories import make_user
+
+NAME = "generation"
+TITLE = "Offline generation overhead"
+DEFAULTS = Options(runs=15, warmup=2)
+TARGET = 1.15
+PROFILED_RUNS = 3
+
+
+@contextmanager
+def temporary_studio() -> Iterator[Path]:
+    """Settings pointed at a new, migrated database and image folder (like tests' fresh_env)."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("STUDIO_")}
+    with tempfile.TemporaryDirectory(prefix="studio-bench-") as tmp:
+        for name in saved:
+            del os.environ[name]
+        os.environ["STUDIO_DATABASE_URL"] = f"sqlite:///{tmp}/studio.db"
+        os.environ["STUDIO_IMAGES_DIR"] = f"{tmp}/images"
+        dispose_engines()
+        reload_settings()
+        try:
+            migrations.upgrade_to_head()
+            yield Path(tmp)
+        finally:
+            dispose_engines()
+            for name in [k for k in os.environ if k.startswith("STUDIO_")]:
+                del os.environ[name]
+            os.environ.update(saved)
+            reload_settings()
+
+
+def _a_template() -> tuple[int, str, str]:
+    """Seed the catalog; return the first template's id, prompt and category slug."""
+    with write_session() as db:
+        catalog.seed_catalog(db)
+        template, slug = db.exec(
+            select(ImageTemplate, ImageCategory.slug)
+            .join(ImageCategory, ImageCategory.id == ImageTemplate.category_id)
+            .order_by(ImageTemplate.id)
+        ).first()
+        assert template.id is not None
+        return template.id, template.prompt, slug
+
+
+def pillow_alone(prompt: str, tier: Tier, slug: str) -> None:
+    """The baseline: draw, encode PNG, make the WebP thumbnail — in memory, nothing else."""
+    image = offline.render(prompt, tier.width, tier.height, slug)
+    offline.encode_png(image)
+    image.thumbnail(generation.THUMBNAIL_BOX)  # in place: the picture is not needed any more
+    image.save(io.BytesIO(), "WEBP", quality=80)
+
+
+async def full_path(user_id: int, request: generation.GenerationRequest) -> None:
+    ticket = generation.start(user_id, request)
+    status = await generation.run(ticket)
+    if status != "succeeded":
+        raise RuntimeError(f"generation ended {status}")
+
+
+# --- where the time goes -------------------------------------------------------------------
+
+# Stages of the path, each a function the path calls; time is attributed to the innermost.
+_STAGES: list[tuple[str, Any, str]] = [
+    ("validate + hold + pending row (start)", generation, "start"),
+    ("read the row back (_load_for_run)", generation, "_load_for_run"),
+    ("drawing: offline.render", offline, "render"),
+    ("PNG encode: offline.encode_png", offline, "encode_png"),
+    ("PNG decode: checking the provider's bytes", ImageFile.ImageFile, "load"),
+    ("writing 2 files + fsync", storage, "write_atomically"),
+    ("capture + succeeded (_finish_succeeded)", generation, "_finish_succeeded"),
+]
+
+
+@contextmanager
+def _stage_timer(totals: dict[str, float]) -> Iterator[None]:
+    """Wrap each stage's function so that its (self) time adds to `totals`."""
+    originals = []
+    stack: list[float] = []  # time spent in nested stages, per open stage
+
+    def wrap(label: str, function: Callable) -> Callable:
+        def timed_stage(*args: Any, **kwargs: Any) -> Any:
+            stack.append(0.0)
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent = time.perf_counter() - started
+                nested = stack.pop()
+                totals[label] += spent - nested
+                if stack:
+                    stack[-1] += spent
+
+        return timed_stage
+
+    for label, owner, attribute in _STAGES:
+        original = getattr(owner, attribute)
+        originals.append((owner, attribute, original))
+        setattr(owner, attribute, wrap(label, original))
+    try:
+        yield
+    finally:
+        for owner, attribute, original in originals:
+            setattr(owner, attribute, original)
+
+
+async def _breakdown(user_id: int, template_id: int, prompt: str, tier: Tier) -> list[str]:
+    """Per-stage share of the path for `tier`, then cProfile's top functions (self time)."""
+    request = generation.GenerationRequest(
+        prompt=prompt, tier=tier.id, provider="offline", template_id=template_id
+    )
+    totals: dict[str, float] = defaultdict(float)
+    started = time.perf_counter()
+    with _stage_timer(totals):
+        for _ in range(PROFILED_RUNS):
+            await full_path(user_id, request)
+    whole = time.perf_counter() - started
+    totals["the rest: event loop, thread hops, thumbnail + WebP, glue"] = whole - sum(
+        totals.values()
+    )
+    stages = ", ".join(
+        f"{label} {seconds / whole:.0%} ({seconds / PROFILED_RUNS * 1000:.0f} ms)"
+        for label, seconds in sorted(totals.items(), key=lambda item: -item[1])
+    )
+    lines = [f"{tier.id}, stages of the path: {stages}."]
+
+    # cProfile sees only its own thread: run the path's thread work inline for it.
+    async def inline(function: Callable, /, *args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    real_to_thread = asyncio.to_thread
+    profiler = cProfile.Profile()
+    asyncio.to_thread = inline  # type: ignore[assignment]
+    try:
+        profiler.enable()
+        for _ in range(PROFILED_RUNS):
+            await full_path(user_id, request)
+        profiler.disable()
+    finally:
+        asyncio.to_thread = real_to_thread  # type: ignore[assignment]
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    top = sorted(stats.stats.items(), key=lambda item: -item[1][2])[:6]  # type: ignore[attr-defined]
+    names = ", ".join(f"{_function_name(key)} {entry[2] / total:.0%}" for key, entry in top)
+    lines.append(f"{tier.id}, cProfile top self time: {names}.")
+    return lines
+
+
+def _function_name(key: tuple[str, int, str]) -> str:
+    filename, _line, function = key
+    if filename == "~":
+        return function.strip("<>").replace("built-in method ", "")
+    return f"{Path(filename).stem}.{function}"
+
+
+# --- the benchmark -------------------------------------------------------------------------
+
+
+def run(options: Options) -> Result:
+    with temporary_studio():
+        # One event loop for every run, as in the server (its thread pool stays warm).
+        figures, breakdown = asyncio.run(_measure(options))
+    return Result(
+        name=NAME,
+        title=TITLE,
+        baseline=(
+            "Pillow alone in the same process: the offline provider's `render()` of the same "
+            "prompt, category and size, its `encode_png()`, and the same 384-px WebP thumbnail "
+            "(quality 80), in memory. The path adds the database work, thread hops, checking "
+            "the bytes, and writing two files (fsync'd) to a temporary image folder."
+        ),
+        method=(
+            f"Median of {options.runs} runs per tier after {options.warmup} warm-up runs; "
+            "path and baseline alternate. Temporary SQLite database (WAL, migrated, catalog "
+            "seeded) and image folder on the same disk as the project; a template is used, so "
+            "validation and the category lookup run as in the studio. Target from the issue: "
+            f"the path adds under {TARGET - 1:.0%}."
+        ),
+        figures=figures,
+        breakdown=breakdown,
+    )
+
+
+async def _measure(options: Options) -> tuple[list[Figure], list[str]]:
+    figures: list[Figure] = []
+    breakdown: list[str] = []
+    template_id, prompt, slug = _a_template()
+    user_id = make_user(credits=1_000_000)
+    for tier in TIERS:
+        request = generation.GenerationRequest(
+            prompt=prompt, tier=tier.id, provider="offline", template_id=template_id
+        )
+        path_s: list[float] = []
+        pillow_s: list[float] = []
+        for index in range(options.warmup + options.runs):
+            # Alternate which goes first, so drift on a shared machine hits both alike.
+            if index % 2:
+                path = await _timed_path(user_id, request)
+                pillow = _timed_baseline(prompt, tier, slug)
+            else:
+                pillow = _timed_baseline(prompt, tier, slug)
+                path = await _timed_path(user_id, request)
+            if index >= options.warmup:
+                path_s.append(path)
+                pillow_s.append(pillow)
+        figures.append(
+            Figure(
+                label=f"{tier.id} {tier.width}×{tier.height}: time per image",
+                value=median_ms(path_s),
+                baseline_label="Pillow alone",
+                baseline=median_ms(pillow_s),
+                unit="ms",
+                target_ratio=TARGET,
+            )
+        )
+        if options.profile:
+            breakdown += await _breakdown(user_id, template_id, prompt, tier)
+    return figures, breakdown
+
+
+async def _timed_path(user_id: int, request: generation.GenerationRequest) -> float:
+    started = time.perf_counter()
+    await full_path(user_id, request)
+    return time.perf_counter() - started
+
+
+def _timed_baseline(prompt: str, tier: Tier, slug: str) -> float:
+    started = time.perf_counter()
+    pillow_alone(prompt, tier, slug)
+    return time.perf_counter() - started
