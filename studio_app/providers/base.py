@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from studio_app.services.tiers import Tier
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class ProviderImage:
     height: int
     model: str
     mime_type: str = "image/png"
+    # The decoded picture `data` encodes, when the provider drew it itself (offline): the
+    # store then need not decode the bytes again. Handed over: the receiver may change it.
+    picture: Image.Image | None = field(default=None, repr=False, compare=False)
 
 
 class ImageProvider(Protocol):

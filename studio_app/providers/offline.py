@@ -147,7 +147,9 @@ def encode_png(image: Image.Image) -> bytes:
 def _render_png(request: ImageRequest) -> ProviderImage:
     tier = request.tier
     image = render(request.prompt, tier.width, tier.height, request.category_slug)
-    return ProviderImage(data=encode_png(image), width=tier.width, height=tier.height, model=MODEL)
+    return ProviderImage(
+        data=encode_png(image), width=tier.width, height=tier.height, model=MODEL, picture=image
+    )
 
 
 class OfflineProvider:
