@@ -7,6 +7,4 @@
 from __future__ import annotations
 
 # Module names under bench/, in the order they run and appear in RESULTS.md.
-BENCHMARKS: tuple[str, ...] = (
-    "generation",
-)
+BENCHMARKS: tuple[str, ...] = ("generation",)
