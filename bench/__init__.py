@@ -7,4 +7,7 @@
 from __future__ import annotations
 
 # Module names under bench/, in the order they run and appear in RESULTS.md.
-BENCHMARKS: tuple[str, ...] = ("generation",)
+BENCHMARKS: tuple[str, ...] = (
+    "generation",
+    "first_load",
+)
