@@ -11,7 +11,7 @@ INSTALLED := $(VENV)/.installed-$(REQUIREMENTS_HASH)
 # makes Reflex use that npm instead of downloading bun.
 REFLEX_ENV := PATH="$(BIN):$$PATH" REFLEX_USE_NPM=1
 
-.PHONY: install run test lint chromium clean
+.PHONY: install run test lint chromium bench clean
 
 install: $(INSTALLED)
 
@@ -40,6 +40,10 @@ lint: install
 
 test: install chromium lint
 	$(REFLEX_ENV) $(BIN)/python -m pytest
+
+# All benchmarks, or some: `make bench BENCH=first_load`. Prints the tables, rewrites bench/RESULTS.md.
+bench: install chromium
+	$(REFLEX_ENV) $(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) .web .states studio.db* 

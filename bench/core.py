@@ -72,6 +72,9 @@ class Result:
     breakdown: list[str] = field(default_factory=list)
     # How it was measured: runs, warm-up, anything a reader needs to trust the numbers.
     method: str = ""
+    # What the profile shows and what it means, written by the benchmark's author; keep it
+    # true of the code (not of one run's numbers).
+    reading: list[str] = field(default_factory=list)
 
 
 def median_ms(samples: list[float]) -> float:
@@ -136,6 +139,10 @@ def section(result: Result) -> str:
     if result.breakdown:
         parts += ["What dominates (profiled in this run):", ""]
         parts += [f"- {line}" for line in result.breakdown]
+        parts.append("")
+    if result.reading:
+        parts += ["Reading it:", ""]
+        parts += [f"- {line}" for line in result.reading]
         parts.append("")
     return "\n".join(parts)
 
