@@ -210,7 +210,7 @@ READING = [
     "WebP thumbnail most of the rest.",
     "What the path adds is small: three SQLite transactions (validate + hold + pending row; "
     "read back; capture + succeeded), two fsync'd file writes and the thread hops — roughly "
-    "10–20 ms an image here.",
+    "10–25 ms an image here.",
     "Fixed with this benchmark: `generation._store` decoded the PNG the offline provider had "
     "just encoded (to check it and to make the thumbnail) — 20–40 ms, 10–12% of every image, "
     "which put the path at 1.2–1.5× Pillow. The offline provider now hands its picture over "
