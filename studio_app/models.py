@@ -62,6 +62,16 @@ class ImageCategory(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class CatalogRevision(SQLModel, table=True):
+    """One row counting changes to categories and templates (services/catalog.py bumps
+    it in the same transaction), so a cached answer can be checked against it."""
+
+    __tablename__ = "catalog_revision"
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = Field(default=0)
+
+
 class ImageTemplate(SQLModel, table=True):
     __tablename__ = "image_template"
     __table_args__ = (UniqueConstraint("category_id", "slug", name="uq_template_category_slug"),)

@@ -16,6 +16,7 @@ from studio_app.api import (
     generate_routes,
     images,
     previews,
+    template_list,
 )
 
 DESCRIPTION = """
@@ -45,6 +46,10 @@ def build_api() -> FastAPIOffline:
         swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
     )
     errors.install(api)
+    # In front of its documented FastAPI twin (see template_list.py for why).
+    api.add_route(
+        template_list.PATH, template_list.endpoint, methods=["GET"], include_in_schema=False
+    )
     for router in (
         catalog_routes.router,
         generate_routes.router,

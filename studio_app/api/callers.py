@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from studio_app.api.errors import ApiError
 from studio_app.services import api_tokens
@@ -49,9 +50,15 @@ def _token_user(request: Request) -> CurrentUser | None:
 OPTIONAL_TOKEN = {"security": [{}, {"ApiToken": []}]}
 
 
-def optional_caller(request: Request) -> CurrentUser | None:
-    """For public routes: no token is fine, a bad token is still refused."""
-    return _token_user(request)
+async def optional_caller(request: Request) -> CurrentUser | None:
+    """For public routes: no token is fine, a bad token is still refused.
+
+    Async so that the common case (no token) costs no trip to a worker thread; a token
+    lookup may write (last used), so it does go to one.
+    """
+    if "authorization" not in request.headers:
+        return None
+    return await run_in_threadpool(_token_user, request)
 
 
 def caller(request: Request, _scheme: object = Security(_bearer_scheme)) -> CurrentUser:

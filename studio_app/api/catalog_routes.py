@@ -2,16 +2,24 @@
 
 A token is optional here (the catalog is public, as on the /templates page), but a
 token that is sent must be valid.
+
+These routes are `async` and read the database on the event loop: a catalog read is one
+indexed SQLite query (~1 ms) that never waits for a lock (WAL: readers do not block on
+writers), and FastAPI would otherwise spend more than that handing each request and its
+serialisation to worker threads (measured: 3× fewer requests per second; bench/api_reads).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Query
+from typing import Annotated
 
-from studio_app.api import schemas
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from studio_app.api import schemas, template_list
 from studio_app.api.callers import OPTIONAL_TOKEN, optional_caller
-from studio_app.api.cursors import ID_CURSOR_PATTERN, MAX_ROW_ID, id_cursor, parse_id_cursor
+from studio_app.api.cursors import MAX_ROW_ID
 from studio_app.api.errors import not_found, responses
+from studio_app.api.template_list import TemplateListQuery
 from studio_app.providers.registry import provider_infos
 from studio_app.services import catalog
 from studio_app.services.db import read_session
@@ -20,23 +28,9 @@ from studio_app.services.views import TemplateView
 
 router = APIRouter(tags=["catalog"], dependencies=[Depends(optional_caller)])
 
-_TEMPLATE_PAGE_MAX = 100
-
-
-def _template(view: TemplateView) -> schemas.Template:
-    return schemas.Template(
-        id=view.id,
-        category_id=view.category_id,
-        name=view.name,
-        description=view.description,
-        prompt=view.prompt,
-        default_tier=view.default_tier,
-        preview_url=view.preview_url or None,
-    )
-
 
 @router.get("/api/studio/categories", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
-def list_categories() -> schemas.CategoryList:
+async def list_categories() -> schemas.CategoryList:
     """Categories that have at least one template to choose, in display order."""
     with read_session() as db:
         entries = catalog.catalog(db)
@@ -54,21 +48,18 @@ def list_categories() -> schemas.CategoryList:
     )
 
 
-@router.get("/api/studio/templates", responses=responses(401, 422), openapi_extra=OPTIONAL_TOKEN)
-def list_templates(
-    category_id: int | None = Query(default=None, ge=1, le=MAX_ROW_ID),
-    limit: int = Query(default=50, ge=1, le=_TEMPLATE_PAGE_MAX),
-    cursor: str | None = Query(default=None, pattern=ID_CURSOR_PATTERN),
-) -> schemas.TemplatePage:
-    """Templates users can choose now, in display order; `category_id` narrows to one category."""
-    with read_session() as db:
-        page = catalog.template_page(
-            db, category_id=category_id, after_id=parse_id_cursor(cursor), limit=limit
-        )
-    return schemas.TemplatePage(
-        items=[_template(TemplateView.of(t)) for t in page.templates],
-        next_cursor=id_cursor(page.next_after_id),
-    )
+@router.get(
+    template_list.PATH,
+    response_model=schemas.TemplatePage,
+    responses=responses(401, 422),
+    openapi_extra=OPTIONAL_TOKEN,
+)
+async def list_templates(query: Annotated[TemplateListQuery, Query()]) -> Response:
+    """Templates users can choose now, in display order; `category_id` narrows to one category.
+
+    (Requests are answered by `template_list.endpoint`, mounted in front of this route.)
+    """
+    return template_list.render(query)
 
 
 @router.get(
@@ -76,16 +67,16 @@ def list_templates(
     responses=responses(401, 404, 422),
     openapi_extra=OPTIONAL_TOKEN,
 )
-def get_template(template_id: int = Path(ge=1, le=MAX_ROW_ID)) -> schemas.Template:
+async def get_template(template_id: int = Path(ge=1, le=MAX_ROW_ID)) -> schemas.Template:
     with read_session() as db:
         template = catalog.active_template(db, template_id)
         if template is None:
             raise not_found("template")
-        return _template(TemplateView.of(template))
+        return template_list.template(TemplateView.of(template))
 
 
 @router.get("/api/studio/tiers", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
-def list_tiers() -> list[schemas.Tier]:
+async def list_tiers() -> list[schemas.Tier]:
     """Sizes and prices (1 credit = rupees_per_credit ₹)."""
     return [
         schemas.Tier(
@@ -102,7 +93,7 @@ def list_tiers() -> list[schemas.Tier]:
 
 
 @router.get("/api/providers", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
-def list_providers() -> list[schemas.Provider]:
+async def list_providers() -> list[schemas.Provider]:
     """Every provider, whether it is configured and whether it can be used now."""
     return [
         schemas.Provider(

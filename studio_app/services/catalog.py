@@ -4,12 +4,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import tuple_
+from sqlalchemy import event, tuple_, update
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
-from studio_app.models import ImageCategory, ImageTemplate
+from studio_app.models import CatalogRevision, ImageCategory, ImageTemplate
+from studio_app.services.db import get_engine
 from studio_app.services.errors import InvalidInput
 from studio_app.services.seed_data import SEED_CATEGORIES
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _bump_catalog_revision(session: OrmSession, _context: object, _instances: object) -> None:
+    """Any change to a category or template, by any code, bumps the catalog revision in
+    the same transaction: a reader holding an older revision knows its copy is stale."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(row, ImageCategory | ImageTemplate) for row in changed):
+        session.execute(
+            update(CatalogRevision)
+            .where(col(CatalogRevision.id) == 1)
+            .values(revision=col(CatalogRevision.revision) + 1)
+        )
+
+
+def catalog_revision() -> int:
+    """The current catalog revision: one primary-key read on a pooled DB-API connection
+    in autocommit (asked on every catalog request: no ORM, no transaction around it)."""
+    connection = get_engine().raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT revision FROM catalog_revision WHERE id = 1")
+        (revision,) = cursor.fetchone()
+        cursor.close()
+        return int(revision)
+    finally:
+        connection.close()
 
 
 @dataclass(frozen=True)
