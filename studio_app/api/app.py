@@ -18,6 +18,7 @@ from studio_app.api import (
     previews,
     template_list,
 )
+from studio_app.api.static_cache import ImmutableAssets
 
 DESCRIPTION = """
 The Studio's REST API: the same rules as the web studio (same credits, limits and checks).
@@ -46,6 +47,8 @@ def build_api() -> FastAPIOffline:
         swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
     )
     errors.install(api)
+    # Reflex mounts its whole app (pages, assets, websocket) under this one.
+    api.add_middleware(ImmutableAssets)
     # In front of its documented FastAPI twin (see template_list.py for why).
     api.add_route(
         template_list.PATH, template_list.endpoint, methods=["GET"], include_in_schema=False

@@ -118,3 +118,14 @@ def test_the_api_documents_itself(page: Page, running_app: RunningApp) -> None:
     expect(page.locator("button.authorize")).to_be_visible()
     # Served from the app itself: the docs work without a CDN.
     assert not [url for url in external if not url.startswith("data:")], external
+
+
+def test_build_assets_are_cached_for_a_year(running_app: RunningApp) -> None:
+    with urllib.request.urlopen(f"{running_app.url}/login", timeout=10) as answer:
+        html = answer.read().decode()
+    asset = re.search(r'(/assets/[^"\']+\.js)', html)
+    assert asset, "the page links no build asset"
+    with urllib.request.urlopen(f"{running_app.url}{asset.group(1)}", timeout=10) as answer:
+        assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    with urllib.request.urlopen(f"{running_app.url}/login", timeout=10) as answer:
+        assert "immutable" not in (answer.headers["Cache-Control"] or "")
