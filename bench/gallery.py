@@ -694,12 +694,12 @@ READING = [
     "MISSED, not fixed: Load more at depth. The page keeps every loaded creation in one state "
     "list (`CreationsState.items`) and Reflex sends a changed var whole, so click n ships all "
     "24·n items over the websocket (~19 KB per page: 1.9 MB at page 100) and React re-renders "
-    "every tile: click time grows linearly with depth (page 100: ~10× page 2). The fix is a "
+    "every tile: click time grows linearly with depth (page 100: 7–12× page 2 over our runs). The fix is a "
     "design change: pages instead of one growing list (Newer/Older, or keep only a window of "
     "pages in state), or the grid fetching pages itself; the service is not the cost.",
     "Also O(n) on every open of the page, not a target miss: `filter_choices` (templates and "
-    "providers the user has used) reads all of the user's rows — ~40 ms for 10,000 against "
-    "~1 ms for 100. Covering indexes (user_id, template_id, deleted_at) and (user_id, "
+    "providers the user has used) reads all of the user's rows — 40–60 ms for 10,000 against "
+    "1–2 ms for 100. Covering indexes (user_id, template_id, deleted_at) and (user_id, "
     "provider, deleted_at) cut it ~5× in a trial (still a scan of the index); not applied here "
     "(a migration).",
     "On a shared 2-core machine, page timings move by ±20% between runs; compare ratios.",
