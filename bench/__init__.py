@@ -10,5 +10,6 @@ from __future__ import annotations
 BENCHMARKS: tuple[str, ...] = (
     "generation",
     "api_reads",
+    "gallery",
     "first_load",
 )

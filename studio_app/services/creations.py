@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import and_, or_
+from sqlalchemy import tuple_
 from sqlmodel import col, select
 
 from studio_app.models import GeneratedImage, GenerationStatus, ImageTemplate
@@ -254,13 +254,12 @@ def list_creations(
             if anchor is None:
                 raise InvalidInput("That page of creations is not available.", field="cursor")
             created, row_id = anchor
+            # A row value, not `created_at < x OR (created_at = x AND id < y)`: SQLite
+            # seeks the index to the cursor with it, where the OR made it walk (and read
+            # the table row of) every creation before the cursor — page 400 read 9,600.
             query = query.where(
-                or_(
-                    col(GeneratedImage.created_at) < created,
-                    and_(
-                        col(GeneratedImage.created_at) == created, col(GeneratedImage.id) < row_id
-                    ),
-                )
+                tuple_(col(GeneratedImage.created_at), col(GeneratedImage.id))
+                < tuple_(created, row_id)
             )
         if filters.template_id is not None:
             query = query.where(GeneratedImage.template_id == filters.template_id)
