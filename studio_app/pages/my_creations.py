@@ -407,21 +407,47 @@ def _creation_dialog() -> rx.Component:
     )
 
 
+def _pager() -> rx.Component:
+    """Newer / page n / Older (hidden when everything fits on one page)."""
+    return rx.cond(
+        CreationsState.has_more | (CreationsState.page_number > 1),
+        rx.hstack(
+            rx.button(
+                rx.icon("chevron-left", size=16),
+                "Newer",
+                on_click=CreationsState.newer_page,
+                disabled=CreationsState.page_number <= 1,
+                variant="soft",
+                size="3",
+                class_name="newer-page",
+            ),
+            rx.text(
+                "Page ",
+                CreationsState.page_number,
+                color=rx.color("gray", 11),
+                class_name="page-number",
+            ),
+            rx.button(
+                "Older",
+                rx.icon("chevron-right", size=16),
+                on_click=CreationsState.older_page,
+                disabled=~CreationsState.has_more,
+                variant="soft",
+                size="3",
+                class_name="older-page",
+            ),
+            spacing="4",
+            align="center",
+        ),
+    )
+
+
 def _gallery() -> rx.Component:
     return rx.cond(
         CreationsState.items.length() > 0,
         rx.vstack(
             _grid(rx.foreach(CreationsState.items, _tile)),
-            rx.cond(
-                CreationsState.has_more,
-                rx.button(
-                    "Load more",
-                    on_click=CreationsState.load_more,
-                    variant="soft",
-                    size="3",
-                    class_name="load-more",
-                ),
-            ),
+            _pager(),
             align="center",
             spacing="5",
             width="100%",
@@ -435,7 +461,7 @@ def my_creations_page() -> rx.Component:
         rx.vstack(
             rx.flex(
                 rx.vstack(
-                    rx.heading("My Creations", size="7"),
+                    rx.heading("My Creations", size="7", id="creations-top"),
                     rx.text("Everything you have made, newest first.", color=rx.color("gray", 11)),
                     spacing="1",
                 ),
