@@ -11,7 +11,7 @@ INSTALLED := $(VENV)/.installed-$(REQUIREMENTS_HASH)
 # makes Reflex use that npm instead of downloading bun.
 REFLEX_ENV := PATH="$(BIN):$$PATH" REFLEX_USE_NPM=1
 
-.PHONY: install run test lint chromium bench clean
+.PHONY: install run test lint chromium bench soak clean
 
 install: $(INSTALLED)
 
@@ -44,6 +44,15 @@ test: install chromium lint
 # All benchmarks, or some: `make bench BENCH=first_load`. Prints the tables, rewrites bench/RESULTS.md.
 bench: install chromium
 	$(REFLEX_ENV) $(BIN)/python -m bench $(BENCH)
+
+# The fault, load and fuzz tests at a size too slow for `make test` (tests/soak.py):
+# 1,000 people at once on SQLite, 30 users' generations killed mid-flight, 400 fuzz cases
+# per API operation, every provider fault.
+SOAK_TESTS := tests/unit/test_contention.py tests/e2e/test_crash_safety.py \
+	tests/api/test_openapi_fuzz.py tests/providers/test_fault_matrix.py
+
+soak: install chromium
+	$(REFLEX_ENV) STUDIO_SOAK=1 $(BIN)/python -m pytest $(SOAK_TESTS)
 
 clean:
 	rm -rf $(VENV) .web .states studio.db* 

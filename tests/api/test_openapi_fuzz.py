@@ -15,6 +15,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from studio_app.api.app import build_api
 from studio_app.settings import Settings
 from tests.api.rest import ApiUser, api_user
+from tests.soak import scaled
 
 # The spec needs no database; each test below gets its own fresh one.
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", build_api())
@@ -33,7 +34,7 @@ def admin_with_credits(seeded_db: Settings, settings_env) -> ApiUser:  # type: i
 
 @schema.parametrize()
 @settings(
-    max_examples=25,
+    max_examples=scaled(25, 400),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -36,8 +36,9 @@ from studio_app.settings import PROJECT_ROOT, reload_settings
 from studio_app.storage import local as storage
 from tests.e2e.conftest import _free_port, _stop, _wait_until_serving, app_env, start_server
 from tests.factories import make_user, stray_file
+from tests.soak import scaled
 
-USERS = 3
+USERS = scaled(3, 30)
 GRANT = 30
 SLOW_DELAY_S = 30
 # Per user: (kind, provider, tier, prompt directive). Slow ones are still waiting on the

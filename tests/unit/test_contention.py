@@ -31,8 +31,9 @@ from studio_app.services.db import read_session
 from studio_app.services.generation import GenerationRequest
 from studio_app.settings import Settings, reload_settings
 from tests.factories import make_user
+from tests.soak import scaled
 
-USERS = 100
+USERS = scaled(100, 1000)
 START = 3
 PACK = 10
 COSTS = {"standard": 1, "premium": 2}
