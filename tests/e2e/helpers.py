@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocket, expect
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -29,3 +29,15 @@ def sign_up(page: Page, base_url: str, email: str | None = None) -> str:
 
 def credits_shown(page: Page) -> str:
     return page.locator(".credit-balance").inner_text()
+
+
+def collect_frames(page: Page) -> list[str]:
+    """Every websocket frame the page sends or receives from now on (as text)."""
+    frames: list[str] = []
+
+    def on_socket(socket: WebSocket) -> None:
+        socket.on("framereceived", lambda payload: frames.append(str(payload)))
+        socket.on("framesent", lambda payload: frames.append(str(payload)))
+
+    page.on("websocket", on_socket)
+    return frames

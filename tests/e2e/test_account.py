@@ -6,11 +6,11 @@ import re
 import subprocess
 import sys
 
-from playwright.sync_api import Browser, Page, WebSocket, expect
+from playwright.sync_api import Browser, Page, expect
 
 from studio_app.settings import PROJECT_ROOT
 from tests.e2e.conftest import ARTIFACTS, RunningApp
-from tests.e2e.helpers import PASSWORD, sign_up
+from tests.e2e.helpers import PASSWORD, collect_frames, sign_up
 
 NEW_PASSWORD = "a fresh password 42"
 
@@ -92,17 +92,6 @@ def test_account_page_on_a_phone(running_app: RunningApp, phone_page: Page) -> N
     assert width <= 390, f"the page scrolls sideways ({width}px)"
 
 
-def _collect_frames(page: Page) -> list[str]:
-    frames: list[str] = []
-
-    def on_socket(socket: WebSocket) -> None:
-        socket.on("framereceived", lambda payload: frames.append(str(payload)))
-        socket.on("framesent", lambda payload: frames.append(str(payload)))
-
-    page.on("websocket", on_socket)
-    return frames
-
-
 def _token_owner(app: RunningApp, secret: str) -> str:
     """Whom the server's own database says the token belongs to ("" for nobody)."""
     script = (
@@ -124,7 +113,7 @@ def test_api_token_is_shown_once_works_and_can_be_revoked(
     running_app: RunningApp, page: Page
 ) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    frames = _collect_frames(page)
+    frames = collect_frames(page)
     email = sign_up(page, running_app.url)
     page.goto(f"{running_app.url}/account")
     tokens = page.locator("#api-tokens")

@@ -5,21 +5,10 @@ from __future__ import annotations
 import json
 import re
 
-from playwright.sync_api import Page, WebSocket, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import PROVIDER_KEY_CANARY, RunningApp
-from tests.e2e.helpers import PASSWORD, new_email, sign_up
-
-
-def _collect_frames(page: Page) -> list[str]:
-    frames: list[str] = []
-
-    def on_socket(socket: WebSocket) -> None:
-        socket.on("framereceived", lambda payload: frames.append(str(payload)))
-        socket.on("framesent", lambda payload: frames.append(str(payload)))
-
-    page.on("websocket", on_socket)
-    return frames
+from tests.e2e.helpers import PASSWORD, collect_frames, new_email, sign_up
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(running_app: RunningApp, page: Page) -> None:
@@ -56,7 +45,7 @@ def test_sign_up_explains_bad_input(running_app: RunningApp, page: Page) -> None
 
 
 def test_generate_from_a_template(running_app: RunningApp, page: Page) -> None:
-    frames = _collect_frames(page)
+    frames = collect_frames(page)
     sign_up(page, running_app.url)
     expect(page.locator(".credit-balance")).to_have_text("5")
 

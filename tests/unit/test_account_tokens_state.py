@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-import reflex as rx
 from sqlmodel import select
 
 from studio_app.models import ApiToken
@@ -18,15 +17,13 @@ from studio_app.services import api_tokens, auth
 from studio_app.services.db import read_session
 from studio_app.states.account import AccountState, TokenRow
 from tests.factories import make_account
+from tests.states import state_for
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 
 
 def _state(token: str) -> AccountState:
-    root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
-    state = root.get_substate(AccountState.get_full_name().split(".")[1:])
-    state.session_token = token
-    return state  # type: ignore[return-value]
+    return state_for(AccountState, token)
 
 
 def _tokens_in_db() -> list[tuple[str, bool]]:

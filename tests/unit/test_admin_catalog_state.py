@@ -22,16 +22,14 @@ from studio_app.services.db import read_session
 from studio_app.states.admin_catalog import AdminCatalogState
 from tests import aio
 from tests.factories import PASSWORD, make_account
+from tests.states import state_for
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 S = AdminCatalogState
 
 
 def _state(token: str) -> AdminCatalogState:
-    root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
-    state = root.get_substate(S.get_full_name().split(".")[1:])
-    state.session_token = token
-    return state  # type: ignore[return-value]
+    return state_for(S, token)
 
 
 def _drain(generator: AsyncIterator[Any]) -> list[Any]:

@@ -6,7 +6,6 @@ import secrets
 from datetime import timedelta
 
 import pytest
-import reflex as rx
 
 from studio_app.models import GeneratedImage, GenerationStatus
 from studio_app.services.clock import utcnow
@@ -14,15 +13,13 @@ from studio_app.services.creations import PAGE_SIZE
 from studio_app.services.db import write_session
 from studio_app.states.creations import CreationsState
 from tests.factories import make_account
+from tests.states import state_for
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 
 
 def _state(token: str) -> CreationsState:
-    root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
-    state = root.get_substate(CreationsState.get_full_name().split(".")[1:])
-    state.session_token = token
-    return state  # type: ignore[return-value]
+    return state_for(CreationsState, token)
 
 
 def _made(user_id: int, count: int) -> list[str]:

@@ -43,6 +43,7 @@ from tests.evidence import everything
 from tests.factories import PASSWORD, make_account
 from tests.fakes import openai_api
 from tests.fakes.server import FakeServer
+from tests.states import state_for
 
 _migrated_template = evidence._migrated_template
 migrated_db = evidence.migrated_db
@@ -83,11 +84,7 @@ USER_STATES = [cls for cls in _state_classes("") if cls not in ADMIN_STATES]
 
 
 def _new_state(cls: type[rx.State], token: str) -> rx.State:
-    root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
-    state = root.get_substate(cls.get_full_name().split(".")[1:])
-    if "session_token" in state.vars:  # the public catalog page has no session
-        state.session_token = token
-    return state
+    return state_for(cls, token)
 
 
 def _run(result: Any) -> list[Any]:
