@@ -9,5 +9,6 @@ from __future__ import annotations
 # Module names under bench/, in the order they run and appear in RESULTS.md.
 BENCHMARKS: tuple[str, ...] = (
     "generation",
+    "concurrency",
     "first_load",
 )
