@@ -11,5 +11,6 @@ BENCHMARKS: tuple[str, ...] = (
     "generation",
     "api_reads",
     "gallery",
+    "concurrency",
     "first_load",
 )
