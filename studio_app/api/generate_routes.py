@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import FileResponse
@@ -18,6 +19,9 @@ from studio_app.services.errors import InvalidInput
 
 router = APIRouter(tags=["studio"])
 
+# The longest a status request may be held open (a generation's provider call is bounded
+# by its own timeout; the client simply asks again).
+MAX_STATUS_WAIT_S = 30
 _FILTER_PARAMS = {"from": "date_from", "to": "date_to", "template": "template_id"}
 _DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _IMAGE_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
@@ -116,7 +120,7 @@ async def generate(
         response.headers["Idempotent-Replayed"] = "true"
     else:
         jobs.launch(ticket)
-    view = _own_creation(viewer, ticket.public_id)
+    view = await asyncio.to_thread(_own_creation, viewer, ticket.public_id)
     response.headers["Location"] = status_url(ticket.public_id)
     return schemas.GenerateAccepted(
         id=ticket.public_id,
@@ -126,10 +130,29 @@ async def generate(
     )
 
 
-@router.get("/api/studio/generate/{creation_id}", responses=responses(401, 404))
-def generation_status(viewer: Caller, creation_id: str) -> schemas.Creation:
-    """queued → running → succeeded (image URLs, size, cost) or failed (error code and message)."""
-    return creation(_own_creation(viewer, creation_id))
+@router.get("/api/studio/generate/{creation_id}", responses=responses(401, 404, 422))
+async def generation_status(
+    viewer: Caller,
+    creation_id: str,
+    wait: float = Query(
+        default=0,
+        ge=0,
+        le=MAX_STATUS_WAIT_S,
+        description="Seconds to wait for the image to finish before answering (long poll)",
+    ),
+) -> schemas.Creation:
+    """queued → running → succeeded (image URLs, size, cost) or failed (error code and message).
+
+    With `wait`, the answer comes as soon as the image is done (or after `wait` seconds),
+    so a client needs one request instead of polling.
+    """
+    view = await asyncio.to_thread(_own_creation, viewer, creation_id)
+    if wait and view.status == GenerationStatus.PENDING.value:
+        with contextlib.suppress(TimeoutError):
+            # jobs.wait shields the job: a client giving up never cancels it.
+            await asyncio.wait_for(jobs.wait(view.public_id), timeout=wait)
+        view = await asyncio.to_thread(_own_creation, viewer, creation_id)
+    return creation(view)
 
 
 @router.get("/api/studio/my-creations", responses=responses(401, 422))

@@ -325,9 +325,12 @@ async def _call_provider(provider: ImageProvider, request: ImageRequest) -> Prov
 def _thumbnail_webp(picture: Image.Image) -> bytes:
     """The WebP thumbnail. An RGB `picture` is shrunk in place (a copy costs ~5 ms)."""
     thumbnail = picture if picture.mode == "RGB" else picture.convert("RGB")
-    thumbnail.thumbnail(THUMBNAIL_BOX)
+    # Halving first (reducing_gap=1) and WebP's method 2 take ~11 ms less per image than
+    # the defaults (bench/concurrency: CPU is what a burst of generations waits for);
+    # the thumbnails look the same and are ~5% larger.
+    thumbnail.thumbnail(THUMBNAIL_BOX, reducing_gap=1.0)
     encoded = io.BytesIO()
-    thumbnail.save(encoded, "WEBP", quality=80)
+    thumbnail.save(encoded, "WEBP", quality=80, method=2)
     return encoded.getvalue()
 
 
@@ -435,7 +438,7 @@ async def run(ticket: Ticket) -> str:
 
 async def _run(ticket: Ticket) -> str:
     started = time.monotonic()
-    row, category_slug = _load_for_run(ticket)
+    row, category_slug = await asyncio.to_thread(_load_for_run, ticket)
     provider = get_provider(row.provider)
     try:
         if provider is None:

@@ -317,3 +317,25 @@ def test_enhance_prompt_is_rate_limited(client: TestClient, settings_env) -> Non
     assert limited.status_code == 429
     assert limited.json()["code"] == "rate_limited"
     assert int(limited.headers["retry-after"]) >= 1
+
+
+def test_the_status_can_wait_for_the_image(client: TestClient, settings_env) -> None:  # type: ignore[no-untyped-def]
+    settings_env(STUDIO_ENABLE_FAULT_PROVIDER="1")
+    user = api_user(credits=5)
+    accepted = _generate(client, user, provider="fault", prompt="Slow boat #delay=0.5").json()
+    waited = client.get(accepted["status_url"], params={"wait": 10}, headers=user.headers)
+    assert waited.status_code == 200
+    assert waited.json()["status"] == "succeeded"
+    too_long = client.get(accepted["status_url"], params={"wait": 31}, headers=user.headers)
+    assert too_long.status_code == 422 and too_long.json()["field"] == "wait"
+
+
+def test_a_status_wait_that_runs_out_answers_with_the_job_still_going(
+    client: TestClient, settings_env
+) -> None:  # type: ignore[no-untyped-def]
+    settings_env(STUDIO_ENABLE_FAULT_PROVIDER="1")
+    user = api_user(credits=5)
+    accepted = _generate(client, user, provider="fault", prompt="Slower boat #delay=3").json()
+    early = client.get(accepted["status_url"], params={"wait": 0.3}, headers=user.headers)
+    assert early.json()["status"] in ("queued", "running")
+    assert wait_until_finished(client, user, accepted["id"])["status"] == "succeeded"
