@@ -8,7 +8,7 @@ import logging
 import reflex as rx
 from reflex.config import get_config
 
-from studio_app.api.app import build_api
+from studio_app.api.app import api_transformers
 from studio_app.pages.account import account_page
 from studio_app.pages.admin import admin_page
 from studio_app.pages.buy_credits import buy_credits_page
@@ -54,7 +54,7 @@ async def housekeeping() -> None:
         await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
 
 
-app = rx.App(api_transformer=build_api(), toaster=rx.toast.provider(position="bottom-right"))
+app = rx.App(api_transformer=api_transformers(), toaster=rx.toast.provider(position="bottom-right"))
 app.register_lifespan_task(housekeeping)
 app.add_page(
     studio_page,

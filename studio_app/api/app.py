@@ -7,6 +7,7 @@ cookie-authenticated image routes of the web pages live here too.
 from __future__ import annotations
 
 from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp
 
 from studio_app.api import (
     admin_routes,
@@ -49,10 +50,6 @@ def build_api() -> FastAPIOffline:
     errors.install(api)
     # Reflex mounts its whole app (pages, assets, websocket) under this one.
     api.add_middleware(ImmutableAssets)
-    # In front of its documented FastAPI twin (see template_list.py for why).
-    api.add_route(
-        template_list.PATH, template_list.endpoint, methods=["GET"], include_in_schema=False
-    )
     for router in (
         catalog_routes.router,
         generate_routes.router,
@@ -63,3 +60,15 @@ def build_api() -> FastAPIOffline:
     api.include_router(images.router, include_in_schema=False)
     api.include_router(previews.router, include_in_schema=False)
     return api
+
+
+def api_transformers() -> list:
+    """What `rx.App(api_transformer=...)` gets: Reflex mounts its app under the API app,
+    then wraps the two in the template-list cache, which answers its hits before any
+    framework machinery runs (template_list.py)."""
+    return [build_api(), template_list.CachedTemplatePages]
+
+
+def build_served_api() -> ASGIApp:
+    """The API as the server stacks it, without Reflex: for tests and benchmarks."""
+    return template_list.CachedTemplatePages(build_api())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from studio_app.api import schemas, template_list
 from studio_app.api.callers import OPTIONAL_TOKEN, optional_caller
@@ -54,12 +54,15 @@ async def list_categories() -> schemas.CategoryList:
     responses=responses(401, 422),
     openapi_extra=OPTIONAL_TOKEN,
 )
-async def list_templates(query: Annotated[TemplateListQuery, Query()]) -> Response:
+async def list_templates(
+    request: Request, query: Annotated[TemplateListQuery, Query()]
+) -> Response:
     """Templates users can choose now, in display order; `category_id` narrows to one category.
 
-    (Requests are answered by `template_list.endpoint`, mounted in front of this route.)
+    (Repeat requests are answered from template_list's page cache while the catalog is
+    unchanged.)
     """
-    return template_list.render(query)
+    return template_list.render(query, request.scope["query_string"])
 
 
 @router.get(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from studio_app.models import CatalogRevision, ImageCategory, ImageTemplate
-from studio_app.services.db import get_engine
+from studio_app.services.db import read_scalar
 from studio_app.services.errors import InvalidInput
 from studio_app.services.seed_data import SEED_CATEGORIES
 
@@ -28,17 +28,8 @@ def _bump_catalog_revision(session: OrmSession, _context: object, _instances: ob
 
 
 def catalog_revision() -> int:
-    """The current catalog revision: one primary-key read on a pooled DB-API connection
-    in autocommit (asked on every catalog request: no ORM, no transaction around it)."""
-    connection = get_engine().raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute("SELECT revision FROM catalog_revision WHERE id = 1")
-        (revision,) = cursor.fetchone()
-        cursor.close()
-        return int(revision)
-    finally:
-        connection.close()
+    """The current catalog revision (asked on every catalog request: one indexed read)."""
+    return int(read_scalar("SELECT revision FROM catalog_revision WHERE id = 1"))
 
 
 @dataclass(frozen=True)

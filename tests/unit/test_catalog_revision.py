@@ -8,7 +8,7 @@ import itertools
 import pytest
 from fastapi.testclient import TestClient
 
-from studio_app.api.app import build_api
+from studio_app.api.app import build_served_api
 from studio_app.models import ImageTemplate
 from studio_app.services import catalog, catalog_admin, previews
 from studio_app.services.auth import CurrentUser
@@ -57,7 +57,7 @@ def test_other_writes_leave_the_revision_alone(admin: CurrentUser) -> None:
 
 
 def test_a_cached_page_is_not_served_after_any_change(admin: CurrentUser) -> None:
-    client = TestClient(build_api())
+    client = TestClient(build_served_api())
     first = client.get("/api/studio/templates").json()["items"][0]
     assert client.get("/api/studio/templates").json()["items"][0] == first
     # A change made by other code than the API (another process would do the same).
