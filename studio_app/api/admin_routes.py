@@ -49,14 +49,7 @@ def stats(admin: AdminCaller) -> schemas.Stats:
 
 
 def _category(view: AdminCategoryView) -> schemas.AdminCategory:
-    return schemas.AdminCategory(
-        id=view.id,
-        slug=view.slug,
-        name=view.name,
-        description=view.description,
-        is_active=view.is_active,
-        template_count=view.template_count,
-    )
+    return schemas.AdminCategory.model_validate(view, from_attributes=True)
 
 
 def _category_by_id(admin: CurrentUser, category_id: int) -> schemas.AdminCategory:

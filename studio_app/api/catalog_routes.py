@@ -81,18 +81,7 @@ async def get_template(template_id: int = Path(ge=1, le=MAX_ROW_ID)) -> schemas.
 @router.get("/api/studio/tiers", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
 async def list_tiers() -> list[schemas.Tier]:
     """Sizes and prices (1 credit = rupees_per_credit ₹)."""
-    return [
-        schemas.Tier(
-            id=t.id,
-            label=t.label,
-            aspect_ratio=t.aspect_ratio,
-            width=t.width,
-            height=t.height,
-            credits=t.credits,
-            rupees=t.rupees,
-        )
-        for t in TIERS
-    ]
+    return [schemas.Tier.model_validate(tier, from_attributes=True) for tier in TIERS]
 
 
 @router.get("/api/providers", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
