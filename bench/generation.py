@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import io
 import pstats
 import statistics
 import time
@@ -65,8 +64,8 @@ def pillow_alone(prompt: str, tier: Tier, slug: str) -> None:
     """The baseline: draw, encode PNG, make the WebP thumbnail — in memory, nothing else."""
     image = offline.render(prompt, tier.width, tier.height, slug)
     offline.encode_png(image)
-    image.thumbnail(generation.THUMBNAIL_BOX)  # in place: the picture is not needed any more
-    image.save(io.BytesIO(), "WEBP", quality=80)
+    # The very thumbnail the path makes (same function, same settings), in memory.
+    generation._thumbnail_webp(image)
 
 
 async def full_path(user_id: int, request: generation.GenerationRequest) -> None:
