@@ -94,6 +94,10 @@ class GeneratedImage(SQLModel, table=True):
     __tablename__ = "generated_image"
     __table_args__ = (
         Index("ix_generated_image_user_created", "user_id", "created_at", "id"),
+        # My Creations' filter choices: which templates and providers a user has used,
+        # answered from these indexes alone.
+        Index("ix_generated_image_user_template", "user_id", "template_id", "deleted_at"),
+        Index("ix_generated_image_user_provider", "user_id", "provider", "deleted_at"),
         UniqueConstraint("user_id", "idempotency_key", name="uq_generated_image_idempotency_key"),
     )
 
