@@ -8,7 +8,7 @@ import contextlib
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import FileResponse
 
-from studio_app.api import schemas
+from studio_app.api import images, schemas
 from studio_app.api.callers import Caller
 from studio_app.api.errors import not_found, responses
 from studio_app.models import GenerationStatus
@@ -24,7 +24,6 @@ router = APIRouter(tags=["studio"])
 MAX_STATUS_WAIT_S = 30
 _FILTER_PARAMS = {"from": "date_from", "to": "date_to", "template": "template_id"}
 _DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_IMAGE_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
 
 
 def status_url(public_id: str) -> str:
@@ -112,14 +111,9 @@ async def generate(
         negative_prompt=body.negative_prompt,
         seed=body.seed,
     )
-    # Database writes wait for the write lock: off the event loop.
-    ticket = await asyncio.to_thread(
-        generation.start, viewer.id, request, idempotency_key=idempotency_key
-    )
+    ticket = await jobs.submit(viewer.id, request, idempotency_key=idempotency_key)
     if ticket.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    else:
-        jobs.launch(ticket)
     view = await asyncio.to_thread(_own_creation, viewer, ticket.public_id)
     response.headers["Location"] = status_url(ticket.public_id)
     return schemas.GenerateAccepted(
@@ -190,7 +184,7 @@ def _image(viewer: CurrentUser, creation_id: str, *, thumbnail: bool) -> FileRes
     path = creations.image_file(viewer, creation_id, thumbnail=thumbnail, owner_only=True)
     if path is None:
         raise not_found("image")
-    return FileResponse(path, headers=_IMAGE_HEADERS)
+    return FileResponse(path, headers=images.PRIVATE_IMAGE_HEADERS)
 
 
 _IMAGE_RESPONSES = {

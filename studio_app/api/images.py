@@ -14,6 +14,11 @@ from studio_app.services import auth, creations
 router = APIRouter()
 
 _NOT_FOUND = {"code": "not_found", "message": "No such image."}
+# Images are private: browsers may keep them, shared caches may not.
+PRIVATE_IMAGE_HEADERS = {
+    "Cache-Control": "private, max-age=86400",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _serve(request: Request, public_id: str, *, thumbnail: bool) -> Response:
@@ -21,7 +26,7 @@ def _serve(request: Request, public_id: str, *, thumbnail: bool) -> Response:
     path = creations.image_file(viewer, public_id, thumbnail=thumbnail)
     if path is None:
         return JSONResponse(_NOT_FOUND, status_code=404)
-    headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
+    headers = PRIVATE_IMAGE_HEADERS
     filename = None
     if not thumbnail and request.query_params.get("download"):
         view = creations.get_creation(viewer, public_id)  # type: ignore[arg-type]

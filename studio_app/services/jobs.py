@@ -17,14 +17,17 @@ log = logging.getLogger(__name__)
 _running: dict[str, asyncio.Task[str]] = {}
 
 
-def submit(
+async def submit(
     user_id: int, request: generation.GenerationRequest, *, idempotency_key: str | None = None
 ) -> generation.Ticket:
     """Validate, hold and record (raises on bad input), then start the job in the background.
 
+    The first step writes (and may wait for the write lock): it runs off the event loop.
     A replayed idempotency key returns the first ticket and starts nothing.
     """
-    ticket = generation.start(user_id, request, idempotency_key=idempotency_key)
+    ticket = await asyncio.to_thread(
+        generation.start, user_id, request, idempotency_key=idempotency_key
+    )
     if not ticket.replayed:
         launch(ticket)
     return ticket

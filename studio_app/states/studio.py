@@ -339,7 +339,7 @@ class StudioState(AuthState):
                 yield rx.toast.error("That image is not available any more.")
                 return
             try:
-                ticket = jobs.submit(viewer.id, request)
+                ticket = await jobs.submit(viewer.id, request)
             except StudioError as error:
                 yield rx.toast.error(error.message)
                 return

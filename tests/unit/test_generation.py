@@ -210,14 +210,16 @@ def test_the_concurrent_job_limit() -> None:
 
     async def scenario() -> list[str]:
         tickets = [
-            jobs.submit(user, GenerationRequest(prompt=f"Slow {i} #delay=0.5", provider="fault"))
+            await jobs.submit(
+                user, GenerationRequest(prompt=f"Slow {i} #delay=0.5", provider="fault")
+            )
             for i in range(3)
         ]
         with pytest.raises(TooManyJobs, match="3 images in progress"):
-            jobs.submit(user, GenerationRequest(prompt="One too many"))
+            await jobs.submit(user, GenerationRequest(prompt="One too many"))
         for ticket in tickets:
             await jobs.wait(ticket.public_id)
-        jobs.submit(user, GenerationRequest(prompt="Now there is room"))
+        await jobs.submit(user, GenerationRequest(prompt="Now there is room"))
         await asyncio.sleep(0)
         statuses = []
         while jobs.running_jobs():
@@ -234,7 +236,9 @@ def test_a_job_keeps_running_when_its_waiter_goes_away() -> None:
     user = make_user(credits=5)
 
     async def scenario() -> str:
-        ticket = jobs.submit(user, GenerationRequest(prompt="Slow #delay=0.3", provider="fault"))
+        ticket = await jobs.submit(
+            user, GenerationRequest(prompt="Slow #delay=0.3", provider="fault")
+        )
         waiter = asyncio.create_task(jobs.wait(ticket.public_id))
         await asyncio.sleep(0.05)
         waiter.cancel()  # the browser tab closed
