@@ -96,17 +96,7 @@ def deactivate_category(admin: AdminCaller, category_id: RowId) -> schemas.Admin
 
 
 def _template(view: AdminTemplateView) -> schemas.AdminTemplate:
-    return schemas.AdminTemplate(
-        id=view.id,
-        category_id=view.category_id,
-        category_name=view.category_name,
-        name=view.name,
-        description=view.description,
-        prompt=view.prompt,
-        default_tier=view.default_tier,
-        is_active=view.is_active,
-        preview_url=view.preview_url or None,
-    )
+    return schemas.AdminTemplate.model_validate(view, from_attributes=True)
 
 
 def _template_by_id(admin: CurrentUser, template_id: int) -> schemas.AdminTemplate:

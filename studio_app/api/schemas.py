@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from studio_app.services.catalog_admin import (
     CATEGORY_NAME_MAX,
@@ -25,6 +25,8 @@ Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern
 OptionalText = Annotated[str, Field(max_length=MAX_PROMPT_CHARS)]
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX)]
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# The services' views say "" for "no preview image"; the API says null.
+PreviewUrl = Annotated[str | None, BeforeValidator(lambda url: url or None)]
 
 
 class _Body(BaseModel):
@@ -55,7 +57,7 @@ class Template(BaseModel):
     description: str
     prompt: str
     default_tier: str
-    preview_url: str | None = Field(description="Public preview image, when there is one")
+    preview_url: PreviewUrl = Field(description="Public preview image, when there is one")
 
 
 class TemplatePage(BaseModel):
@@ -263,7 +265,7 @@ class AdminTemplate(BaseModel):
     prompt: str
     default_tier: str
     is_active: bool
-    preview_url: str | None
+    preview_url: PreviewUrl
 
 
 class AdminTemplateList(BaseModel):

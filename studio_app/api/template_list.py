@@ -43,15 +43,7 @@ class TemplateListQuery(BaseModel):
 
 
 def template(view: TemplateView) -> schemas.Template:
-    return schemas.Template(
-        id=view.id,
-        category_id=view.category_id,
-        name=view.name,
-        description=view.description,
-        prompt=view.prompt,
-        default_tier=view.default_tier,
-        preview_url=view.preview_url or None,
-    )
+    return schemas.Template.model_validate(view, from_attributes=True)
 
 
 def _page_json(query: TemplateListQuery) -> bytes:
