@@ -11,6 +11,7 @@ import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,6 +62,17 @@ def _env_int_list(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
     return values
 
 
+def _env_public_url(name: str, default: str) -> str:
+    """The app's own address: scheme and host (and port), nothing after them."""
+    raw = _env_str(name, default).rstrip("/")
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SettingsError(f"{name} must be an http(s) address like https://studio.example.com")
+    if parts.path or parts.query or parts.fragment or parts.username:
+        raise SettingsError(f"{name} must be the app's address alone, without a path: {raw!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
 @dataclass(frozen=True)
 class Settings:
     """The app's configuration. Build with `load_settings()`."""
@@ -82,6 +94,12 @@ class Settings:
     # Provider calls in flight in one server process; further jobs wait their turn (queued).
     max_parallel_generations: int = 64
     provider_timeout_seconds: int = 120
+    # The address people use (STUDIO_PUBLIC_URL): our origin for CORS and sign-in
+    # forms, Secure cookies and HSTS when it is https, absolute links.
+    public_url: str = "http://localhost:3000"
+    # How many reverse proxies in front of the app append to X-Forwarded-For (0: none,
+    # the connection's peer is the client).
+    trusted_proxy_hops: int = 0
     session_days: int = 7
     signin_max_failures: int = 5
     signin_window_seconds: int = 900
@@ -114,6 +132,10 @@ class Settings:
     enhance_timeout_seconds: int = 15
     enhancements_per_minute: int = 10
 
+    @property
+    def public_is_https(self) -> bool:
+        return self.public_url.startswith("https://")
+
 
 def _default_database_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'studio.db'}"
@@ -135,6 +157,8 @@ def load_settings() -> Settings:
         generations_per_minute=_env_int("STUDIO_GENERATIONS_PER_MINUTE", 20, minimum=1),
         max_parallel_generations=_env_int("STUDIO_MAX_PARALLEL_GENERATIONS", 64, minimum=1),
         provider_timeout_seconds=_env_int("STUDIO_PROVIDER_TIMEOUT_SECONDS", 120, minimum=1),
+        public_url=_env_public_url("STUDIO_PUBLIC_URL", "http://localhost:3000"),
+        trusted_proxy_hops=_env_int("STUDIO_TRUSTED_PROXY_HOPS", 0),
         session_days=_env_int("STUDIO_SESSION_DAYS", 7, minimum=1),
         signin_max_failures=_env_int("STUDIO_SIGNIN_MAX_FAILURES", 5, minimum=1),
         signin_window_seconds=_env_int("STUDIO_SIGNIN_WINDOW_SECONDS", 900, minimum=1),
