@@ -8,6 +8,9 @@ config = rx.Config(
     app_name="studio_app",
     db_url=get_settings().database_url,
     telemetry_enabled=False,
+    # Cookie-authenticated routes and the websocket answer only our own origin; the
+    # bearer-token API's cross-origin rules are api/cors.py's.
+    cors_allowed_origins=[get_settings().public_url],
     show_built_with_reflex=False,
     plugins=[
         rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="violet", radius="large")),

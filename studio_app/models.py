@@ -257,3 +257,5 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = Field(default=None)
     revoked_at: datetime | None = Field(default=None)
+    # None: the token never expires (its owner chose so).
+    expires_at: datetime | None = Field(default=None)

@@ -7,8 +7,10 @@ import logging
 
 import reflex as rx
 from reflex.config import get_config
+from starlette.types import ASGIApp
 
 from studio_app.api.app import api_transformers
+from studio_app.api.cors import ApiCors
 from studio_app.pages.account import account_page
 from studio_app.pages.admin import admin_page
 from studio_app.pages.buy_credits import buy_credits_page
@@ -25,6 +27,7 @@ from studio_app.states.auth import AuthState
 from studio_app.states.catalog import CatalogState
 from studio_app.states.creations import CreationsState
 from studio_app.states.credits import CreditsState
+from studio_app.states.session_guard import SessionBoundStates
 from studio_app.states.signin import SigninState
 from studio_app.states.studio import StudioState
 
@@ -54,8 +57,23 @@ async def housekeeping() -> None:
         await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
 
 
-app = rx.App(api_transformer=api_transformers(), toaster=rx.toast.provider(position="bottom-right"))
+class StudioApp(rx.App):
+    """Reflex's app with our outermost ASGI layer: the REST API's CORS rules must sit in
+    front of Reflex's own CORS middleware, which only knows one set of origins."""
+
+    def __call__(self) -> ASGIApp:
+        return ApiCors(super().__call__())
+
+
+app = StudioApp(
+    api_transformer=api_transformers(),
+    toaster=rx.toast.provider(position="bottom-right"),
+    # Sign-in, sign-up and sign-out post over HTTP so the server sets the cookie.
+    head_components=[rx.el.script(src="/studio_session.js", defer=True)],
+)
 app.register_lifespan_task(housekeeping)
+# Before every event, hydrate included: a tab's states belong to one session.
+app.add_middleware(SessionBoundStates(), index=0)
 app.add_page(
     studio_page,
     route="/",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import secrets
@@ -18,12 +19,18 @@ _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
 
 
+@functools.cache
+def _password_hash() -> str:
+    """PASSWORD's hash, made once (argon2 is slow on purpose)."""
+    return auth.hash_password(PASSWORD)
+
+
 def make_user(*, credits: int = 0, email: str | None = None, role: str = "user") -> int:
     """Insert a user directly (optionally granted `credits`) and return its id."""
     with write_session() as db:
         user = User(
             email=email or f"user{next(_counter)}@example.com",
-            password_hash="not-a-real-hash",
+            password_hash=_password_hash(),
             role=role,
         )
         db.add(user)

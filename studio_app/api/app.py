@@ -17,8 +17,10 @@ from studio_app.api import (
     generate_routes,
     images,
     previews,
+    session_routes,
     template_list,
 )
+from studio_app.api.session_cookie import SessionCookies
 from studio_app.api.static_cache import ImmutableAssets
 
 DESCRIPTION = """
@@ -59,14 +61,16 @@ def build_api() -> FastAPIOffline:
         api.include_router(router)
     api.include_router(images.router, include_in_schema=False)
     api.include_router(previews.router, include_in_schema=False)
+    api.include_router(session_routes.router)
     return api
 
 
 def api_transformers() -> list:
     """What `rx.App(api_transformer=...)` gets: Reflex mounts its app under the API app,
     then wraps the two in the template-list cache, which answers its hits before any
-    framework machinery runs (template_list.py)."""
-    return [build_api(), template_list.CachedTemplatePages]
+    framework machinery runs (template_list.py), and that in the session cookie's
+    handling (the websocket sees only the session's hash; page loads slide it)."""
+    return [build_api(), template_list.CachedTemplatePages, SessionCookies]
 
 
 def build_served_api() -> ASGIApp:

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import FunctionStringVar
 
 from studio_app.components.layout import section_card
-from studio_app.states.account import TOKEN_NAME_FIELD, TOKEN_NAME_LIMIT, AccountState, TokenRow
+from studio_app.states.account import (
+    DEFAULT_TOKEN_LIFETIME,
+    NEW_TOKEN_SECRET_FIELD,
+    TOKEN_EXPIRY_FIELD,
+    TOKEN_LIFETIMES,
+    TOKEN_NAME_FIELD,
+    TOKEN_NAME_LIMIT,
+    TOKEN_PASSWORD_FIELD,
+    AccountState,
+    TokenRow,
+)
 
 _MONO = "var(--code-font-family)"
 
@@ -54,34 +65,46 @@ def _usage() -> rx.Component:
     )
 
 
+def _label(text: str, field: str) -> rx.Component:
+    return rx.text(text, as_="label", size="2", weight="medium", html_for=field)
+
+
 def _create_form() -> rx.Component:
-    form = rx.form(
+    """Name, lifetime and the account's password: the dialog's first view."""
+    return rx.form(
         rx.vstack(
-            rx.text(
-                "Token name", as_="label", size="2", weight="medium", html_for=TOKEN_NAME_FIELD
+            _label("Token name", TOKEN_NAME_FIELD),
+            rx.input(
+                name=TOKEN_NAME_FIELD,
+                id=TOKEN_NAME_FIELD,
+                placeholder="e.g. Laptop script, CI pipeline",
+                auto_complete="off",
+                max_length=TOKEN_NAME_LIMIT,
+                size="3",
+                width="100%",
             ),
-            rx.flex(
-                rx.input(
-                    name=TOKEN_NAME_FIELD,
-                    id=TOKEN_NAME_FIELD,
-                    placeholder="e.g. Laptop script, CI pipeline",
-                    auto_complete="off",
-                    size="3",
-                    # Not `flex="1"`: in the phone's column its zero basis squashes the height.
-                    flex_grow="1",
-                    min_width="0",
-                    width="100%",
+            rx.text(
+                "Say where it is used, so you know which one to revoke later.",
+                size="1",
+                color=rx.color("gray", 11),
+            ),
+            _label("Expires", TOKEN_EXPIRY_FIELD),
+            rx.select.root(
+                rx.select.trigger(id=TOKEN_EXPIRY_FIELD, width="100%"),
+                rx.select.content(
+                    *[rx.select.item(label, value=value) for value, label in TOKEN_LIFETIMES]
                 ),
-                rx.button(
-                    rx.icon("plus", size=16),
-                    "Create token",
-                    type="submit",
-                    size="3",
-                    id="create-token",
-                    flex_shrink="0",
-                ),
-                direction=rx.breakpoints(initial="column", sm="row"),
-                spacing="2",
+                name=TOKEN_EXPIRY_FIELD,
+                default_value=DEFAULT_TOKEN_LIFETIME,
+                size="3",
+            ),
+            _label("Your password", TOKEN_PASSWORD_FIELD),
+            rx.input(
+                name=TOKEN_PASSWORD_FIELD,
+                id=TOKEN_PASSWORD_FIELD,
+                type="password",
+                auto_complete="current-password",
+                size="3",
                 width="100%",
             ),
             rx.cond(
@@ -94,12 +117,24 @@ def _create_form() -> rx.Component:
                     class_name="token-error",
                     width="100%",
                 ),
-                rx.text(
-                    f"Up to {TOKEN_NAME_LIMIT} characters: say where it is used, so you know "
-                    "which one to revoke later.",
-                    size="1",
-                    color=rx.color("gray", 11),
+            ),
+            rx.flex(
+                rx.dialog.close(
+                    rx.button(
+                        "Cancel", type="button", size="3", variant="soft", color_scheme="gray"
+                    )
                 ),
+                rx.button(
+                    "Create token",
+                    type="submit",
+                    size="3",
+                    id="create-token",
+                    loading=AccountState.creating_token,
+                ),
+                spacing="3",
+                justify="end",
+                width="100%",
+                margin_top="0.5rem",
             ),
             spacing="2",
             width="100%",
@@ -108,8 +143,116 @@ def _create_form() -> rx.Component:
         reset_on_submit=False,
         width="100%",
     )
-    # Before the page is live a submit would be a plain GET with the name in the URL.
-    return rx.cond(AccountState.is_hydrated, form, rx.skeleton(height="5.5rem", width="100%"))
+
+
+def _copy_new_token() -> rx.event.EventSpec:
+    # A function compiled into the page, not code sent later: no eval (the CSP forbids it).
+    return rx.call_function(
+        FunctionStringVar.create(
+            "() => navigator.clipboard.writeText("
+            f"document.getElementById('{NEW_TOKEN_SECRET_FIELD}').value)"
+        )
+    )
+
+
+def _new_token_view() -> rx.Component:
+    """The dialog's second view: the secret, written into its field by the server once."""
+    return rx.vstack(
+        rx.text(
+            rx.text.strong(AccountState.new_token_name),
+            " is ready. Copy it now and keep it somewhere safe, such as a password manager.",
+            size="2",
+        ),
+        rx.callout(
+            "This is the only time you will see this token. If you lose it, "
+            "revoke it and create a new one.",
+            icon="triangle-alert",
+            color_scheme="amber",
+            width="100%",
+        ),
+        rx.input(
+            id=NEW_TOKEN_SECRET_FIELD,
+            read_only=True,
+            size="3",
+            width="100%",
+            font_family=_MONO,
+            class_name="new-token-secret",
+            aria_label="Your new API token",
+            on_focus=rx.call_function(FunctionStringVar.create("(event) => event.target.select()")),
+        ),
+        rx.flex(
+            rx.button(
+                rx.icon("copy", size=16),
+                "Copy token",
+                size="3",
+                on_click=[_copy_new_token(), rx.toast.success("Token copied.")],
+                class_name="copy-token",
+            ),
+            rx.dialog.close(
+                rx.button(
+                    "I have saved it",
+                    size="3",
+                    variant="soft",
+                    color_scheme="gray",
+                    class_name="close-new-token",
+                )
+            ),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            spacing="3",
+            justify="end",
+            width="100%",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _create_dialog() -> rx.Component:
+    made = AccountState.new_token_name != ""
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.button(
+                rx.icon("plus", size=16),
+                "Create token",
+                size="3",
+                id="open-create-token",
+                on_click=AccountState.open_token_dialog,
+            )
+        ),
+        rx.dialog.content(
+            rx.dialog.title(
+                rx.cond(
+                    made,
+                    rx.hstack(
+                        rx.icon("circle-check", size=20, color=rx.color("grass", 10)),
+                        rx.text("Copy your new token"),
+                        align="center",
+                        spacing="2",
+                    ),
+                    rx.text("Create an API token"),
+                )
+            ),
+            rx.dialog.description(
+                rx.cond(
+                    made,
+                    "",
+                    "It acts as you through the REST API until it expires or you revoke it.",
+                ),
+                size="2",
+                margin_bottom="1rem",
+            ),
+            # Both views stay mounted while the dialog is open, so the secret's field
+            # exists when the server writes into it.
+            rx.box(_create_form(), display=rx.cond(made, "none", "block")),
+            rx.box(_new_token_view(), display=rx.cond(made, "block", "none")),
+            max_width="520px",
+            # A stray click beside the dialog must not throw the secret away.
+            on_interact_outside=rx.prevent_default,
+            class_name="new-token-dialog",
+        ),
+        open=AccountState.token_dialog_open,
+        on_open_change=AccountState.token_dialog_changed,
+    )
 
 
 def _revoke_button(row: TokenRow) -> rx.Component:
@@ -200,6 +343,7 @@ def _token_line(row: TokenRow) -> rx.Component:
                 rx.flex(
                     _fact("Created", row.created),
                     _fact("Last used", row.last_used),
+                    rx.cond(row.revoked == "", _fact("Expires", row.expires)),
                     rx.cond(row.revoked != "", _fact("Revoked", row.revoked)),
                     spacing="1",
                     column_gap="1rem",
@@ -275,86 +419,6 @@ def _token_list() -> rx.Component:
     )
 
 
-def _new_token_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(
-                rx.hstack(
-                    rx.icon("circle-check", size=20, color=rx.color("grass", 10)),
-                    rx.text("Copy your new token"),
-                    align="center",
-                    spacing="2",
-                )
-            ),
-            rx.dialog.description(
-                rx.text(
-                    rx.text.strong(AccountState.new_token_name),
-                    " is ready. Copy it now and keep it somewhere safe, such as a password "
-                    "manager.",
-                ),
-                size="2",
-            ),
-            rx.vstack(
-                rx.callout(
-                    "This is the only time you will see this token. If you lose it, "
-                    "revoke it and create a new one.",
-                    icon="triangle-alert",
-                    color_scheme="amber",
-                    width="100%",
-                ),
-                rx.box(
-                    rx.text(
-                        AccountState.new_token_secret,
-                        size="2",
-                        font_family=_MONO,
-                        class_name="new-token-secret",
-                        style={"word_break": "break-all", "user_select": "all"},
-                    ),
-                    padding="0.75rem",
-                    border_radius="var(--radius-3)",
-                    background_color=rx.color("gray", 3),
-                    border=f"1px solid {rx.color('gray', 6)}",
-                    width="100%",
-                ),
-                rx.flex(
-                    rx.button(
-                        rx.icon("copy", size=16),
-                        "Copy token",
-                        size="3",
-                        on_click=[
-                            rx.set_clipboard(AccountState.new_token_secret),
-                            rx.toast.success("Token copied."),
-                        ],
-                        class_name="copy-token",
-                    ),
-                    rx.dialog.close(
-                        rx.button(
-                            "I have saved it",
-                            size="3",
-                            variant="soft",
-                            color_scheme="gray",
-                            class_name="close-new-token",
-                        )
-                    ),
-                    direction=rx.breakpoints(initial="column", sm="row"),
-                    spacing="3",
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="4",
-                margin_top="1rem",
-                width="100%",
-            ),
-            max_width="520px",
-            # A stray click beside the dialog must not throw the secret away.
-            on_interact_outside=rx.prevent_default,
-            class_name="new-token-dialog",
-        ),
-        open=AccountState.new_token_secret != "",
-        on_open_change=AccountState.forget_new_token,
-    )
-
-
 def api_tokens_section() -> rx.Component:
     return rx.box(
         section_card(
@@ -362,12 +426,12 @@ def api_tokens_section() -> rx.Component:
             "Personal tokens let your own scripts and tools use Studio through its REST API. "
             "A token acts as you, so keep it as secret as your password.",
             _usage(),
-            _create_form(),
+            # Before the page is live the dialog's form would not be ours to submit.
+            rx.cond(AccountState.is_hydrated, _create_dialog(), rx.skeleton(height="2.5rem")),
             _token_list(),
-            _new_token_dialog(),
         ),
         width="100%",
         id="api-tokens",
         # Leaving the page (not only closing the dialog) makes the browser forget the secret.
-        on_unmount=AccountState.forget_new_token,
+        on_unmount=AccountState.token_dialog_changed,
     )

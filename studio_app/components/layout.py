@@ -55,7 +55,12 @@ def _account_menu() -> rx.Component:
             rx.menu.content(
                 rx.menu.item("Account", on_click=rx.redirect("/account")),
                 rx.menu.separator(),
-                rx.menu.item("Sign out", on_click=AuthState.sign_out, class_name="sign-out"),
+                rx.menu.item(
+                    "Sign out",
+                    # assets/studio_session.js posts to /auth/signout (the cookie is HttpOnly).
+                    custom_attrs={"data-studio-signout": "this"},
+                    class_name="sign-out",
+                ),
             ),
         ),
         _mobile_nav(),

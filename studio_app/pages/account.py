@@ -79,7 +79,8 @@ def _change_password() -> rx.Component:
     )
     return section_card(
         "Change password",
-        "Your other sessions are signed out when the password changes; this one stays.",
+        "When the password changes, your other sessions are signed out and your API tokens "
+        "revoked; this session stays.",
         # Until the page is live a submit would be a plain GET with the passwords in the URL.
         rx.cond(AccountState.is_hydrated, form, rx.skeleton(height="14rem", width="100%")),
     )
@@ -101,7 +102,8 @@ def _sign_out_everywhere() -> rx.Component:
             rx.alert_dialog.title("Sign out of all sessions?"),
             rx.alert_dialog.description(
                 "Every browser and device signed in to this account is signed out, "
-                "this one too. You can sign in again with your password."
+                "this one too, and every API token is revoked: scripts that use one stop "
+                "working. You can sign in again with your password."
             ),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
@@ -109,7 +111,8 @@ def _sign_out_everywhere() -> rx.Component:
                     rx.button(
                         "Sign out everywhere",
                         color_scheme="red",
-                        on_click=AccountState.sign_out_everywhere,
+                        # assets/studio_session.js posts it: the server clears the cookie.
+                        custom_attrs={"data-studio-signout": "everywhere"},
                         id="confirm-sign-out-everywhere",
                     )
                 ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from studio_app.components.layout import page_frame
+from studio_app.routes import LOGIN, SIGNUP
 from studio_app.states.signin import SigninState
 
 
@@ -26,16 +27,26 @@ def _field(label: str, name: str, kind: str, autocomplete: str) -> rx.Component:
 
 
 def _error() -> rx.Component:
-    return rx.cond(
-        SigninState.form_error != "",
-        rx.callout(
-            SigninState.form_error,
-            icon="triangle-alert",
-            color_scheme="red",
-            role="alert",
-            class_name="form-error",
-            width="100%",
-        ),
+    """Where assets/studio_session.js puts the server's answer to a failed submit."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("triangle-alert")),
+        rx.callout.text(custom_attrs={"data-studio-session-error-text": ""}),
+        color_scheme="red",
+        role="alert",
+        class_name="form-error",
+        width="100%",
+        style={"display": "none"},
+        custom_attrs={"data-studio-session-error": ""},
+    )
+
+
+def _session_form(action: str, *fields: rx.Component) -> rx.Component:
+    """A form that assets/studio_session.js posts to `action` (the server sets the cookie)."""
+    return rx.form(
+        rx.vstack(_error(), *fields, spacing="4", width="100%"),
+        custom_attrs={"data-studio-session": action},
+        reset_on_submit=False,
+        width="100%",
     )
 
 
@@ -46,7 +57,6 @@ def _card(title: str, subtitle: str, form: rx.Component, footer: rx.Component) -
                 rx.vstack(
                     rx.heading(title, size="7"),
                     rx.text(subtitle, color=rx.color("gray", 11)),
-                    _error(),
                     # Until the page is live a submit would be a plain GET with the
                     # password in the URL: show the form only once it is hydrated.
                     rx.cond(
@@ -68,21 +78,15 @@ def _card(title: str, subtitle: str, form: rx.Component, footer: rx.Component) -
 
 
 def login_page() -> rx.Component:
-    form = rx.form(
-        rx.vstack(
-            _field("Email", "email", "email", "email"),
-            _field("Password", "password", "password", "current-password"),
-            rx.button("Sign in", type="submit", size="3", width="100%"),
-            spacing="4",
-            width="100%",
-        ),
-        on_submit=SigninState.sign_in,
-        reset_on_submit=False,
-        width="100%",
+    form = _session_form(
+        "/auth/signin",
+        _field("Email", "email", "email", "email"),
+        _field("Password", "password", "password", "current-password"),
+        rx.button("Sign in", type="submit", size="3", width="100%"),
     )
     footer = rx.text(
         "New here? ",
-        rx.link("Create an account", href="/signup"),
+        rx.link("Create an account", href=SIGNUP),
         size="2",
         color=rx.color("gray", 11),
     )
@@ -90,22 +94,16 @@ def login_page() -> rx.Component:
 
 
 def signup_page() -> rx.Component:
-    form = rx.form(
-        rx.vstack(
-            _field("Email", "email", "email", "email"),
-            _field("Password (at least 8 characters)", "password", "password", "new-password"),
-            _field("Repeat the password", "password_confirm", "password", "new-password"),
-            rx.button("Create account", type="submit", size="3", width="100%"),
-            spacing="4",
-            width="100%",
-        ),
-        on_submit=SigninState.sign_up,
-        reset_on_submit=False,
-        width="100%",
+    form = _session_form(
+        "/auth/signup",
+        _field("Email", "email", "email", "email"),
+        _field("Password (at least 8 characters)", "password", "password", "new-password"),
+        _field("Repeat the password", "password_confirm", "password", "new-password"),
+        rx.button("Create account", type="submit", size="3", width="100%"),
     )
     footer = rx.text(
         "Already have an account? ",
-        rx.link("Sign in", href="/login"),
+        rx.link("Sign in", href=LOGIN),
         size="2",
         color=rx.color("gray", 11),
     )

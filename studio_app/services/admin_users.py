@@ -10,11 +10,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from studio_app.models import (
-    AuthSession,
     CreditEntry,
     CreditHold,
     GeneratedImage,
@@ -23,7 +22,7 @@ from studio_app.models import (
     ImageTemplate,
     User,
 )
-from studio_app.services import audit, ledger
+from studio_app.services import audit, auth, ledger
 from studio_app.services.admin_guard import require_admin
 from studio_app.services.auth import CurrentUser
 from studio_app.services.clock import utcnow
@@ -285,8 +284,8 @@ def refund_generation(actor: CurrentUser, generation_id: int, reason: object = "
 def set_active(actor: CurrentUser, user_id: int, active: object) -> bool:
     """Disable or re-enable an account. Returns whether anything changed.
 
-    Disabling also revokes the account's sessions, so re-enabling it later does
-    not bring old sign-ins back to life.
+    Disabling also revokes the account's sessions and API tokens, so re-enabling it
+    later does not bring old sign-ins back to life.
     """
     admin = require_admin(actor)
     if not isinstance(active, bool):
@@ -300,11 +299,7 @@ def set_active(actor: CurrentUser, user_id: int, active: object) -> bool:
         user.is_active = active
         db.add(user)
         if not active:
-            db.exec(  # type: ignore[call-overload]
-                update(AuthSession)
-                .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-                .values(revoked_at=utcnow())
-            )
+            auth.revoke_credentials(db, user_id, utcnow())
         audit.record(
             db,
             admin.id,

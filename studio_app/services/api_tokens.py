@@ -1,8 +1,10 @@
 """Personal API tokens for the REST API (sent as `Authorization: Bearer <token>`).
 
 A token is shown once, when it is made; the database keeps only its SHA-256 and
-a short prefix the owner can recognise it by. Revoked tokens and tokens of
-disabled accounts identify nobody.
+a short prefix the owner can recognise it by. Making one asks for the account's
+password; each has a lifetime its owner chose (30, 90 or 365 days, or none).
+Revoked and expired tokens and tokens of disabled accounts identify nobody; a
+password change or "sign out of all sessions" revokes them all (services/auth.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from studio_app.models import ApiToken, User
+from studio_app.services import auth
 from studio_app.services.auth import CurrentUser
 from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
@@ -28,6 +31,9 @@ MAX_ACTIVE_TOKENS = 20
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
 # How long a revoked token stays in its owner's list (as "revoked") when asked for.
 REVOKED_SHOWN_FOR = timedelta(days=30)
+# The lifetimes a token may be given, in days; None: it never expires.
+LIFETIME_CHOICES: tuple[int | None, ...] = (30, 90, 365, None)
+DEFAULT_LIFETIME_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class TokenView:
     last_used_at: str
     # "" while the token works; when it was revoked otherwise.
     revoked_at: str = ""
+    # When it stops working: a date, "never", or "expired <date>".
+    expires: str = "never"
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,15 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%d %b %Y, %H:%M UTC")
 
 
-def _view(token: ApiToken) -> TokenView:
+def _expires(token: ApiToken, now: datetime) -> str:
+    if token.expires_at is None:
+        return "never"
+    if token.expires_at <= now:
+        return f"expired {_when(token.expires_at)}"
+    return _when(token.expires_at)
+
+
+def _view(token: ApiToken, now: datetime | None = None) -> TokenView:
     return TokenView(
         id=token.id or 0,
         name=token.name,
@@ -66,12 +82,40 @@ def _view(token: ApiToken) -> TokenView:
         created_at=_when(token.created_at),
         last_used_at=_when(token.last_used_at) if token.last_used_at else "never",
         revoked_at=_when(token.revoked_at) if token.revoked_at else "",
+        expires=_expires(token, now or utcnow()),
     )
 
 
-def create_token(viewer: CurrentUser, name: object) -> NewToken:
-    """Make a token for the viewer; its secret is in the result and nowhere else."""
+def lifetime_name(days: int | None) -> str:
+    """How a lifetime is named in forms: "30", "90", "365" or "never"."""
+    return str(days) if days else "never"
+
+
+def parse_lifetime(choice: object) -> int | None:
+    """A lifetime as a form sends it (see `lifetime_name`) → days, or None for never."""
+    names = {lifetime_name(days): days for days in LIFETIME_CHOICES}
+    if isinstance(choice, str) and choice.strip().lower() in names:
+        return names[choice.strip().lower()]
+    raise InvalidInput(
+        "Choose how long the token works: 30, 90 or 365 days, or never.", field="expires"
+    )
+
+
+def create_token(
+    viewer: CurrentUser,
+    name: object,
+    *,
+    password: object,
+    lifetime_days: int | None = DEFAULT_LIFETIME_DAYS,
+) -> NewToken:
+    """Make a token for the viewer after checking their password.
+
+    The secret is in the result and nowhere else.
+    """
     label = clean_text(name, field="name", label="token name", limit=80, required=True)
+    if lifetime_days not in LIFETIME_CHOICES:
+        raise InvalidInput("Choose how long the token works.", field="expires")
+    auth.confirm_password(viewer.id, password)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with write_session() as db:
         active = db.exec(
@@ -84,8 +128,14 @@ def create_token(viewer: CurrentUser, name: object) -> NewToken:
                 f"You can have at most {MAX_ACTIVE_TOKENS} tokens. Revoke one you no longer use.",
                 field="name",
             )
+        now = utcnow()
         token = ApiToken(
-            user_id=viewer.id, name=label, token_hash=_hash(secret), prefix=secret[:12]
+            user_id=viewer.id,
+            name=label,
+            token_hash=_hash(secret),
+            prefix=secret[:12],
+            created_at=now,
+            expires_at=now + timedelta(days=lifetime_days) if lifetime_days else None,
         )
         db.add(token)
         db.flush()
@@ -107,13 +157,14 @@ def list_tokens(viewer: CurrentUser, *, include_revoked: bool = False) -> list[T
             .where(ApiToken.user_id == viewer.id, still_listed)
             .order_by(col(ApiToken.created_at).desc(), col(ApiToken.id).desc())
         ).all()
+    now = utcnow()
     active = [token for token in tokens if token.revoked_at is None]
     revoked = sorted(
         (token for token in tokens if token.revoked_at is not None),
         key=lambda token: (token.revoked_at, token.id or 0),
         reverse=True,
     )
-    return [_view(token) for token in [*active, *revoked]]
+    return [_view(token, now) for token in [*active, *revoked]]
 
 
 def revoke_token(viewer: CurrentUser, token_id: object) -> None:
@@ -141,9 +192,11 @@ def user_for_token(secret: object) -> CurrentUser | None:
     if row is None:
         return None
     token, user = row
+    now = utcnow()
     if token.revoked_at is not None or not user.is_active or user.id is None:
         return None
-    now = utcnow()
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
     if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_RESOLUTION:
         with write_session() as db:
             stored = db.get(ApiToken, token.id)

@@ -1,8 +1,12 @@
 """Accounts and sign-in sessions.
 
-A session is a random token the browser keeps in a cookie (so `<img>` requests
-carry it too); the database stores only its SHA-256. Failed sign-ins are
-throttled per account and per client address, sign-ups per client address.
+A session is a random token the browser keeps in an HttpOnly cookie set by the
+server (so `<img>` requests and the websocket carry it too); the database stores
+only its SHA-256, and so does everything else on the server: the websocket's
+copy of the cookie is replaced by that hash before Reflex sees it
+(`session_hash`), so a pickled Reflex state never holds a usable token. Sessions
+slide: page loads extend them. Failed sign-ins are throttled per account and per
+client address, sign-ups per client address.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from studio_app.models import AuthSession, Role, ThrottleEvent, User
+from studio_app.models import ApiToken, AuthSession, Role, ThrottleEvent, User
 from studio_app.services import ledger, throttle
 from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
@@ -26,6 +30,10 @@ from studio_app.services.errors import InvalidInput, StudioError
 from studio_app.settings import get_settings
 
 SESSION_COOKIE = "studio_session"
+# What the websocket's handshake carries instead of the session cookie (api/session_cookie.py).
+SESSION_HASH_COOKIE = "studio_session_sha256"
+# A sliding session is written back (and its cookie re-issued) at most this often.
+SESSION_REFRESH_INTERVAL = timedelta(hours=1)
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 # No spaces, control characters or <>" (never part of an unquoted address).
@@ -106,7 +114,10 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def _token_hash(token: str) -> str:
+def session_hash(token: object) -> str:
+    """What the server keeps of a session token: its SHA-256 ("" for no usable token)."""
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return ""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -115,7 +126,7 @@ def _new_session(db: Session, user_id: int, now: datetime) -> str:
     db.add(
         AuthSession(
             user_id=user_id,
-            token_hash=_token_hash(token),
+            token_hash=session_hash(token),
             created_at=now,
             expires_at=now + timedelta(days=get_settings().session_days),
         )
@@ -188,16 +199,41 @@ def _record_signin_failure(email: str, client_address: str, now: datetime) -> No
         throttle.record(db, _SIGNIN_FAILURE_ADDRESS, client_address, now)
 
 
+def cookie_value(header: str, name: str) -> str:
+    """One cookie's value from a Cookie header ("" when absent). Parsed by hand: the
+    standard library's parser gives up on the whole header at one odd cookie."""
+    for part in header.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            return value.strip().strip('"')
+    return ""
+
+
+def session_token_from_cookie_header(header: str) -> str:
+    """The session token in an HTTP request's Cookie header ("" when there is none)."""
+    return cookie_value(header, SESSION_COOKIE)
+
+
+def session_hash_from_cookie_header(header: str) -> str:
+    """The session hash in a websocket handshake's (rewritten) Cookie header."""
+    return cookie_value(header, SESSION_HASH_COOKIE)
+
+
 def current_user(token: object) -> CurrentUser | None:
     """The active user a session token belongs to, or None (expired, revoked, unknown)."""
-    if not isinstance(token, str) or not token or len(token) > 200:
+    return user_for_session_hash(session_hash(token))
+
+
+def user_for_session_hash(token_hash: object) -> CurrentUser | None:
+    """`current_user` for a token the server knows only by its hash (the websocket)."""
+    if not isinstance(token_hash, str) or len(token_hash) != 64:
         return None
     now = utcnow()
     with read_session() as db:
         row = db.exec(
             select(User, AuthSession)
             .join(AuthSession, AuthSession.user_id == User.id)
-            .where(AuthSession.token_hash == _token_hash(token))
+            .where(AuthSession.token_hash == token_hash)
         ).first()
     if row is None:
         return None
@@ -207,6 +243,40 @@ def current_user(token: object) -> CurrentUser | None:
     return CurrentUser(id=user.id or 0, email=user.email, role=user.role)
 
 
+def refresh_session(token: object, *, now: datetime | None = None) -> datetime | None:
+    """Slide a live session's expiry to a full `session_days` from now.
+
+    Returns the session's expiry (for the cookie), or None when the token is not a live
+    session. Written at most once per `SESSION_REFRESH_INTERVAL`, so a page load is
+    usually a read.
+    """
+    token_hash = session_hash(token)
+    if not token_hash:
+        return None
+    now = now or utcnow()
+    lifetime = timedelta(days=get_settings().session_days)
+    with read_session() as db:
+        row = db.exec(
+            select(AuthSession, User)
+            .join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.token_hash == token_hash)
+        ).first()
+    if row is None:
+        return None
+    session, user = row
+    if session.revoked_at is not None or session.expires_at <= now or not user.is_active:
+        return None
+    if session.expires_at - now > lifetime - SESSION_REFRESH_INTERVAL:
+        return session.expires_at
+    with write_session() as db:
+        db.exec(  # type: ignore[call-overload]
+            update(AuthSession)
+            .where(AuthSession.id == session.id, AuthSession.revoked_at.is_(None))
+            .values(expires_at=now + lifetime)
+        )
+    return now + lifetime
+
+
 def sign_out(token: object) -> None:
     """Revoke this session token (the other sessions of the user stay)."""
     if not isinstance(token, str) or not token:
@@ -214,18 +284,44 @@ def sign_out(token: object) -> None:
     with write_session() as db:
         db.exec(  # type: ignore[call-overload]
             update(AuthSession)
-            .where(AuthSession.token_hash == _token_hash(token), AuthSession.revoked_at.is_(None))
+            .where(AuthSession.token_hash == session_hash(token), AuthSession.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
 
 
 def sign_out_everywhere(user_id: int) -> None:
+    """Revoke every session of the user, and every API token (said on the page first)."""
     with write_session() as db:
-        db.exec(  # type: ignore[call-overload]
-            update(AuthSession)
-            .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
+        revoke_credentials(db, user_id, utcnow())
+
+
+def revoke_credentials(
+    db: Session, user_id: int, now: datetime, *, keep_session_hash: str = ""
+) -> None:
+    """End the user's sessions (but `keep_session_hash`) and API tokens, in `db`'s
+    transaction: after a password change, a sign-out everywhere, a role change or a
+    disable, nothing issued before it still works."""
+    revoke_sessions(db, user_id, now, keep_session_hash=keep_session_hash)
+    db.exec(  # type: ignore[call-overload]
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def revoke_sessions(
+    db: Session, user_id: int, now: datetime, *, keep_session_hash: str = ""
+) -> None:
+    """End the user's sign-in sessions (but `keep_session_hash`), in `db`'s transaction."""
+    db.exec(  # type: ignore[call-overload]
+        update(AuthSession)
+        .where(
+            AuthSession.user_id == user_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.token_hash != keep_session_hash,
         )
+        .values(revoked_at=now)
+    )
 
 
 def change_password(
@@ -234,16 +330,14 @@ def change_password(
     new_password: object,
     *,
     repeat: object | None = None,
-    keep_token: object = None,
+    keep_session_hash: str = "",
 ) -> None:
     """Set a new password after checking the current one.
 
-    Every other session of the account is signed out (a password is changed
-    when it may have leaked); the session `keep_token` stays signed in. Wrong
-    current passwords count as failed sign-ins, so this form cannot be used
-    to guess the password faster than the sign-in page.
+    Every other session of the account is signed out and every API token revoked (a
+    password is changed when it may have leaked); the session whose hash is
+    `keep_session_hash` stays signed in.
     """
-    settings = get_settings()
     if not isinstance(current_password, str) or not current_password:
         raise InvalidInput("Enter your current password.", field="current_password")
     new_password = validate_new_password(new_password)
@@ -253,6 +347,25 @@ def change_password(
         raise InvalidInput(
             "Choose a new password that differs from the current one.", field="password"
         )
+    confirm_password(user_id, current_password, field="current_password")
+    new_hash = hash_password(new_password)
+    with write_session() as db:
+        user = db.get(User, user_id)
+        assert user is not None
+        user.password_hash = new_hash
+        db.add(user)
+        revoke_credentials(db, user_id, utcnow(), keep_session_hash=keep_session_hash)
+
+
+def confirm_password(user_id: int, password: object, *, field: str = "password") -> None:
+    """Check a signed-in user's password before a sensitive change (AuthError if wrong).
+
+    Wrong passwords count as failed sign-ins, so a form that asks for the password
+    cannot be used to guess it faster than the sign-in page.
+    """
+    settings = get_settings()
+    if not isinstance(password, str) or not password:
+        raise InvalidInput("Enter your current password.", field=field)
     now = utcnow()
     since = now - timedelta(seconds=settings.signin_window_seconds)
     with read_session() as db:
@@ -265,26 +378,10 @@ def change_password(
     if failures >= settings.signin_max_failures:
         minutes = max(1, settings.signin_window_seconds // 60)
         raise TooManyAttempts(f"Too many wrong passwords. Wait {minutes} minutes, then try again.")
-    if not verify_password(user.password_hash, current_password):
+    if not verify_password(user.password_hash, password):
         with write_session() as db:
             throttle.record(db, _SIGNIN_FAILURE_ACCOUNT, user.email, now)
         raise AuthError("Your current password is not right.")
-    new_hash = hash_password(new_password)
-    kept_hash = _token_hash(keep_token) if isinstance(keep_token, str) and keep_token else ""
-    with write_session() as db:
-        user = db.get(User, user_id)
-        assert user is not None
-        user.password_hash = new_hash
-        db.add(user)
-        db.exec(  # type: ignore[call-overload]
-            update(AuthSession)
-            .where(
-                AuthSession.user_id == user_id,
-                AuthSession.revoked_at.is_(None),
-                AuthSession.token_hash != kept_hash,
-            )
-            .values(revoked_at=now)
-        )
 
 
 @dataclass(frozen=True)
@@ -304,19 +401,29 @@ def account_details(user_id: int) -> AccountDetails:
 def ensure_admin(email: object, password: object) -> bool:
     """Create the admin account, or make an existing account admin with this password.
 
-    Returns True when a new account was created.
+    Returns True when a new account was created. An account whose role or password
+    this changes is signed out everywhere (a role change ends its sessions).
     """
     normalized = normalize_email(email)
-    password_hash = hash_password(validate_new_password(password))
+    password = validate_new_password(password)
+    with read_session() as db:
+        existing = db.exec(select(User).where(User.email == normalized)).first()
+    keeps_password = existing is not None and verify_password(existing.password_hash, password)
+    password_hash = None if keeps_password else hash_password(password)
     with write_session() as db:
         user = db.exec(select(User).where(User.email == normalized)).first()
         created = user is None
         if user is None:
-            user = User(email=normalized, password_hash=password_hash)
-        user.password_hash = password_hash
+            user = User(email=normalized, password_hash=password_hash or "")
+        changed = user.role != Role.ADMIN.value or password_hash is not None
+        if password_hash is not None:
+            user.password_hash = password_hash
         user.role = Role.ADMIN.value
         user.is_active = True
         db.add(user)
+        db.flush()
+        if changed and not created and user.id is not None:
+            revoke_sessions(db, user.id, utcnow())
         return created
 
 

@@ -1,8 +1,11 @@
 """State of the Account page: who you are, your password, your sessions, your API tokens.
 
 API tokens reach the browser without their database ids: each row carries its
-position in `_token_ids`, which stays on the server. A new token's secret is
-public state only while its dialog is open, and is cleared when it closes.
+position in `_token_ids`, which stays on the server. A new token's secret is never
+state (public or backend, both are pickled): it goes to the browser once, as an
+`rx.set_value` event into the dialog's read-only field, and is gone when the dialog
+closes. Signing out everywhere is an HTTP call (assets/studio_session.js), so that
+the server can clear the cookie.
 """
 
 from __future__ import annotations
@@ -20,7 +23,17 @@ from studio_app.states.auth import AuthState
 
 _PASSWORD_FIELDS = ("current_password", "new_password", "repeat_password")
 TOKEN_NAME_FIELD = "token_name"
+TOKEN_EXPIRY_FIELD = "token_expires"
+TOKEN_PASSWORD_FIELD = "token_password"
+# The read-only field the new secret is written into (never a state var).
+NEW_TOKEN_SECRET_FIELD = "new_token_secret"
 TOKEN_NAME_LIMIT = 80
+# The "Expires" choices as (form value, label).
+TOKEN_LIFETIMES = [
+    (api_tokens.lifetime_name(days), f"{days} days" if days else "Never")
+    for days in api_tokens.LIFETIME_CHOICES
+]
+DEFAULT_TOKEN_LIFETIME = api_tokens.lifetime_name(api_tokens.DEFAULT_LIFETIME_DAYS)
 _SIGNED_OUT = "You are signed out. Sign in again to manage your API tokens."
 
 
@@ -34,6 +47,7 @@ class TokenRow:
     created: str = ""
     last_used: str = ""
     revoked: str = ""
+    expires: str = ""
 
 
 class AccountState(AuthState):
@@ -45,9 +59,10 @@ class AccountState(AuthState):
     tokens: list[TokenRow] = []
     _token_ids: list[int] = []
     token_error: str = ""
-    # The new token, shown once: set by create_token, cleared by forget_new_token.
+    # The "Create token" dialog: open, and (once made) the new token's name.
+    token_dialog_open: bool = False
+    creating_token: bool = False
     new_token_name: str = ""
-    new_token_secret: str = ""
 
     @rx.event
     def load(self) -> None:
@@ -73,44 +88,67 @@ class AccountState(AuthState):
                 created=view.created_at,
                 last_used=view.last_used_at,
                 revoked=view.revoked_at,
+                expires=view.expires,
             )
             for index, view in enumerate(views)
         ]
 
     def _clear_new_token(self) -> None:
-        self.new_token_secret = ""
+        self.token_dialog_open = False
+        self.creating_token = False
         self.new_token_name = ""
+        self.token_error = ""
 
     @rx.var
     def active_token_count(self) -> int:
         return sum(1 for row in self.tokens if row.revoked == "")
 
     @rx.event
-    def create_token(self, form_data: dict):  # type: ignore[no-untyped-def]
+    def open_token_dialog(self) -> None:
+        self._clear_new_token()
+        self.token_dialog_open = True
+
+    @rx.event
+    def token_dialog_changed(self, still_open: bool = False) -> None:
+        """The dialog closed (or the page went away): its field, and the secret, go too."""
+        if still_open is not True:
+            self._clear_new_token()
+
+    @rx.event
+    async def create_token(self, form_data: dict):  # type: ignore[no-untyped-def]
         viewer = self._viewer()
         if viewer is None:
             self.token_error = _SIGNED_OUT
             return
-        if self.new_token_secret:
+        if self.new_token_name or self.creating_token:
             # A second submit while the new token is on screen (a double click): its
             # secret would replace the first one before anyone could copy it.
             return
         self.token_error = ""
+        self.creating_token = True
+        yield
         try:
-            made = api_tokens.create_token(viewer, form_data.get(TOKEN_NAME_FIELD))
+            lifetime = api_tokens.parse_lifetime(form_data.get(TOKEN_EXPIRY_FIELD))
+            # The password check is slow (argon2): off the event loop.
+            made = await asyncio.to_thread(
+                api_tokens.create_token,
+                viewer,
+                form_data.get(TOKEN_NAME_FIELD),
+                password=form_data.get(TOKEN_PASSWORD_FIELD),
+                lifetime_days=lifetime,
+            )
         except StudioError as error:
+            self.creating_token = False
             self.token_error = error.message
+            yield rx.set_value(TOKEN_PASSWORD_FIELD, "")
             return
+        self.creating_token = False
         self._reload_tokens(viewer)
         self.new_token_name = made.view.name
-        self.new_token_secret = made.secret
-        return rx.set_value(TOKEN_NAME_FIELD, "")
-
-    @rx.event
-    def forget_new_token(self, still_open: bool = False) -> None:
-        """The secret's dialog closed (or the page went away): the browser forgets it."""
-        if still_open is not True:
-            self._clear_new_token()
+        yield [
+            rx.set_value(TOKEN_PASSWORD_FIELD, ""),
+            rx.set_value(NEW_TOKEN_SECRET_FIELD, made.secret),
+        ]
 
     @rx.event
     def revoke_token(self, index: int):  # type: ignore[no-untyped-def]
@@ -146,7 +184,7 @@ class AccountState(AuthState):
                 form_data.get("current_password"),
                 form_data.get("new_password"),
                 repeat=form_data.get("repeat_password"),
-                keep_token=self.session_token,
+                keep_session_hash=self._session_hash(),
             )
         except StudioError as error:
             self.changing_password = False
@@ -154,15 +192,8 @@ class AccountState(AuthState):
             return
         self.changing_password = False
         yield [rx.set_value(name, "") for name in _PASSWORD_FIELDS]
+        self._reload_tokens(viewer)
         yield rx.toast.success(
-            "Password changed. Your other sessions were signed out; this one stays signed in."
+            "Password changed. Your other sessions were signed out and your API tokens "
+            "revoked; this session stays signed in."
         )
-
-    @rx.event
-    def sign_out_everywhere(self) -> rx.event.EventSpec:
-        viewer = self._viewer()
-        if viewer is not None:
-            auth.sign_out_everywhere(viewer.id)
-        self.session_token = ""
-        self._forget_user()
-        return rx.redirect("/login")

@@ -1,43 +1,36 @@
 """Who is signed in, as the browser may know it: an email, a role flag, credits.
 
-The browser holds its own session token in a cookie; every handler resolves
-it to a user on the server (the user's id never leaves the server).
+The browser holds its session only in an HttpOnly cookie that the server sets
+(api/session_routes.py). Each event is authenticated from the cookie of the
+websocket it came over (its hash, api/session_cookie.py), never from a value
+held in state: a second socket that reuses a tab's id without the cookie is
+nobody. The user's id never leaves the server.
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
+from studio_app.routes import LOGIN, STUDIO, safe_next_path
 from studio_app.services import auth, ledger
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session
-from studio_app.settings import get_settings
-
-_SESSION_MAX_AGE = get_settings().session_days * 86400
-
-
-def safe_next_path(candidate: object) -> str:
-    """Only same-site paths are allowed as a place to return to after signing in."""
-    if (
-        isinstance(candidate, str)
-        and candidate.startswith("/")
-        and not candidate.startswith("//")
-        and "\\" not in candidate
-        and not candidate.startswith(("/login", "/signup"))
-    ):
-        return candidate
-    return "/"
 
 
 class AuthState(rx.State):
-    session_token: str = rx.Cookie("", name=auth.SESSION_COOKIE, max_age=_SESSION_MAX_AGE)
     email: str = ""
     is_admin: bool = False
     credits_available: int = 0
     credits_held: int = 0
+    # The session (its hash) this tab's states hold the data of: see session_guard.py.
+    _bound_session: str = ""
+
+    def _session_hash(self) -> str:
+        """The hash of the session cookie that this event's websocket carried."""
+        return auth.session_hash_from_cookie_header(self.router.headers.cookie)
 
     def _viewer(self) -> CurrentUser | None:
-        return auth.current_user(self.session_token)
+        return auth.user_for_session_hash(self._session_hash())
 
     def _forget_user(self) -> None:
         self.email = ""
@@ -56,6 +49,11 @@ class AuthState(rx.State):
         self.credits_available = summary.available
         self.credits_held = summary.held
 
+    def _still_bound_to(self, session: str) -> bool:
+        """For background tasks: this tab still belongs to the session that started them
+        (another user signing in on the tab must not receive their results)."""
+        return self._bound_session == session and self._session_hash() == session
+
     @rx.var
     def signed_in(self) -> bool:
         return self.email != ""
@@ -72,8 +70,8 @@ class AuthState(rx.State):
     def _send_to_signin(self) -> rx.event.EventSpec:
         self._forget_user()
         target = safe_next_path(self.router.url.path)
-        query = "" if target == "/" else f"?next={target}"
-        return rx.redirect(f"/login{query}")
+        query = "" if target == STUDIO else f"?next={target}"
+        return rx.redirect(f"{LOGIN}{query}")
 
     def _admin(self) -> CurrentUser | None:
         """The caller if they are a signed-in admin, else None: every admin handler's guard."""
@@ -88,12 +86,5 @@ class AuthState(rx.State):
             return self._send_to_signin()
         self._load_user(viewer)
         if not viewer.is_admin:
-            return rx.redirect("/")
+            return rx.redirect(STUDIO)
         return None
-
-    @rx.event
-    def sign_out(self) -> rx.event.EventSpec:
-        auth.sign_out(self.session_token)
-        self.session_token = ""
-        self._forget_user()
-        return rx.redirect("/login")

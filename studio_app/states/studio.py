@@ -274,14 +274,18 @@ class StudioState(AuthState):
                 return
             prompt, template_id = self.prompt, self.template_id or None
             self.enhancing = True
+            session = self._bound_session
         try:
             result = await enhance.enhance_prompt(viewer.id, prompt, template_id=template_id)
         except StudioError as error:
             async with self:
-                self.enhancing = False
-            yield rx.toast.error(error.message)
+                if self._still_bound_to(session):
+                    self.enhancing = False
+                    yield rx.toast.error(error.message)
             return
         async with self:
+            if not self._still_bound_to(session):
+                return
             self.enhancing = False
             self.suggestion = result.enhanced
             self.suggestion_by = result.enhancer
@@ -347,6 +351,7 @@ class StudioState(AuthState):
             if pending is not None:
                 self.jobs = [pending, *self.jobs]
             self._refresh_credits(viewer)
+            session = self._bound_session
         yield rx.scroll_to("results")
         waiting = asyncio.ensure_future(jobs.wait(ticket.public_id))
         while not waiting.done():
@@ -354,12 +359,14 @@ class StudioState(AuthState):
             await asyncio.wait({waiting}, timeout=1.0)
             if not waiting.done():
                 async with self:
+                    if not self._still_bound_to(session):
+                        return  # another user's tab now: the image lands in My Creations
                     ticking = creations.get_creation(viewer, ticket.public_id)
                     if ticking is not None and ticking.status == "pending":
                         self._replace_job(ticking)
         async with self:
             finished = creations.get_creation(viewer, ticket.public_id)
-            if finished is None:
+            if finished is None or not self._still_bound_to(session):
                 return
             self._replace_job(finished)
             self._refresh_credits(viewer)

@@ -12,7 +12,7 @@ from studio_app.models import CreditEntry, CreditHold, GeneratedImage
 from studio_app.services import api_tokens
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def api_user(*, credits: int = 0, role: str = "user", email: str | None = None) 
         user = db.get(User, user_id)
         assert user is not None
         viewer = CurrentUser(id=user_id, email=user.email, role=user.role)
-    secret = api_tokens.create_token(viewer, "tests").secret
+    secret = api_tokens.create_token(viewer, "tests", password=PASSWORD).secret
     return ApiUser(user_id=user_id, email=viewer.email, token=secret)
 
 

@@ -19,7 +19,9 @@ def test_change_password_keeps_this_session_and_signs_out_the_others() -> None:
     here = make_account(email="kim@example.com")
     elsewhere = auth.sign_in("kim@example.com", PASSWORD, client_address="phone")
 
-    auth.change_password(here.user_id, PASSWORD, NEW, repeat=NEW, keep_token=here.token)
+    auth.change_password(
+        here.user_id, PASSWORD, NEW, repeat=NEW, keep_session_hash=auth.session_hash(here.token)
+    )
 
     assert auth.current_user(here.token) is not None
     assert auth.current_user(elsewhere.token) is None
@@ -43,7 +45,13 @@ def test_bad_password_changes_explain_and_change_nothing(
 ) -> None:
     signed = make_account(email="lee@example.com")
     with pytest.raises(InvalidInput, match=message):
-        auth.change_password(signed.user_id, current, new, repeat=repeat, keep_token=signed.token)
+        auth.change_password(
+            signed.user_id,
+            current,
+            new,
+            repeat=repeat,
+            keep_session_hash=auth.session_hash(signed.token),
+        )
     assert auth.sign_in("lee@example.com", PASSWORD, client_address="y").token
 
 

@@ -48,9 +48,9 @@ def _png() -> rx.UploadFile:
 
 @pytest.fixture
 def admin_token() -> str:
-    signed_in = make_account(email="boss@example.com")
-    auth.ensure_admin("boss@example.com", PASSWORD)
-    return signed_in.token
+    make_account(email="boss@example.com")
+    auth.ensure_admin("boss@example.com", PASSWORD)  # a role change signs the account out
+    return auth.sign_in("boss@example.com", PASSWORD).token
 
 
 @pytest.fixture

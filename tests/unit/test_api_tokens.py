@@ -12,7 +12,7 @@ from studio_app.services import api_tokens, auth
 from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
-from tests.factories import make_account
+from tests.factories import PASSWORD, make_account
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 
@@ -26,7 +26,7 @@ def _viewer(email: str | None = None) -> auth.CurrentUser:
 
 def test_a_new_token_identifies_its_owner_and_is_stored_only_hashed() -> None:
     owner = _viewer("owner@example.com")
-    made = api_tokens.create_token(owner, "  Deploy script ")
+    made = api_tokens.create_token(owner, "  Deploy script ", password=PASSWORD)
     assert made.secret.startswith("stu_") and len(made.secret) > 40
     assert made.view.name == "Deploy script"
     assert made.secret.startswith(made.view.prefix)
@@ -43,8 +43,8 @@ def test_a_new_token_identifies_its_owner_and_is_stored_only_hashed() -> None:
 
 def test_revoked_tokens_identify_nobody_and_leave_the_list() -> None:
     owner = _viewer()
-    keep = api_tokens.create_token(owner, "keep")
-    drop = api_tokens.create_token(owner, "drop")
+    keep = api_tokens.create_token(owner, "keep", password=PASSWORD)
+    drop = api_tokens.create_token(owner, "drop", password=PASSWORD)
     api_tokens.revoke_token(owner, drop.view.id)
     assert api_tokens.user_for_token(drop.secret) is None
     assert api_tokens.user_for_token(keep.secret) is not None
@@ -55,7 +55,7 @@ def test_revoked_tokens_identify_nobody_and_leave_the_list() -> None:
 
 def test_nobody_can_see_or_revoke_another_users_token() -> None:
     owner, stranger = _viewer(), _viewer()
-    made = api_tokens.create_token(owner, "mine")
+    made = api_tokens.create_token(owner, "mine", password=PASSWORD)
     assert api_tokens.list_tokens(stranger) == []
     with pytest.raises(NotFound):
         api_tokens.revoke_token(stranger, made.view.id)
@@ -64,7 +64,7 @@ def test_nobody_can_see_or_revoke_another_users_token() -> None:
 
 def test_a_disabled_account_s_tokens_stop_working() -> None:
     owner = _viewer()
-    made = api_tokens.create_token(owner, "ci")
+    made = api_tokens.create_token(owner, "ci", password=PASSWORD)
     with write_session() as db:
         user = db.get(User, owner.id)
         user.is_active = False
@@ -76,7 +76,7 @@ def test_a_disabled_account_s_tokens_stop_working() -> None:
     "secret", [None, "", "stu_", "stu_not-a-real-token", "Bearer stu_x", 42, "stu_" + "x" * 500]
 )
 def test_garbage_identifies_nobody(secret: object) -> None:
-    api_tokens.create_token(_viewer(), "real")
+    api_tokens.create_token(_viewer(), "real", password=PASSWORD)
     assert api_tokens.user_for_token(secret) is None
 
 
@@ -84,23 +84,23 @@ def test_garbage_identifies_nobody(secret: object) -> None:
 def test_bad_names_are_refused_and_nothing_is_written(name: object) -> None:
     owner = _viewer()
     with pytest.raises(InvalidInput):
-        api_tokens.create_token(owner, name)
+        api_tokens.create_token(owner, name, password=PASSWORD)
     assert api_tokens.list_tokens(owner) == []
 
 
 def test_at_most_twenty_active_tokens() -> None:
     owner = _viewer()
-    made = [api_tokens.create_token(owner, f"t{i}") for i in range(20)]
+    made = [api_tokens.create_token(owner, f"t{i}", password=PASSWORD) for i in range(20)]
     with pytest.raises(InvalidInput, match="at most 20"):
-        api_tokens.create_token(owner, "one more")
+        api_tokens.create_token(owner, "one more", password=PASSWORD)
     api_tokens.revoke_token(owner, made[0].view.id)
-    assert api_tokens.create_token(owner, "one more").secret
+    assert api_tokens.create_token(owner, "one more", password=PASSWORD).secret
 
 
 def test_the_owner_s_full_list_shows_revoked_tokens_after_the_working_ones() -> None:
     owner = _viewer()
-    old = api_tokens.create_token(owner, "old")
-    api_tokens.create_token(owner, "current")
+    old = api_tokens.create_token(owner, "old", password=PASSWORD)
+    api_tokens.create_token(owner, "current", password=PASSWORD)
     api_tokens.revoke_token(owner, old.view.id)
 
     listed = api_tokens.list_tokens(owner, include_revoked=True)
@@ -111,7 +111,7 @@ def test_the_owner_s_full_list_shows_revoked_tokens_after_the_working_ones() -> 
 
 def test_long_revoked_tokens_leave_the_full_list() -> None:
     owner = _viewer()
-    made = api_tokens.create_token(owner, "ancient")
+    made = api_tokens.create_token(owner, "ancient", password=PASSWORD)
     with write_session() as db:
         token = db.get(ApiToken, made.view.id)
         token.revoked_at = utcnow() - api_tokens.REVOKED_SHOWN_FOR - timedelta(minutes=1)

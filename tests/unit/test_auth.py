@@ -210,8 +210,19 @@ def test_admin_bootstrap_from_the_environment(migrated_db: Settings) -> None:
     assert _user_count() == 1
 
 
-def test_an_existing_account_can_be_promoted_to_admin() -> None:
+def test_an_existing_account_can_be_promoted_to_admin_and_is_signed_out_by_it() -> None:
     signed = make_account(email="promote@example.com")
     assert auth.ensure_admin("promote@example.com", "new admin password") is False
-    viewer = auth.current_user(signed.token)
+    assert auth.current_user(signed.token) is None  # a role change ends the old sessions
+    again = auth.sign_in("promote@example.com", "new admin password")
+    viewer = auth.current_user(again.token)
     assert viewer is not None and viewer.is_admin
+
+
+def test_ensure_admin_again_with_the_same_password_keeps_the_admin_signed_in() -> None:
+    auth.ensure_admin("steady@example.com", "the admin password")
+    session = auth.sign_in("steady@example.com", "the admin password")
+    assert auth.ensure_admin("steady@example.com", "the admin password") is False
+    assert auth.current_user(session.token) is not None  # `make run` again changes nothing
+    auth.ensure_admin("steady@example.com", "a new admin password")
+    assert auth.current_user(session.token) is None

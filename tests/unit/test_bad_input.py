@@ -405,12 +405,12 @@ def test_a_bad_sign_up_names_its_field_and_writes_nothing(
 )
 def test_a_bad_api_token_name_is_refused(name: object) -> None:
     viewer = _member()
-    error = refused(lambda: api_tokens.create_token(viewer, name), field="name")
+    error = refused(lambda: api_tokens.create_token(viewer, name, password=PASSWORD), field="name")
     assert "token name" in error.message
 
 
 def test_an_api_token_name_with_html_is_kept_exactly() -> None:
     viewer = _member()
-    created = api_tokens.create_token(viewer, HTML[:80])
+    created = api_tokens.create_token(viewer, HTML[:80], password=PASSWORD)
     assert created.view.name == HTML[:80].strip()
     assert [t.name for t in api_tokens.list_tokens(viewer)] == [HTML[:80].strip()]

@@ -13,7 +13,7 @@ from studio_app.services.creations import PAGE_SIZE
 from studio_app.services.db import write_session
 from studio_app.states.creations import CreationsState
 from tests.factories import make_account
-from tests.states import state_for
+from tests.states import connect_as, state_for
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 
@@ -109,6 +109,6 @@ def test_a_signed_out_caller_pages_nothing() -> None:
     _made(signed.user_id, PAGE_SIZE + 1)
     state = _state(signed.token)
     _open(state)
-    state.session_token = "forged"
+    connect_as(state, "forged")  # the next event comes over a socket of no session
     state.older_page()
     assert state.page_number == 1

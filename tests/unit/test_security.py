@@ -163,9 +163,9 @@ def _forge_private_fields(state: rx.State, targets: dict[str, Any]) -> None:
 @pytest.fixture
 def victim(migrated_db: Settings) -> dict[str, Any]:
     """Someone else's account, credits, image, category and template; returns their ids."""
-    admin_token = make_account(email="boss@example.com").token
-    auth.ensure_admin("boss@example.com", PASSWORD)
-    admin = auth.current_user(admin_token)
+    make_account(email="boss@example.com")
+    auth.ensure_admin("boss@example.com", PASSWORD)  # a role change signs the account out
+    admin = auth.current_user(auth.sign_in("boss@example.com", PASSWORD).token)
     signed_in = make_account(email=VICTIM_EMAIL)
     from tests.factories import add_credits
 
@@ -354,12 +354,10 @@ def test_no_secret_reaches_any_log(
         with pytest.raises(auth.AuthError):
             auth.sign_in("logger@example.com", WRONG_PASSWORD, client_address="10.0.0.1")
         signed_in = auth.sign_in("logger@example.com", PASSWORD, client_address="10.0.0.1")
-        auth.change_password(
-            signed_up.user_id, PASSWORD, NEW_PASSWORD, repeat=NEW_PASSWORD, keep_token=""
-        )
+        auth.change_password(signed_up.user_id, PASSWORD, NEW_PASSWORD, repeat=NEW_PASSWORD)
         viewer = auth.current_user(auth.sign_in("logger@example.com", NEW_PASSWORD).token)
         assert viewer is not None
-        new_token = api_tokens.create_token(viewer, "CI")
+        new_token = api_tokens.create_token(viewer, "CI", password=NEW_PASSWORD)
         for _ in range(2):  # auth_failed, then an image
             ticket = generation.start(
                 viewer.id, GenerationRequest(prompt="A key-free lighthouse", provider="openai")
