@@ -124,11 +124,13 @@ def start(
         if backend_only
         else ["--single-port", "--frontend-port"]
     )
+    # The address the browser tests use is the app's own (its origin for CORS and sign-in).
+    env = {"STUDIO_PUBLIC_URL": f"http://127.0.0.1:{port}", **env}
     with log_path.open("a") as log:
         return subprocess.Popen(
             [str(venv_bin() / "reflex"), "run", "--env", "prod", *mode, str(port)],
             cwd=root,
-            env=dict(env),
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -37,18 +37,21 @@ def app_state_classes(root: type[rx.State] = rx.State) -> list[type[rx.State]]:
     return found
 
 
-async def forget_every_user_state(root: BaseState) -> None:
-    """Reset every state of the app in this tab to its defaults (loading any not loaded)."""
-    for state_class in app_state_classes(type(root)):
-        state = await root.get_state(state_class)
-        state.reset()
-
-
 class SessionBoundStates(Middleware):
+    def __init__(self) -> None:
+        # Made after every state module is imported (studio_app.py adds it last).
+        self.state_classes = app_state_classes()
+
     async def preprocess(self, app: App, state: BaseState, event: Event) -> StateUpdate | None:
         auth_state = await state.get_state(AuthState)
         session = auth_state._session_hash()
         if auth_state._bound_session != session:
-            await forget_every_user_state(state)
+            await self._forget_every_user_state(state)
             auth_state._bound_session = session
         return None
+
+    async def _forget_every_user_state(self, root: BaseState) -> None:
+        """Reset every state of the app in this tab to its defaults (loading any not loaded)."""
+        for state_class in self.state_classes:
+            state = await root.get_state(state_class)
+            state.reset()

@@ -122,32 +122,40 @@ def test_api_token_is_shown_once_works_and_can_be_revoked(
     expect(tokens.locator(".api-docs-link")).to_have_attribute("href", "/api/docs")
     expect(tokens.locator(".tokens-empty")).to_contain_text("No API tokens yet")
 
+    page.locator("#open-create-token").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Create an API token")
+    page.fill("#token_password", PASSWORD)
     page.locator("#create-token").click()
-    expect(tokens.locator(".token-error")).to_have_text("Write a token name first.")
-    page.fill("#token_name", "x" * 81)
+    expect(dialog.locator(".token-error")).to_have_text("Write a token name first.")
+    page.fill("#token_name", "CI pipeline")
+    page.fill("#token_password", "not my password")
     page.locator("#create-token").click()
-    expect(tokens.locator(".token-error")).to_contain_text("at most 80 characters")
+    expect(dialog.locator(".token-error")).to_have_text("Your current password is not right.")
+    expect(page.locator("#token_password")).to_have_value("")
     expect(tokens.locator(".token-row")).to_have_count(0)
 
-    page.fill("#token_name", "CI pipeline")
+    page.locator("#token_expires").click()
+    page.get_by_role("option", name="30 days").click()
+    page.fill("#token_password", PASSWORD)
     page.locator("#create-token").click()
-    dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Copy your new token")
     expect(dialog).to_contain_text("only time you will see this token")
-    secret = dialog.locator(".new-token-secret").inner_text().strip()
-    assert re.fullmatch(r"stu_[A-Za-z0-9_-]{40,}", secret), secret
+    secret_field = dialog.locator(".new-token-secret input, input.new-token-secret").first
+    expect(secret_field).to_have_value(re.compile(r"^stu_[A-Za-z0-9_-]{40,}$"))
+    secret = secret_field.input_value()
     assert _token_owner(running_app, secret) == email
 
     dialog.locator(".copy-token").click()
     expect(page.get_by_text("Token copied.")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == secret
 
-    # Behind the dialog: the new row, the form emptied, no error left.
-    expect(page.locator("#token_name")).to_have_value("")
+    # Behind the dialog: the new row, with its lifetime.
     row = tokens.locator(".token-row")
     expect(row).to_have_count(1)
     expect(row.locator(".token-name")).to_have_text("CI pipeline")
     expect(row.locator(".token-status")).to_have_text("Active")
+    expect(row).to_contain_text("Expires")
     prefix = row.locator(".token-prefix").inner_text().rstrip("…")
     assert secret.startswith(prefix) and len(prefix) < len(secret)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -183,10 +191,12 @@ def test_new_token_dialog_fits_a_phone(running_app: RunningApp, phone_page: Page
     page = phone_page
     sign_up(page, running_app.url)
     page.goto(f"{running_app.url}/account")
+    page.locator("#open-create-token").click()
     page.fill("#token_name", "Phone shortcut with a rather long descriptive name")
+    page.fill("#token_password", PASSWORD)
     page.locator("#create-token").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog.locator(".new-token-secret")).to_be_visible()
+    expect(dialog.locator(".copy-token")).to_be_visible()
     expect(dialog.locator(".copy-token")).to_be_in_viewport()
     box = dialog.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390

@@ -117,3 +117,64 @@ def test_long_revoked_tokens_leave_the_full_list() -> None:
         token.revoked_at = utcnow() - api_tokens.REVOKED_SHOWN_FOR - timedelta(minutes=1)
         db.add(token)
     assert api_tokens.list_tokens(owner, include_revoked=True) == []
+
+
+def test_a_password_change_revokes_every_token_and_keeps_this_session() -> None:
+    signed = make_account()
+    owner = auth.current_user(signed.token)
+    assert owner is not None
+    made = api_tokens.create_token(owner, "laptop", password=PASSWORD)
+    auth.change_password(
+        owner.id,
+        PASSWORD,
+        "a brand new password",
+        keep_session_hash=auth.session_hash(signed.token),
+    )
+    assert api_tokens.user_for_token(made.secret) is None
+    assert auth.current_user(signed.token) is not None
+    [row] = api_tokens.list_tokens(owner, include_revoked=True)
+    assert row.revoked_at != ""
+
+
+def test_disabling_an_account_revokes_its_tokens_for_good() -> None:
+    from studio_app.services import admin_users
+
+    auth.ensure_admin("root@example.com", PASSWORD)
+    admin = auth.current_user(auth.sign_in("root@example.com", PASSWORD).token)
+    signed = make_account()
+    owner = auth.current_user(signed.token)
+    made = api_tokens.create_token(owner, "ci", password=PASSWORD)
+    admin_users.set_active(admin, owner.id, False)
+    admin_users.set_active(admin, owner.id, True)
+    assert api_tokens.user_for_token(made.secret) is None
+    assert auth.current_user(signed.token) is None
+
+
+def test_tokens_expire_after_the_lifetime_chosen() -> None:
+    owner = _viewer()
+    short = api_tokens.create_token(owner, "month", password=PASSWORD, lifetime_days=30)
+    forever = api_tokens.create_token(owner, "forever", password=PASSWORD, lifetime_days=None)
+    with write_session() as db:
+        row = db.exec(select(ApiToken).where(ApiToken.name == "month")).one()
+        assert row.expires_at is not None
+        assert timedelta(days=29) < row.expires_at - utcnow() <= timedelta(days=30)
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        db.add(row)
+    assert api_tokens.user_for_token(short.secret) is None
+    assert api_tokens.user_for_token(forever.secret) is not None
+    expiries = {view.name: view.expires for view in api_tokens.list_tokens(owner)}
+    assert expiries["forever"] == "never" and expiries["month"].startswith("expired ")
+
+
+def test_making_a_token_asks_for_the_password_and_a_known_lifetime() -> None:
+    owner = _viewer()
+    with pytest.raises(auth.AuthError):
+        api_tokens.create_token(owner, "x", password="not the password")
+    with pytest.raises(InvalidInput):
+        api_tokens.create_token(owner, "x", password=PASSWORD, lifetime_days=7)
+    assert api_tokens.parse_lifetime("never") is None
+    assert api_tokens.parse_lifetime(" 365 ") == 365
+    for bad in ("7", "", None, 30, "forever"):
+        with pytest.raises(InvalidInput):
+            api_tokens.parse_lifetime(bad)
+    assert api_tokens.list_tokens(owner) == []
