@@ -8,6 +8,8 @@ config = rx.Config(
     app_name="studio_app",
     db_url=get_settings().database_url,
     telemetry_enabled=False,
+    # The websocket's client_ip follows the same rule as services/client_address.py.
+    trusted_proxy_hops=get_settings().trusted_proxy_hops,
     show_built_with_reflex=False,
     plugins=[
         rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="violet", radius="large")),

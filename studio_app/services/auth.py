@@ -2,7 +2,8 @@
 
 A session is a random token the browser keeps in a cookie (so `<img>` requests
 carry it too); the database stores only its SHA-256. Failed sign-ins are
-throttled per account and per client address, sign-ups per client address.
+throttled per account and client address, per address, and under a per-account
+ceiling; sign-ups per client address (services/signin_throttle.py).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from studio_app.models import AuthSession, Role, ThrottleEvent, User
-from studio_app.services import ledger, throttle
+from studio_app.services import ledger, signin_throttle
 from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, StudioError
+from studio_app.services.signin_throttle import TooManyAttempts as TooManyAttempts  # re-export
 from studio_app.settings import get_settings
 
 SESSION_COOKIE = "studio_session"
@@ -35,19 +37,9 @@ _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both paths cost the same time.
 _DUMMY_HASH = _hasher.hash("not the password of anyone")
 
-_SIGNIN_FAILURE_ACCOUNT = "signin_fail_account"
-_SIGNIN_FAILURE_ADDRESS = "signin_fail_address"
-_SIGNUP_ADDRESS = "signup_address"
-# An address may fail for several accounts (an office behind one NAT).
-_ADDRESS_FAILURE_FACTOR = 4
-
 
 class AuthError(StudioError):
     code = "auth_failed"
-
-
-class TooManyAttempts(StudioError):
-    code = "too_many_attempts"
 
 
 @dataclass(frozen=True)
@@ -131,11 +123,7 @@ def sign_up(email: object, password: object, *, client_address: str = "") -> Sig
     password_hash = hash_password(password)  # slow: outside the write lock
     now = utcnow()
     with write_session() as db:
-        recent = throttle.count_recent(
-            db, _SIGNUP_ADDRESS, client_address, now - timedelta(hours=1)
-        )
-        if recent >= settings.signups_per_address_per_hour:
-            raise TooManyAttempts("Too many new accounts from your network. Try again later.")
+        signin_throttle.check_sign_up(db, client_address, now)
         if db.exec(select(User.id).where(User.email == normalized)).first() is not None:
             raise InvalidInput("An account with this email already exists.", field="email")
         user = User(email=normalized, password_hash=password_hash, created_at=now)
@@ -150,42 +138,31 @@ def sign_up(email: object, password: object, *, client_address: str = "") -> Sig
                 idempotency_key="signup",
                 reference="Welcome credits",
             )
-        throttle.record(db, _SIGNUP_ADDRESS, client_address, now)
+        signin_throttle.record_sign_up(db, client_address, now)
         token = _new_session(db, user.id, now)
         return SignedIn(user_id=user.id, email=normalized, token=token)
 
 
 def sign_in(email: object, password: object, *, client_address: str = "") -> SignedIn:
-    """Check the password and open a session, unless this account or address is throttled."""
-    settings = get_settings()
+    """Check the password and open a session, unless this account and address are throttled.
+
+    Raises TooManyAttempts (with `retry_after` seconds) before the password is checked.
+    """
     if not isinstance(password, str) or not password:
         raise InvalidInput("Enter your password.", field="password")
     normalized = normalize_email(email)
     now = utcnow()
-    since = now - timedelta(seconds=settings.signin_window_seconds)
+    # Counted as a failure from here on, unless forgiven below.
+    attempt = signin_throttle.begin_sign_in(normalized, client_address, now=now)
     with read_session() as db:
-        account_failures = throttle.count_recent(db, _SIGNIN_FAILURE_ACCOUNT, normalized, since)
-        address_failures = throttle.count_recent(db, _SIGNIN_FAILURE_ADDRESS, client_address, since)
         user = db.exec(select(User).where(User.email == normalized)).first()
-    if (
-        account_failures >= settings.signin_max_failures
-        or address_failures >= settings.signin_max_failures * _ADDRESS_FAILURE_FACTOR
-    ):
-        minutes = max(1, settings.signin_window_seconds // 60)
-        raise TooManyAttempts(f"Too many failed sign-ins. Wait {minutes} minutes, then try again.")
     valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if not valid or user is None or user.id is None or not user.is_active:
-        _record_signin_failure(normalized, client_address, now)
         raise AuthError("Wrong email or password.")
+    signin_throttle.forgive(attempt)
     with write_session() as db:
         token = _new_session(db, user.id, now)
     return SignedIn(user_id=user.id, email=user.email, token=token)
-
-
-def _record_signin_failure(email: str, client_address: str, now: datetime) -> None:
-    with write_session() as db:
-        throttle.record(db, _SIGNIN_FAILURE_ACCOUNT, email, now)
-        throttle.record(db, _SIGNIN_FAILURE_ADDRESS, client_address, now)
 
 
 def current_user(token: object) -> CurrentUser | None:
@@ -240,10 +217,9 @@ def change_password(
 
     Every other session of the account is signed out (a password is changed
     when it may have leaked); the session `keep_token` stays signed in. Wrong
-    current passwords count as failed sign-ins, so this form cannot be used
-    to guess the password faster than the sign-in page.
+    current passwords are throttled like failed sign-ins but counted apart
+    from them, so guessing here does not pause the account's sign-in.
     """
-    settings = get_settings()
     if not isinstance(current_password, str) or not current_password:
         raise InvalidInput("Enter your current password.", field="current_password")
     new_password = validate_new_password(new_password)
@@ -254,21 +230,14 @@ def change_password(
             "Choose a new password that differs from the current one.", field="password"
         )
     now = utcnow()
-    since = now - timedelta(seconds=settings.signin_window_seconds)
     with read_session() as db:
         user = db.get(User, user_id)
-        failures = throttle.count_recent(
-            db, _SIGNIN_FAILURE_ACCOUNT, user.email if user else "", since
-        )
     if user is None:
         raise AuthError("Your current password is not right.")
-    if failures >= settings.signin_max_failures:
-        minutes = max(1, settings.signin_window_seconds // 60)
-        raise TooManyAttempts(f"Too many wrong passwords. Wait {minutes} minutes, then try again.")
+    attempt = signin_throttle.begin_current_password_check(user_id, now=now)
     if not verify_password(user.password_hash, current_password):
-        with write_session() as db:
-            throttle.record(db, _SIGNIN_FAILURE_ACCOUNT, user.email, now)
         raise AuthError("Your current password is not right.")
+    signin_throttle.forgive(attempt)
     new_hash = hash_password(new_password)
     kept_hash = _token_hash(keep_token) if isinstance(keep_token, str) and keep_token else ""
     with write_session() as db:
