@@ -25,12 +25,13 @@ from studio_app.models import User
 from studio_app.services import (
     auth,
     catalog,
+    emails,
     ledger,
     migrations,
     provider_check,
     signin_throttle,
 )
-from studio_app.services.db import write_session
+from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import StudioError
 from studio_app.settings import get_settings
 
@@ -43,6 +44,35 @@ def _migrate(_args: argparse.Namespace) -> None:
         print(f"Database is up to date (revision {after}).")
     else:
         print(f"Database migrated from {before or 'empty'} to {after}.")
+    _report_lookalikes()
+
+
+def _report_lookalikes() -> None:
+    """Stored addresses migration 0009 could not normalise (it leaves them as they are).
+
+    Printed on every migrate until resolved: alembic's own warnings are silent
+    unless logging is configured.
+    """
+    with read_session() as db:
+        plan = emails.stored_address_plan(db)
+    if plan.collisions:
+        print(
+            f"Warning: {len(plan.collisions)} group(s) of look-alike accounts share one "
+            "normalised address; they were left unchanged. Sign-in reaches only an account "
+            "stored in the normalised spelling: decide which is the person's and disable the "
+            "others (admin tab).",
+            file=sys.stderr,
+        )
+        for group in plan.collisions:
+            print(f"  {group.describe()}", file=sys.stderr)
+    if plan.unparseable:
+        print(
+            f"Warning: {len(plan.unparseable)} account(s) have an address that is not valid "
+            "(nobody can sign in to them):",
+            file=sys.stderr,
+        )
+        for user_id, stored in plan.unparseable:
+            print(f"  user {user_id} {stored!a}", file=sys.stderr)
 
 
 def _seed(_args: argparse.Namespace) -> None:

@@ -3,13 +3,13 @@
 A session is a random token the browser keeps in a cookie (so `<img>` requests
 carry it too); the database stores only its SHA-256. Failed sign-ins are
 throttled per account and client address, per address, and under a per-account
-ceiling; sign-ups per client address (services/signin_throttle.py).
+ceiling; sign-ups per client address (services/signin_throttle.py). Addresses
+are normalised by services/emails.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +20,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from studio_app.models import AuthSession, Role, ThrottleEvent, User
-from studio_app.services import ledger, signin_throttle
+from studio_app.services import emails, ledger, signin_throttle
 from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, StudioError
@@ -30,9 +30,6 @@ from studio_app.settings import get_settings
 SESSION_COOKIE = "studio_session"
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
-# No spaces, control characters or <>" (never part of an unquoted address).
-_EMAIL_CHAR = r'[^@\s<>"\x00-\x1f\x7f]'
-_EMAIL = re.compile(rf"^{_EMAIL_CHAR}{{1,64}}@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}{{2,}}$")
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both paths cost the same time.
 _DUMMY_HASH = _hasher.hash("not the password of anyone")
@@ -65,14 +62,8 @@ class CurrentUser:
 
 
 def normalize_email(email: object) -> str:
-    if not isinstance(email, str):
-        raise InvalidInput("Enter your email address.", field="email")
-    normalized = email.strip().lower()
-    if not normalized:
-        raise InvalidInput("Enter your email address.", field="email")
-    if len(normalized) > 254 or not _EMAIL.match(normalized):
-        raise InvalidInput("That does not look like an email address.", field="email")
-    return normalized
+    """The stored spelling of a typed address (see services/emails.py)."""
+    return emails.normalize_email(email)
 
 
 def validate_new_password(password: object) -> str:
@@ -126,6 +117,12 @@ def sign_up(email: object, password: object, *, client_address: str = "") -> Sig
         signin_throttle.check_sign_up(db, client_address, now)
         if db.exec(select(User.id).where(User.email == normalized)).first() is not None:
             raise InvalidInput("An account with this email already exists.", field="email")
+        if emails.has_tag_sibling(db, normalized):
+            raise InvalidInput(
+                "An account already exists for this address with a different +tag. "
+                "Sign in with that address instead.",
+                field="email",
+            )
         user = User(email=normalized, password_hash=password_hash, created_at=now)
         db.add(user)
         db.flush()

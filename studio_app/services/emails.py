@@ -172,7 +172,8 @@ def plan_normalization(accounts: Iterable[tuple[int, str]]) -> NormalizationPlan
     return NormalizationPlan(tuple(renames), tuple(collisions), tuple(unparseable))
 
 
-def lookalike_accounts(db: Session) -> tuple[LookalikeGroup, ...]:
-    """Accounts that share a normalised address today (what an operator must resolve)."""
+def stored_address_plan(db: Session) -> NormalizationPlan:
+    """`plan_normalization` of the stored accounts: after migration 0009 its collisions
+    and unparseable addresses are what an operator has left to resolve."""
     rows = db.exec(select(User.id, User.email)).all()
-    return plan_normalization((uid, email) for uid, email in rows if uid is not None).collisions
+    return plan_normalization((uid, email) for uid, email in rows if uid is not None)
