@@ -11,6 +11,8 @@ config = rx.Config(
     # Cookie-authenticated routes and the websocket answer only our own origin; the
     # bearer-token API's cross-origin rules are api/cors.py's.
     cors_allowed_origins=[get_settings().public_url],
+    # The websocket's client_ip follows the same rule as services/client_address.py.
+    trusted_proxy_hops=get_settings().trusted_proxy_hops,
     show_built_with_reflex=False,
     plugins=[
         rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="violet", radius="large")),

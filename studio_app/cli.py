@@ -6,6 +6,7 @@ migrate              apply the Alembic migrations
 seed                 add the seed catalog's missing categories and templates
 create-admin EMAIL   create an admin (or promote an account)
 grant EMAIL CREDITS  give an account free credits
+unlock EMAIL         clear an account's failed sign-ins (from every address)
 providers [--live]   which image providers are configured; --live makes one real
                      call each and reports exactly what came back
 """
@@ -21,8 +22,16 @@ import uuid
 from sqlmodel import select
 
 from studio_app.models import User
-from studio_app.services import auth, catalog, ledger, migrations, provider_check
-from studio_app.services.db import write_session
+from studio_app.services import (
+    auth,
+    catalog,
+    emails,
+    ledger,
+    migrations,
+    provider_check,
+    signin_throttle,
+)
+from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import StudioError
 from studio_app.settings import get_settings
 
@@ -35,6 +44,35 @@ def _migrate(_args: argparse.Namespace) -> None:
         print(f"Database is up to date (revision {after}).")
     else:
         print(f"Database migrated from {before or 'empty'} to {after}.")
+    _report_lookalikes()
+
+
+def _report_lookalikes() -> None:
+    """Stored addresses migration 0009 could not normalise (it leaves them as they are).
+
+    Printed on every migrate until resolved: alembic's own warnings are silent
+    unless logging is configured.
+    """
+    with read_session() as db:
+        plan = emails.stored_address_plan(db)
+    if plan.collisions:
+        print(
+            f"Warning: {len(plan.collisions)} group(s) of look-alike accounts share one "
+            "normalised address; they were left unchanged. Sign-in reaches only an account "
+            "stored in the normalised spelling: decide which is the person's and disable the "
+            "others (admin tab).",
+            file=sys.stderr,
+        )
+        for group in plan.collisions:
+            print(f"  {group.describe()}", file=sys.stderr)
+    if plan.unparseable:
+        print(
+            f"Warning: {len(plan.unparseable)} account(s) have an address that is not valid "
+            "(nobody can sign in to them):",
+            file=sys.stderr,
+        )
+        for user_id, stored in plan.unparseable:
+            print(f"  user {user_id} {stored!a}", file=sys.stderr)
 
 
 def _seed(_args: argparse.Namespace) -> None:
@@ -88,6 +126,18 @@ def _grant(args: argparse.Namespace) -> None:
     print(f"Granted {args.credits} credits to {email}.")
 
 
+def _unlock(args: argparse.Namespace) -> None:
+    done = signin_throttle.unlock_account(args.email)
+    if not (done.failed_sign_ins or done.wrong_current_passwords):
+        print(f"{done.email} had no failed sign-ins to clear; nothing changed.")
+        return
+    print(
+        f"Unlocked {done.email}: cleared {done.failed_sign_ins} failed sign-in(s) from "
+        f"{done.addresses} address(es) and {done.wrong_current_passwords} wrong current "
+        "password(s). Failures counted against the addresses themselves stay."
+    )
+
+
 def _providers(args: argparse.Namespace) -> int:
     statuses = asyncio.run(provider_check.check_live()) if args.live else provider_check.describe()
     for status in statuses:
@@ -120,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     grant.add_argument("--reason", default="Granted by an admin")
     grant.add_argument("--key", help="idempotency key: the same key grants once")
     grant.set_defaults(func=_grant)
+    unlock = commands.add_parser("unlock", help="clear an account's failed sign-ins")
+    unlock.add_argument("email")
+    unlock.set_defaults(func=_unlock)
     providers = commands.add_parser("providers", help="provider status; --live calls each")
     providers.add_argument("--live", action="store_true", help="make one real call each")
     providers.set_defaults(func=_providers)

@@ -21,6 +21,7 @@ from studio_app.api.errors import error_response
 from studio_app.api.session_cookie import cleared_session_cookie, session_cookie
 from studio_app.routes import LOGIN, safe_next_path
 from studio_app.services import auth
+from studio_app.services.client_address import client_address
 from studio_app.services.errors import InvalidInput, StudioError
 from studio_app.settings import get_settings
 
@@ -87,7 +88,10 @@ async def _enter(request: Request, action: Callable[[dict[str, Any], str], auth.
         data = await _json_body(request)
     except _Refused as refused:
         return refused.response
-    client = request.client.host if request.client else "unknown"
+    client = client_address(
+        request.client.host if request.client else None,
+        ",".join(request.headers.getlist("x-forwarded-for")),
+    )
     try:
         # Password hashing is slow: off the event loop.
         result = await run_in_threadpool(action, data, client)

@@ -5,14 +5,14 @@ server (so `<img>` requests and the websocket carry it too); the database stores
 only its SHA-256, and so does everything else on the server: the websocket's
 copy of the cookie is replaced by that hash before Reflex sees it
 (`session_hash`), so a pickled Reflex state never holds a usable token. Sessions
-slide: page loads extend them. Failed sign-ins are throttled per account and per
-client address, sign-ups per client address.
+slide: page loads extend them. Failed sign-ins are throttled per account and
+client address, per address, and under a per-account ceiling; sign-ups per client
+address (services/signin_throttle.py). Addresses are normalised by services/emails.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,10 +23,11 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from studio_app.models import ApiToken, AuthSession, Role, ThrottleEvent, User
-from studio_app.services import ledger, throttle
+from studio_app.services import emails, ledger, signin_throttle
 from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, StudioError
+from studio_app.services.signin_throttle import TooManyAttempts as TooManyAttempts  # re-export
 from studio_app.settings import get_settings
 
 SESSION_COOKIE = "studio_session"
@@ -36,26 +37,13 @@ SESSION_HASH_COOKIE = "studio_session_sha256"
 SESSION_REFRESH_INTERVAL = timedelta(hours=1)
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
-# No spaces, control characters or <>" (never part of an unquoted address).
-_EMAIL_CHAR = r'[^@\s<>"\x00-\x1f\x7f]'
-_EMAIL = re.compile(rf"^{_EMAIL_CHAR}{{1,64}}@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}{{2,}}$")
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both paths cost the same time.
 _DUMMY_HASH = _hasher.hash("not the password of anyone")
 
-_SIGNIN_FAILURE_ACCOUNT = "signin_fail_account"
-_SIGNIN_FAILURE_ADDRESS = "signin_fail_address"
-_SIGNUP_ADDRESS = "signup_address"
-# An address may fail for several accounts (an office behind one NAT).
-_ADDRESS_FAILURE_FACTOR = 4
-
 
 class AuthError(StudioError):
     code = "auth_failed"
-
-
-class TooManyAttempts(StudioError):
-    code = "too_many_attempts"
 
 
 @dataclass(frozen=True)
@@ -81,14 +69,8 @@ class CurrentUser:
 
 
 def normalize_email(email: object) -> str:
-    if not isinstance(email, str):
-        raise InvalidInput("Enter your email address.", field="email")
-    normalized = email.strip().lower()
-    if not normalized:
-        raise InvalidInput("Enter your email address.", field="email")
-    if len(normalized) > 254 or not _EMAIL.match(normalized):
-        raise InvalidInput("That does not look like an email address.", field="email")
-    return normalized
+    """The stored spelling of a typed address (see services/emails.py)."""
+    return emails.normalize_email(email)
 
 
 def validate_new_password(password: object) -> str:
@@ -142,13 +124,15 @@ def sign_up(email: object, password: object, *, client_address: str = "") -> Sig
     password_hash = hash_password(password)  # slow: outside the write lock
     now = utcnow()
     with write_session() as db:
-        recent = throttle.count_recent(
-            db, _SIGNUP_ADDRESS, client_address, now - timedelta(hours=1)
-        )
-        if recent >= settings.signups_per_address_per_hour:
-            raise TooManyAttempts("Too many new accounts from your network. Try again later.")
+        signin_throttle.check_sign_up(db, client_address, now)
         if db.exec(select(User.id).where(User.email == normalized)).first() is not None:
             raise InvalidInput("An account with this email already exists.", field="email")
+        if emails.has_tag_sibling(db, normalized):
+            raise InvalidInput(
+                "An account already exists for this address with a different +tag. "
+                "Sign in with that address instead.",
+                field="email",
+            )
         user = User(email=normalized, password_hash=password_hash, created_at=now)
         db.add(user)
         db.flush()
@@ -161,42 +145,31 @@ def sign_up(email: object, password: object, *, client_address: str = "") -> Sig
                 idempotency_key="signup",
                 reference="Welcome credits",
             )
-        throttle.record(db, _SIGNUP_ADDRESS, client_address, now)
+        signin_throttle.record_sign_up(db, client_address, now)
         token = _new_session(db, user.id, now)
         return SignedIn(user_id=user.id, email=normalized, token=token)
 
 
 def sign_in(email: object, password: object, *, client_address: str = "") -> SignedIn:
-    """Check the password and open a session, unless this account or address is throttled."""
-    settings = get_settings()
+    """Check the password and open a session, unless this account and address are throttled.
+
+    Raises TooManyAttempts (with `retry_after` seconds) before the password is checked.
+    """
     if not isinstance(password, str) or not password:
         raise InvalidInput("Enter your password.", field="password")
     normalized = normalize_email(email)
     now = utcnow()
-    since = now - timedelta(seconds=settings.signin_window_seconds)
+    # Counted as a failure from here on, unless forgiven below.
+    attempt = signin_throttle.begin_sign_in(normalized, client_address, now=now)
     with read_session() as db:
-        account_failures = throttle.count_recent(db, _SIGNIN_FAILURE_ACCOUNT, normalized, since)
-        address_failures = throttle.count_recent(db, _SIGNIN_FAILURE_ADDRESS, client_address, since)
         user = db.exec(select(User).where(User.email == normalized)).first()
-    if (
-        account_failures >= settings.signin_max_failures
-        or address_failures >= settings.signin_max_failures * _ADDRESS_FAILURE_FACTOR
-    ):
-        minutes = max(1, settings.signin_window_seconds // 60)
-        raise TooManyAttempts(f"Too many failed sign-ins. Wait {minutes} minutes, then try again.")
     valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if not valid or user is None or user.id is None or not user.is_active:
-        _record_signin_failure(normalized, client_address, now)
         raise AuthError("Wrong email or password.")
+    signin_throttle.forgive(attempt)
     with write_session() as db:
         token = _new_session(db, user.id, now)
     return SignedIn(user_id=user.id, email=user.email, token=token)
-
-
-def _record_signin_failure(email: str, client_address: str, now: datetime) -> None:
-    with write_session() as db:
-        throttle.record(db, _SIGNIN_FAILURE_ACCOUNT, email, now)
-        throttle.record(db, _SIGNIN_FAILURE_ADDRESS, client_address, now)
 
 
 def cookie_value(header: str, name: str) -> str:
@@ -360,28 +333,20 @@ def change_password(
 def confirm_password(user_id: int, password: object, *, field: str = "password") -> None:
     """Check a signed-in user's password before a sensitive change (AuthError if wrong).
 
-    Wrong passwords count as failed sign-ins, so a form that asks for the password
-    cannot be used to guess it faster than the sign-in page.
+    Wrong passwords are throttled like failed sign-ins but counted apart from them,
+    so guessing here does not pause the account's sign-in.
     """
-    settings = get_settings()
     if not isinstance(password, str) or not password:
         raise InvalidInput("Enter your current password.", field=field)
     now = utcnow()
-    since = now - timedelta(seconds=settings.signin_window_seconds)
     with read_session() as db:
         user = db.get(User, user_id)
-        failures = throttle.count_recent(
-            db, _SIGNIN_FAILURE_ACCOUNT, user.email if user else "", since
-        )
     if user is None:
         raise AuthError("Your current password is not right.")
-    if failures >= settings.signin_max_failures:
-        minutes = max(1, settings.signin_window_seconds // 60)
-        raise TooManyAttempts(f"Too many wrong passwords. Wait {minutes} minutes, then try again.")
+    attempt = signin_throttle.begin_current_password_check(user_id, now=now)
     if not verify_password(user.password_hash, password):
-        with write_session() as db:
-            throttle.record(db, _SIGNIN_FAILURE_ACCOUNT, user.email, now)
         raise AuthError("Your current password is not right.")
+    signin_throttle.forgive(attempt)
 
 
 @dataclass(frozen=True)

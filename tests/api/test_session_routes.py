@@ -265,3 +265,13 @@ def test_a_dead_session_cookie_is_cleared_on_the_next_page_load() -> None:
     edge.cookies.set(auth.SESSION_COOKIE, account.token)
     answer = edge.get("/", headers=_NAVIGATE)
     assert answer.headers["set-cookie"].startswith(f"{auth.SESSION_COOKIE}=; Path=/; Max-Age=0;")
+
+
+def test_too_many_failures_answer_429_with_the_wait(client: TestClient) -> None:
+    make_account(email="gus@example.com")
+    body = {"email": "gus@example.com", "password": "wrong password"}
+    answers = [_post(client, "/auth/signin", body) for _ in range(6)]
+    assert [answer.status_code for answer in answers] == [401] * 5 + [429]
+    paused = answers[-1]
+    assert int(paused.headers["Retry-After"]) > 0
+    assert "Try again in" in paused.json()["message"]

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from studio_app.models import User
 from studio_app.services import auth
-from studio_app.services.db import read_session
 from studio_app.services.errors import InvalidInput
-from studio_app.settings import Settings
 from tests.factories import PASSWORD, make_account
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
@@ -61,21 +58,6 @@ def test_a_wrong_current_password_changes_nothing_and_signs_nobody_out() -> None
         auth.change_password(signed.user_id, "not my password", NEW, repeat=NEW)
     assert auth.current_user(signed.token) is not None
     assert auth.sign_in("sam@example.com", PASSWORD, client_address="z").token
-
-
-def test_guessing_the_current_password_is_throttled_like_sign_in(migrated_db: Settings) -> None:
-    signed = make_account(email="ash@example.com")
-    for _ in range(migrated_db.signin_max_failures):
-        with pytest.raises(auth.AuthError):
-            auth.change_password(signed.user_id, "a wrong guess", NEW)
-    with pytest.raises(auth.TooManyAttempts):
-        auth.change_password(signed.user_id, PASSWORD, NEW)
-    # The account is paused for sign-in too, and the password did not change.
-    with pytest.raises(auth.TooManyAttempts):
-        auth.sign_in("ash@example.com", PASSWORD, client_address="w")
-    with read_session() as db:
-        user = db.get(User, signed.user_id)
-    assert auth.verify_password(user.password_hash, PASSWORD)
 
 
 def test_sign_out_everywhere_ends_every_session_of_that_user_only() -> None:
