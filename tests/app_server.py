@@ -55,6 +55,8 @@ def app_env(workdir: Path, **extra: str) -> dict[str, str]:
         "REFLEX_USE_NPM": "1",
         "STUDIO_DATABASE_URL": f"sqlite:///{workdir / 'studio.db'}",
         "STUDIO_IMAGES_DIR": str(workdir / "images"),
+        # Reflex's pickled tab states, apart per server (tests search them for secrets).
+        "REFLEX_STATES_WORKDIR": str(workdir / ".states"),
         **extra,
     }
 

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from studio_app.settings import PROJECT_ROOT
 from tests import app_server
+from tests.e2e.state_files import secrets_in_state_files
 from tests.fakes import openai_api
 from tests.fakes.server import FakeServer
 
@@ -103,6 +104,10 @@ def running_app(
             images_dir=workdir / "images",
             crash=json.loads(crashed.stdout),
         )
+    # After every browser test: no session token or API secret in a pickled state.
+    leaked = secrets_in_state_files(workdir / ".states", workdir / "studio.db")
+    assert not leaked, f"secrets in Reflex's state files: {leaked}"
+    assert any((workdir / ".states").glob("*.pkl")), "no state files: the check saw nothing"
 
 
 @pytest.fixture(scope="session")

@@ -7,17 +7,21 @@ is checked too.
 from __future__ import annotations
 
 import importlib
+import pickle
 import pkgutil
+from pathlib import Path
 
 import pytest
 import reflex as rx
 
 import studio_app.states
-from studio_app.services import auth
+from studio_app.services import api_tokens, auth
+from studio_app.settings import get_settings
 from studio_app.states.auth import AuthState
 from studio_app.states.session_guard import SessionBoundStates, app_state_classes
 from tests import aio
-from tests.factories import make_account
+from tests.e2e.state_files import secrets_in_state_files
+from tests.factories import PASSWORD, make_account
 from tests.states import connect_as
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
@@ -103,3 +107,21 @@ def test_the_same_session_keeps_its_tab() -> None:
     auth_state.email = "kept@example.com"
     _preprocess(root)
     assert auth_state.email == "kept@example.com"
+
+
+def test_the_state_file_search_finds_a_pickled_token(tmp_path: Path) -> None:
+    """The browser tests' last check (tests/e2e/state_files.py) can fail."""
+    signed = make_account()
+    viewer = auth.current_user(signed.token)
+    secret = api_tokens.create_token(viewer, "x", password=PASSWORD).secret
+    database = Path(get_settings().database_url.removeprefix("sqlite:///"))
+    states = tmp_path / "states"
+    states.mkdir()
+    (states / "hashes-only.pkl").write_bytes(
+        pickle.dumps({"cookie": f"{auth.SESSION_HASH_COOKIE}={auth.session_hash(signed.token)}"})
+    )
+    assert secrets_in_state_files(states, database) == []
+    (states / "session.pkl").write_bytes(pickle.dumps({"session_token": signed.token}))
+    (states / "api.pkl").write_bytes(pickle.dumps(["a", secret, 5]))
+    found = secrets_in_state_files(states, database)
+    assert sorted(line.split(":")[0] for line in found) == ["api.pkl", "session.pkl"]
