@@ -27,7 +27,8 @@
     const text = form.querySelector("[data-studio-session-error-text]");
     if (box && text) {
       text.textContent = data.message || "Something went wrong. Try again.";
-      box.style.display = "";
+      // An inline style React does not own: a later render of the page keeps it.
+      box.style.setProperty("display", "grid", "important");
     }
     for (const input of form.querySelectorAll("input")) {
       input.removeAttribute("aria-invalid");

@@ -6,7 +6,6 @@ import reflex as rx
 
 from studio_app.components.layout import page_frame
 from studio_app.routes import LOGIN, SIGNUP
-from studio_app.states.signin import SigninState
 
 
 def _field(label: str, name: str, kind: str, autocomplete: str) -> rx.Component:
@@ -35,16 +34,19 @@ def _error() -> rx.Component:
         role="alert",
         class_name="form-error",
         width="100%",
-        style={"display": "none"},
+        # Hidden until the script marks it shown: a data attribute React never touches.
+        display="none",
         custom_attrs={"data-studio-session-error": ""},
     )
 
 
 def _session_form(action: str, *fields: rx.Component) -> rx.Component:
-    """A form that assets/studio_session.js posts to `action` (the server sets the cookie)."""
+    """A form that assets/studio_session.js posts to `action` as JSON (the server sets
+    the cookie). Never sent by the browser itself: were the script missing, a native
+    submit would still be a POST (no password in a URL), which the server refuses."""
     return rx.form(
         rx.vstack(_error(), *fields, spacing="4", width="100%"),
-        custom_attrs={"data-studio-session": action},
+        custom_attrs={"data-studio-session": action, "method": "post", "action": action},
         reset_on_submit=False,
         width="100%",
     )
@@ -57,13 +59,7 @@ def _card(title: str, subtitle: str, form: rx.Component, footer: rx.Component) -
                 rx.vstack(
                     rx.heading(title, size="7"),
                     rx.text(subtitle, color=rx.color("gray", 11)),
-                    # Until the page is live a submit would be a plain GET with the
-                    # password in the URL: show the form only once it is hydrated.
-                    rx.cond(
-                        SigninState.is_hydrated,
-                        form,
-                        rx.center(rx.spinner(size="3"), height="12rem", width="100%"),
-                    ),
+                    form,
                     footer,
                     spacing="4",
                     width="100%",

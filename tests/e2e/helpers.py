@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 
 from playwright.sync_api import Page, WebSocket, expect
@@ -25,6 +26,30 @@ def sign_up(page: Page, base_url: str, email: str | None = None) -> str:
     expect(page).to_have_url(f"{base_url}/")
     expect(page.locator(".account-email")).to_have_text(email)
     return email
+
+
+def sign_in(page: Page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    """Fill and send the sign-in form (the caller checks where it lands)."""
+    page.goto(f"{base_url}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.locator("form button[type=submit]").click()
+
+
+def create_api_token(page: Page, base_url: str, name: str, password: str = PASSWORD) -> str:
+    """Make a token on the Account page; returns its secret, read from the dialog once."""
+    page.goto(f"{base_url}/account")
+    page.locator("#open-create-token").click()
+    page.fill("#token_name", name)
+    page.fill("#token_password", password)
+    page.locator("#create-token").click()
+    dialog = page.locator(".new-token-dialog")
+    secret_field = dialog.locator("input.new-token-secret, .new-token-secret input").first
+    expect(secret_field).to_have_value(re.compile(r"^stu_"))
+    secret = secret_field.input_value()
+    dialog.locator(".close-new-token").click()
+    expect(page.locator(".new-token-dialog")).to_have_count(0)
+    return secret
 
 
 def credits_shown(page: Page) -> str:

@@ -10,16 +10,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from studio_app.settings import PROJECT_ROOT
 from tests.e2e.conftest import ARTIFACTS, RunningApp
-from tests.e2e.helpers import PASSWORD, collect_frames, sign_up
+from tests.e2e.helpers import PASSWORD, collect_frames, sign_in, sign_up
 
 NEW_PASSWORD = "a fresh password 42"
-
-
-def _sign_in(page: Page, base_url: str, email: str, password: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.locator("form button[type=submit]").click()
 
 
 def _change_password(page: Page, current: str, new: str, repeat: str) -> None:
@@ -50,9 +43,9 @@ def test_change_password_then_sign_in_with_the_new_one(running_app: RunningApp, 
     page.locator(".account-email").click()
     page.locator(".sign-out").click()
     expect(page).to_have_url(re.compile(r".*/login/?$"))
-    _sign_in(page, running_app.url, email, PASSWORD)
+    sign_in(page, running_app.url, email, PASSWORD)
     expect(page.locator(".form-error")).to_have_text("Wrong email or password.")
-    _sign_in(page, running_app.url, email, NEW_PASSWORD)
+    sign_in(page, running_app.url, email, NEW_PASSWORD)
     expect(page).to_have_url(f"{running_app.url}/")
     expect(page.locator(".account-email")).to_have_text(email)
 
@@ -65,7 +58,7 @@ def test_sign_out_everywhere_ends_the_other_browsers_session(
     try:
         laptop = other.new_page()
         laptop.set_default_timeout(20_000)
-        _sign_in(laptop, running_app.url, email, PASSWORD)
+        sign_in(laptop, running_app.url, email, PASSWORD)
         expect(laptop).to_have_url(f"{running_app.url}/")
 
         page.goto(f"{running_app.url}/account")

@@ -13,14 +13,11 @@ from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from studio_app.states.admin import AdminState
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ARTIFACTS, RunningApp
-from tests.e2e.helpers import sign_up
+from tests.e2e.helpers import sign_in, sign_up
 
 
 def _sign_in(page: Page, base_url: str, email: str, password: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.locator("form button[type=submit]").click()
+    sign_in(page, base_url, email, password)
     expect(page).to_have_url(f"{base_url}/")
     expect(page.locator(".account-email")).to_have_text(email)
 

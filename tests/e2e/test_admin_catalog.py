@@ -25,7 +25,13 @@ def _become_admin(running_app: RunningApp, page: Page) -> str:
         check=True,
         capture_output=True,
     )
+    # A role change signs the account out everywhere: in again, as an admin now.
     page.goto(f"{running_app.url}/admin")
+    expect(page).to_have_url(re.compile(r".*/login\?next=/admin/?$"))
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.locator("form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r".*/admin/?$"))
     expect(page.get_by_role("tab", name="Categories")).to_be_visible()
     return email
 

@@ -35,7 +35,7 @@ from studio_app.services.db import dispose_engines, read_session
 from studio_app.settings import PROJECT_ROOT, reload_settings
 from studio_app.storage import local as storage
 from tests.e2e.conftest import _free_port, _stop, _wait_until_serving, app_env, start_server
-from tests.factories import make_user, stray_file
+from tests.factories import PASSWORD, make_user, stray_file
 from tests.soak import scaled
 
 USERS = scaled(3, 30)
@@ -138,7 +138,9 @@ def test_sigkill_mid_generation_then_restart_closes_every_hold_and_file(
     for _ in range(USERS):
         user_id = make_user(credits=GRANT)
         viewer = CurrentUser(id=user_id, email=f"user{user_id}@example.com", role="user")
-        accounts.append((user_id, api_tokens.create_token(viewer, "crash test").secret))
+        accounts.append(
+            (user_id, api_tokens.create_token(viewer, "crash test", password=PASSWORD).secret)
+        )
 
     # --- the first server: start every job, let the quick ones end, then kill it ---------
     first, client = _serve(app_data, log_path)

@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import RunningApp
-from tests.e2e.helpers import credits_shown, sign_up
+from tests.e2e.helpers import create_api_token, credits_shown, sign_up
 
 
 def _call(url: str, token: str, *, method: str = "GET", body: dict | None = None, key: str = ""):  # type: ignore[no-untyped-def]
@@ -33,12 +33,7 @@ def _call(url: str, token: str, *, method: str = "GET", body: dict | None = None
 
 
 def _new_token(page: Page, base_url: str) -> str:
-    page.goto(f"{base_url}/account")
-    page.fill("#token_name", "my script")
-    page.locator("#create-token").click()
-    secret = page.locator(".new-token-dialog .new-token-secret").inner_text().strip()
-    page.locator(".new-token-dialog .close-new-token").click()
-    return secret
+    return create_api_token(page, base_url, "my script")
 
 
 def test_a_token_from_the_account_page_generates_over_http(

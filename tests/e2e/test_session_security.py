@@ -28,7 +28,7 @@ from studio_app.settings import PROJECT_ROOT
 from studio_app.states.account import AccountState
 from studio_app.states.studio import StudioState
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, RunningApp
-from tests.e2e.helpers import PASSWORD, collect_frames, sign_up
+from tests.e2e.helpers import PASSWORD, collect_frames, sign_in, sign_up
 from tests.e2e.raw_socket import event, hydrate, open_socket
 
 
@@ -83,10 +83,7 @@ def _tab_id(page: Page) -> str:
 
 
 def _sign_in(page: Page, base_url: str, email: str, password: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.locator("form button[type=submit]").click()
+    sign_in(page, base_url, email, password)
     expect(page.locator(".account-email")).to_have_text(email)
 
 
