@@ -19,6 +19,7 @@ from studio_app.api import (
     previews,
     template_list,
 )
+from studio_app.api.security_headers import SecurityHeaders
 from studio_app.api.static_cache import ImmutableAssets
 
 DESCRIPTION = """
@@ -65,10 +66,11 @@ def build_api() -> FastAPIOffline:
 def api_transformers() -> list:
     """What `rx.App(api_transformer=...)` gets: Reflex mounts its app under the API app,
     then wraps the two in the template-list cache, which answers its hits before any
-    framework machinery runs (template_list.py)."""
-    return [build_api(), template_list.CachedTemplatePages]
+    framework machinery runs (template_list.py). The security headers come last, the
+    outermost layer, so every response gets them (security_headers.py)."""
+    return [build_api(), template_list.CachedTemplatePages, SecurityHeaders]
 
 
 def build_served_api() -> ASGIApp:
     """The API as the server stacks it, without Reflex: for tests and benchmarks."""
-    return template_list.CachedTemplatePages(build_api())
+    return SecurityHeaders(template_list.CachedTemplatePages(build_api()))

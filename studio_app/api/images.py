@@ -14,10 +14,10 @@ from studio_app.services import auth, creations
 router = APIRouter()
 
 _NOT_FOUND = {"code": "not_found", "message": "No such image."}
-# Images are private: browsers may keep them, shared caches may not.
+# Images are private: browsers may keep them, shared caches may not. (nosniff, like
+# every response, comes from security_headers.py.)
 PRIVATE_IMAGE_HEADERS = {
     "Cache-Control": "private, max-age=86400",
-    "X-Content-Type-Options": "nosniff",
 }
 
 
