@@ -157,6 +157,11 @@ class Settings:
     csp_connect_src: tuple[str, ...] = ()
     csp_frame_src: tuple[str, ...] = ()
     csp_img_src: tuple[str, ...] = ()
+    # Reflex's disk state manager writes each tab's state to `.states/`, one file per
+    # state class; any websocket with a made-up tab id adds files. The sweep keeps the
+    # folder at most this big (the least recently written go first), every so often.
+    max_state_files: int = 20_000
+    state_sweep_seconds: int = 30
 
     @property
     def public_is_https(self) -> bool:
@@ -222,6 +227,8 @@ def load_settings() -> Settings:
         csp_connect_src=_env_csp_sources("STUDIO_CSP_CONNECT_SRC"),
         csp_frame_src=_env_csp_sources("STUDIO_CSP_FRAME_SRC"),
         csp_img_src=_env_csp_sources("STUDIO_CSP_IMG_SRC"),
+        max_state_files=_env_int("STUDIO_MAX_STATE_FILES", 20_000, minimum=1),
+        state_sweep_seconds=_env_int("STUDIO_STATE_SWEEP_SECONDS", 30, minimum=1),
     )
 
 

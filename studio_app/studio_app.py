@@ -18,6 +18,7 @@ from studio_app.pages.signin import login_page, signup_page
 from studio_app.pages.studio import studio_page
 from studio_app.services import auth, reconcile
 from studio_app.services.clock import utcnow
+from studio_app.state_files import keep_state_files_bounded
 from studio_app.states.account import AccountState
 from studio_app.states.admin import AdminState
 from studio_app.states.admin_catalog import AdminCatalogState
@@ -56,6 +57,7 @@ async def housekeeping() -> None:
 
 app = rx.App(api_transformer=api_transformers(), toaster=rx.toast.provider(position="bottom-right"))
 app.register_lifespan_task(housekeeping)
+app.register_lifespan_task(keep_state_files_bounded)
 app.add_page(
     studio_page,
     route="/",

@@ -21,6 +21,7 @@ from studio_app.api import (
 )
 from studio_app.api.security_headers import SecurityHeaders
 from studio_app.api.static_cache import ImmutableAssets
+from studio_app.api.upload_guard import UploadGuard
 
 DESCRIPTION = """
 The Studio's REST API: the same rules as the web studio (same credits, limits and checks).
@@ -66,9 +67,10 @@ def build_api() -> FastAPIOffline:
 def api_transformers() -> list:
     """What `rx.App(api_transformer=...)` gets: Reflex mounts its app under the API app,
     then wraps the two in the template-list cache, which answers its hits before any
-    framework machinery runs (template_list.py). The security headers come last, the
-    outermost layer, so every response gets them (security_headers.py)."""
-    return [build_api(), template_list.CachedTemplatePages, SecurityHeaders]
+    framework machinery runs (template_list.py), and checks uploads before Reflex reads
+    them (upload_guard.py). The security headers come last, the outermost layer, so
+    every response gets them (security_headers.py)."""
+    return [build_api(), template_list.CachedTemplatePages, UploadGuard, SecurityHeaders]
 
 
 def build_served_api() -> ASGIApp:
