@@ -73,6 +73,26 @@ def _env_public_url(name: str, default: str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
+def _env_csp_sources(name: str) -> tuple[str, ...]:
+    """Extra Content-Security-Policy sources, separated by spaces or commas.
+
+    Each is a host or scheme source (`https://checkout.example.com`, `wss:`) or a quoted
+    keyword (`'unsafe-eval'`); a `;` or a quote inside a source would let it write other
+    directives, so such values are refused.
+    """
+    raw = os.environ.get(name, "").strip()
+    sources = tuple(part for part in raw.replace(",", " ").split() if part)
+    for source in sources:
+        quoted = source.startswith("'") and source.endswith("'") and len(source) > 2
+        inner = source[1:-1] if quoted else source
+        if any(ch in inner for ch in ";'\"\\") or not inner.isprintable():
+            raise SettingsError(
+                f"{name} must list Content-Security-Policy sources separated by spaces, "
+                f"got {source!r}"
+            )
+    return sources
+
+
 @dataclass(frozen=True)
 class Settings:
     """The app's configuration. Build with `load_settings()`."""
@@ -131,6 +151,17 @@ class Settings:
     hf_chat_model: str = "mistralai/Mistral-7B-Instruct-v0.3"
     enhance_timeout_seconds: int = 15
     enhancements_per_minute: int = 10
+    # Extra Content-Security-Policy sources for later needs (a payment checkout's script
+    # and frame, analytics): STUDIO_CSP_SCRIPT_SRC, _CONNECT_SRC, _FRAME_SRC, _IMG_SRC.
+    csp_script_src: tuple[str, ...] = ()
+    csp_connect_src: tuple[str, ...] = ()
+    csp_frame_src: tuple[str, ...] = ()
+    csp_img_src: tuple[str, ...] = ()
+    # Reflex's disk state manager writes each tab's state to `.states/`, one file per
+    # state class; any websocket with a made-up tab id adds files. The sweep keeps the
+    # folder at most this big (the least recently written go first), every so often.
+    max_state_files: int = 20_000
+    state_sweep_seconds: int = 30
 
     @property
     def public_is_https(self) -> bool:
@@ -192,6 +223,12 @@ def load_settings() -> Settings:
         hf_chat_model=_env_str("STUDIO_HF_CHAT_MODEL", "mistralai/Mistral-7B-Instruct-v0.3"),
         enhance_timeout_seconds=_env_int("STUDIO_ENHANCE_TIMEOUT_SECONDS", 15, minimum=1),
         enhancements_per_minute=_env_int("STUDIO_ENHANCEMENTS_PER_MINUTE", 10, minimum=1),
+        csp_script_src=_env_csp_sources("STUDIO_CSP_SCRIPT_SRC"),
+        csp_connect_src=_env_csp_sources("STUDIO_CSP_CONNECT_SRC"),
+        csp_frame_src=_env_csp_sources("STUDIO_CSP_FRAME_SRC"),
+        csp_img_src=_env_csp_sources("STUDIO_CSP_IMG_SRC"),
+        max_state_files=_env_int("STUDIO_MAX_STATE_FILES", 20_000, minimum=1),
+        state_sweep_seconds=_env_int("STUDIO_STATE_SWEEP_SECONDS", 30, minimum=1),
     )
 
 

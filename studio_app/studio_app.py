@@ -20,6 +20,7 @@ from studio_app.pages.signin import login_page, signup_page
 from studio_app.pages.studio import studio_page
 from studio_app.services import auth, reconcile
 from studio_app.services.clock import utcnow
+from studio_app.state_files import keep_state_files_bounded
 from studio_app.states.account import AccountState
 from studio_app.states.admin import AdminState
 from studio_app.states.admin_catalog import AdminCatalogState
@@ -27,7 +28,7 @@ from studio_app.states.auth import AuthState
 from studio_app.states.catalog import CatalogState
 from studio_app.states.creations import CreationsState
 from studio_app.states.credits import CreditsState
-from studio_app.states.session_guard import SessionBoundStates
+from studio_app.states.session_guard import SessionBoundStates, session_of_tab
 from studio_app.states.signin import SigninState
 from studio_app.states.studio import StudioState
 
@@ -66,12 +67,13 @@ class StudioApp(rx.App):
 
 
 app = StudioApp(
-    api_transformer=api_transformers(),
+    api_transformer=api_transformers(session_of_tab),
     toaster=rx.toast.provider(position="bottom-right"),
     # Sign-in, sign-up and sign-out post over HTTP so the server sets the cookie.
     head_components=[rx.el.script(src="/studio_session.js", defer=True)],
 )
 app.register_lifespan_task(housekeeping)
+app.register_lifespan_task(keep_state_files_bounded)
 # Before every event, hydrate included: a tab's states belong to one session.
 app.add_middleware(SessionBoundStates(), index=0)
 app.add_page(

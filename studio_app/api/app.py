@@ -6,6 +6,9 @@ cookie-authenticated image routes of the web pages live here too.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp
 
@@ -20,8 +23,10 @@ from studio_app.api import (
     session_routes,
     template_list,
 )
+from studio_app.api.security_headers import SecurityHeaders
 from studio_app.api.session_cookie import SessionCookies
 from studio_app.api.static_cache import ImmutableAssets
+from studio_app.api.upload_guard import UploadGuard
 
 DESCRIPTION = """
 The Studio's REST API: the same rules as the web studio (same credits, limits and checks).
@@ -65,14 +70,25 @@ def build_api() -> FastAPIOffline:
     return api
 
 
-def api_transformers() -> list:
+def api_transformers(session_of_tab: Callable[[str], Awaitable[str]]) -> list:
     """What `rx.App(api_transformer=...)` gets: Reflex mounts its app under the API app,
     then wraps the two in the template-list cache, which answers its hits before any
-    framework machinery runs (template_list.py), and that in the session cookie's
-    handling (the websocket sees only the session's hash; page loads slide it)."""
-    return [build_api(), template_list.CachedTemplatePages, SessionCookies]
+    framework machinery runs (template_list.py), that in the session cookie's handling
+    (the websocket sees only the session's hash; page loads slide it), and checks uploads
+    before Reflex reads them (upload_guard.py). The security headers come last, the
+    outermost layer, so every response gets them (security_headers.py).
+
+    `session_of_tab(tab id)` tells the upload guard which session a tab belongs to
+    (states/session_guard.py: the API layer does not reach into Reflex states itself)."""
+    return [
+        build_api(),
+        template_list.CachedTemplatePages,
+        SessionCookies,
+        functools.partial(UploadGuard, session_of_tab=session_of_tab),
+        SecurityHeaders,
+    ]
 
 
 def build_served_api() -> ASGIApp:
     """The API as the server stacks it, without Reflex: for tests and benchmarks."""
-    return template_list.CachedTemplatePages(build_api())
+    return SecurityHeaders(template_list.CachedTemplatePages(build_api()))

@@ -17,10 +17,10 @@ _NOT_FOUND = {"code": "not_found", "message": "No such image."}
 # Images are private: browsers may keep them briefly (My Creations pages back and forth
 # stay fast), shared caches not at all; a cached copy belongs to the cookie it was
 # fetched with, so after a sign-out, or soon after a delete, it is not shown again.
+# (nosniff, like every response, comes from security_headers.py.)
 PRIVATE_IMAGE_HEADERS = {
     "Cache-Control": "private, max-age=300",
     "Vary": "Cookie",
-    "X-Content-Type-Options": "nosniff",
 }
 
 

@@ -16,10 +16,8 @@ router = APIRouter()
 
 _NOT_FOUND = {"code": "not_found", "message": "No such preview."}
 # A key names one picture forever (a new upload gets a new key), so it may be cached long.
-_HEADERS = {
-    "Cache-Control": "public, max-age=31536000, immutable",
-    "X-Content-Type-Options": "nosniff",
-}
+# nosniff, like every response, comes from security_headers.py.
+_HEADERS = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
 @router.get("/template-previews/{key}", response_model=None)

@@ -15,7 +15,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import reflex as rx
+from reflex.istate.manager.token import BaseStateToken
 from reflex.middleware import Middleware
+from reflex_base.registry import RegistrationContext
 
 from studio_app.states.auth import AuthState
 
@@ -55,3 +57,10 @@ class SessionBoundStates(Middleware):
         for state_class in self.state_classes:
             state = await root.get_state(state_class)
             state.reset()
+
+
+async def session_of_tab(tab_token: str) -> str:
+    """The session (its hash) whose data a tab holds: what an upload into it must carry."""
+    app = RegistrationContext.get().app
+    root = await app.state_manager.get_state(BaseStateToken(ident=tab_token, cls=AuthState))
+    return (await root.get_state(AuthState))._bound_session

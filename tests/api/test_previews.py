@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from studio_app.api.app import build_api
+from studio_app.api.app import build_served_api
 from studio_app.services import catalog_admin, previews
 from studio_app.services.auth import CurrentUser
 from studio_app.services.catalog_admin import TemplateFields
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("migrated_db")
 
 @pytest.fixture
 def client() -> TestClient:
-    return TestClient(build_api())
+    return TestClient(build_served_api())
 
 
 @pytest.fixture

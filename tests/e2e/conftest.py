@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from studio_app.settings import PROJECT_ROOT
 from tests import app_server
+from tests.e2e.helpers import record_csp_violations
 from tests.e2e.state_files import secrets_in_state_files
 from tests.fakes import openai_api
 from tests.fakes.server import FakeServer
@@ -116,6 +117,32 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[list[dict]]]:
+    """Every browser test runs under the app's Content-Security-Policy: each context a
+    test opens (the `page` fixtures' and its own) records its pages' CSP violations, and
+    any violation fails the test, whatever else it checked. A test that provokes one on
+    purpose asks for this fixture and clears what it expected."""
+    recorded: list[list[dict]] = []
+    if "browser" not in request.fixturenames:
+        yield recorded
+        return
+    browser: Browser = request.getfixturevalue("browser")
+    open_context = browser.new_context
+
+    def new_context(*args, **kwargs):  # type: ignore[no-untyped-def]
+        context = open_context(*args, **kwargs)
+        recorded.append(record_csp_violations(context))
+        return context
+
+    monkeypatch.setattr(browser, "new_context", new_context)
+    yield recorded
+    violations = [violation for violations in recorded for violation in violations]
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"

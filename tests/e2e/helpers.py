@@ -6,7 +6,7 @@ import itertools
 import re
 import time
 
-from playwright.sync_api import Page, WebSocket, expect
+from playwright.sync_api import BrowserContext, Page, WebSocket, expect
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -66,3 +66,30 @@ def collect_frames(page: Page) -> list[str]:
 
     page.on("websocket", on_socket)
     return frames
+
+
+# Every Content-Security-Policy violation a page of the context reports, sent to Python
+# as it happens (a binding outlives navigations; a variable on `window` would not).
+_CSP_VIOLATION_BINDING = "__studioCspViolation"
+_REPORT_CSP_VIOLATIONS = f"""
+document.addEventListener("securitypolicyviolation", (event) => {{
+  window.{_CSP_VIOLATION_BINDING}({{
+    page: location.href,
+    directive: event.effectiveDirective,
+    blocked: event.blockedURI,
+    source: event.sourceFile,
+    line: event.lineNumber,
+    sample: event.sample,
+  }});
+}});
+"""
+
+
+def record_csp_violations(context: BrowserContext) -> list[dict]:
+    """The CSP violations of every page the context opens from now on (filled as they occur)."""
+    violations: list[dict] = []
+    context.expose_binding(
+        _CSP_VIOLATION_BINDING, lambda _source, violation: violations.append(violation)
+    )
+    context.add_init_script(_REPORT_CSP_VIOLATIONS)
+    return violations

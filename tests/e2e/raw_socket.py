@@ -1,22 +1,62 @@
-"""A raw Reflex websocket client, as an attacker would write one (no browser).
+"""A browser tab's Reflex websocket, spoken by hand, as an attacker's script would.
 
-It speaks Engine.IO 4 / Socket.IO 5 over `websockets`: open the socket with any tab id,
-headers and origin, send Reflex events by name, and collect every frame the server
-sends back.
+Engine.IO 4 / Socket.IO 5 over a plain websocket: the tab id travels in the URL, and
+Reflex's events go to the `/_event` namespace. Any tab id, cookie and origin (none by
+default: a script, not a browser).
 """
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import websockets
-from websockets.asyncio.client import connect
-
-from tests import aio
+from websockets.sync.client import ClientConnection, connect
 
 NAMESPACE = "/_event"
+ROOT_STATE = "reflex___state____state"
+
+
+def event(name: str, payload: dict | None = None, path: str = "/") -> dict:
+    return {
+        "name": name,
+        "payload": payload or {},
+        "router_data": {"pathname": path, "query": {}, "asPath": path},
+    }
+
+
+def hydrate(path: str = "/") -> dict:
+    """What a page's first event does: load every state the page shows."""
+    return event(f"{ROOT_STATE}.hydrate_and_load", {}, path)
+
+
+@contextmanager
+def tab_socket(
+    base_url: str,
+    token: str,
+    *,
+    boot: dict | None = None,
+    origin: str | None = None,
+    cookie: str | None = None,
+) -> Iterator[ClientConnection]:
+    """A connected websocket for tab id `token`, `boot` sent as its first event."""
+    url = (
+        base_url.replace("http", "ws", 1) + f"{NAMESPACE}/?EIO=4&transport=websocket&token={token}"
+    )
+    headers = {"Cookie": cookie} if cookie else None
+    with connect(url, open_timeout=20, origin=origin, additional_headers=headers) as socket:  # type: ignore[arg-type]
+        opened = socket.recv(timeout=20)
+        assert str(opened).startswith("0{"), opened  # Engine.IO's handshake
+        auth = json.dumps({"event": boot}) if boot else ""
+        socket.send(f"40{NAMESPACE},{auth}")
+        joined = socket.recv(timeout=20)
+        assert str(joined).startswith(f"40{NAMESPACE},"), joined
+        yield socket
 
 
 @dataclass
@@ -31,72 +71,38 @@ class SocketSession:
         return "\n".join(self.frames)
 
 
-def event(name: str, payload: dict | None = None, path: str = "/") -> dict:
-    return {
-        "name": name,
-        "payload": payload or {},
-        "router_data": {"pathname": path, "asPath": path},
-    }
-
-
-def hydrate(path: str = "/") -> dict:
-    return event("reflex___state____state.hydrate_and_load", {}, path)
-
-
-async def _session(
-    base_url: str,
-    tab_id: str,
-    events: list[dict],
-    *,
-    origin: str,
-    cookie: str | None,
-    listen_s: float,
-) -> SocketSession:
-    uri = (
-        base_url.replace("http://", "ws://")
-        + f"{NAMESPACE}/?EIO=4&transport=websocket&token={tab_id}"
-    )
-    headers = {"Cookie": cookie} if cookie else {}
-    seen = SocketSession()
-    try:
-        async with connect(uri, origin=origin, additional_headers=headers) as socket:  # type: ignore[arg-type]
-            seen.frames.append(str(await socket.recv()))  # Engine.IO "open"
-            boot, *rest = events
-            await socket.send(f"40{NAMESPACE},{json.dumps({'event': boot})}")
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + listen_s
-            sent_rest = False
-            while (remaining := deadline - loop.time()) > 0:
-                try:
-                    frame = str(await asyncio.wait_for(socket.recv(), remaining))
-                except TimeoutError:
-                    break
-                seen.frames.append(frame)
-                if frame == "2":  # Engine.IO ping
-                    await socket.send("3")
-                if frame.startswith(f"40{NAMESPACE},"):
-                    seen.accepted = True
-                    if not sent_rest:
-                        sent_rest = True
-                        for item in rest:
-                            await socket.send(f"42{NAMESPACE},{json.dumps(['event', item])}")
-    except (websockets.exceptions.InvalidStatus, websockets.exceptions.ConnectionClosed):
-        pass
-    return seen
-
-
 def open_socket(
     base_url: str,
-    tab_id: str,
+    token: str,
     events: list[dict],
     *,
     origin: str | None = None,
     cookie: str | None = None,
     listen_s: float = 4.0,
 ) -> SocketSession:
-    """Connect as tab `tab_id`, send `events` (the first one as the boot event), listen."""
-    return aio.run(
-        _session(
-            base_url, tab_id, events, origin=origin or base_url, cookie=cookie, listen_s=listen_s
-        )
-    )
+    """Connect as tab `token`, send `events` (the first as the boot event), listen."""
+    seen = SocketSession()
+    boot, *rest = events
+    try:
+        with tab_socket(base_url, token, boot=boot, origin=origin, cookie=cookie) as socket:
+            seen.accepted = True
+            for item in rest:
+                socket.send(f"42{NAMESPACE},{json.dumps(['event', item])}")
+            deadline = time.monotonic() + listen_s
+            while (remaining := deadline - time.monotonic()) > 0:
+                try:
+                    frame = str(socket.recv(timeout=remaining))
+                except TimeoutError:
+                    break
+                seen.frames.append(frame)
+                if frame == "2":  # Engine.IO ping
+                    socket.send("3")
+    except (websockets.exceptions.InvalidStatus, websockets.exceptions.ConnectionClosed):
+        pass
+    return seen
+
+
+def root_state_file(states_dir: Path, token: str) -> Path:
+    """Where Reflex's disk state manager keeps a tab's root state (reflex/istate/manager)."""
+    name = hashlib.md5(f"{token}_{ROOT_STATE}".encode()).hexdigest()
+    return states_dir / f"{name}.pkl"
