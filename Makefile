@@ -37,6 +37,7 @@ chromium:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 test: install chromium lint
 	$(REFLEX_ENV) $(BIN)/python -m pytest

@@ -34,9 +34,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from bench.core import Figure, Options, Result, median_ms, timed
 from bench.studio_env import studio_env
-from studio_app.providers.registry import provider_infos
 from studio_app.services import auth, catalog, creations, ledger
 from studio_app.services.db import read_session
+from studio_app.services.provider_switches import provider_infos
 from studio_app.services.views import catalog_views
 from studio_app.settings import PROJECT_ROOT
 from tests import app_server

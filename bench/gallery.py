@@ -51,10 +51,10 @@ from sqlmodel import select
 
 from bench.core import Figure, Options, Result, median_ms, timed
 from bench.studio_env import studio_env
+from studio_app.clock import utcnow
 from studio_app.models import GeneratedImage, ImageTemplate
 from studio_app.services import api_tokens, auth, catalog, creations, generation, migrations
 from studio_app.services.auth import CurrentUser
-from studio_app.services.clock import utcnow
 from studio_app.services.db import dispose_engines, get_engine, read_session, write_session
 from studio_app.settings import PROJECT_ROOT
 from tests import app_server

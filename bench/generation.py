@@ -36,8 +36,8 @@ from studio_app.models import ImageCategory, ImageTemplate
 from studio_app.providers import offline
 from studio_app.services import catalog, generation
 from studio_app.services.db import write_session
-from studio_app.services.tiers import TIERS, Tier
 from studio_app.storage import local as storage
+from studio_app.tiers import Tier, tiers
 from tests.factories import make_user
 
 NAME = "generation"
@@ -227,7 +227,7 @@ async def _measure(options: Options) -> tuple[list[Figure], list[str]]:
     breakdown: list[str] = []
     template_id, prompt, slug = _a_template()
     user_id = make_user(credits=1_000_000)
-    for tier in TIERS:
+    for tier in tiers():
         request = generation.GenerationRequest(
             prompt=prompt, tier=tier.id, provider="offline", template_id=template_id
         )

@@ -12,7 +12,7 @@ from enum import Enum
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from studio_app.services.clock import utcnow
+from studio_app.clock import utcnow
 
 
 class Role(str, Enum):

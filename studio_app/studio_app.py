@@ -11,6 +11,7 @@ from starlette.types import ASGIApp
 
 from studio_app.api.app import api_transformers
 from studio_app.api.cors import ApiCors
+from studio_app.clock import utcnow
 from studio_app.pages.account import account_page
 from studio_app.pages.admin import admin_page
 from studio_app.pages.buy_credits import buy_credits_page
@@ -19,7 +20,6 @@ from studio_app.pages.my_creations import my_creations_page
 from studio_app.pages.signin import login_page, signup_page
 from studio_app.pages.studio import studio_page
 from studio_app.services import auth, reconcile
-from studio_app.services.clock import utcnow
 from studio_app.state_files import keep_state_files_bounded
 from studio_app.states.account import AccountState
 from studio_app.states.admin import AdminState

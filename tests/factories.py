@@ -9,9 +9,9 @@ import secrets
 import time
 from datetime import timedelta
 
+from studio_app.clock import utcnow
 from studio_app.models import GeneratedImage, User
 from studio_app.services import auth, ledger
-from studio_app.services.clock import utcnow
 from studio_app.services.db import write_session
 from studio_app.storage import local as storage
 

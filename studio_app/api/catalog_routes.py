@@ -20,11 +20,11 @@ from studio_app.api.callers import OPTIONAL_TOKEN, optional_caller
 from studio_app.api.cursors import MAX_ROW_ID
 from studio_app.api.errors import not_found, responses
 from studio_app.api.template_list import TemplateListQuery
-from studio_app.providers.registry import provider_infos
 from studio_app.services import catalog
 from studio_app.services.db import read_session
-from studio_app.services.tiers import TIERS
+from studio_app.services.provider_switches import provider_infos
 from studio_app.services.views import TemplateView
+from studio_app.tiers import tiers
 
 router = APIRouter(tags=["catalog"], dependencies=[Depends(optional_caller)])
 
@@ -81,7 +81,7 @@ async def get_template(template_id: int = Path(ge=1, le=MAX_ROW_ID)) -> schemas.
 @router.get("/api/studio/tiers", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
 async def list_tiers() -> list[schemas.Tier]:
     """Sizes and prices (1 credit = rupees_per_credit ₹)."""
-    return [schemas.Tier.model_validate(tier, from_attributes=True) for tier in TIERS]
+    return [schemas.Tier.model_validate(tier, from_attributes=True) for tier in tiers()]
 
 
 @router.get("/api/providers", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)

@@ -19,8 +19,8 @@ from datetime import datetime
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from studio_app.clock import utcnow
 from studio_app.services import auth
-from studio_app.services.clock import utcnow
 from studio_app.settings import get_settings
 
 

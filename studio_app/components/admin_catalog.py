@@ -10,8 +10,8 @@ import reflex as rx
 
 from studio_app.services import previews
 from studio_app.services.catalog_admin import AdminCategoryView, AdminTemplateView, AuditLine
-from studio_app.services.tiers import TIERS
 from studio_app.states.admin_catalog import ALL_CATEGORIES, PREVIEW_UPLOAD_ID, AdminCatalogState
+from studio_app.tiers import tiers
 
 S = AdminCatalogState
 _MUTED = rx.color("gray", 11)
@@ -388,7 +388,7 @@ def _thumbnail(template: AdminTemplateView) -> rx.Component:
 def _tier_label(tier_id: rx.Var) -> rx.Component:
     return rx.match(
         tier_id,
-        *[(t.id, f"{t.label} · {t.aspect_ratio}") for t in TIERS],
+        *[(t.id, f"{t.label} · {t.aspect_ratio}") for t in tiers()],
         tier_id,
     )
 
@@ -534,7 +534,7 @@ def _template_dialog() -> rx.Component:
                                             f"{t.label} · {t.aspect_ratio} · {t.size_label}",
                                             value=t.id,
                                         )
-                                        for t in TIERS
+                                        for t in tiers()
                                     ]
                                 ),
                                 value=S.template_form_tier,

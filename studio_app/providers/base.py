@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from studio_app.services.tiers import Tier
+from studio_app.tiers import Tier
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -119,18 +119,3 @@ ERROR_CLASSES: dict[str, type[ProviderError]] = {
         MalformedResponse,
     )
 }
-
-
-@dataclass
-class ProviderInfo:
-    """What the studio shows about a provider (browser-safe)."""
-
-    name: str
-    label: str
-    model: str
-    configured: bool
-    unavailable_tiers: dict[str, str] = field(default_factory=dict)
-    # Why nobody can use it right now ("" when they can): not configured, or switched off.
-    unavailable_reason: str = ""
-    supports_negative_prompt: bool = False
-    supports_seed: bool = False

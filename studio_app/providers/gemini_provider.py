@@ -35,8 +35,8 @@ from studio_app.providers.base import (
     Unavailable,
 )
 from studio_app.providers.http_errors import error_for_status, parse_retry_after
-from studio_app.services.tiers import TIERS
 from studio_app.settings import Settings
+from studio_app.tiers import tiers
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class GeminiProvider:
     def unavailable_tiers(self) -> dict[str, str]:
         return {
             tier.id: f"Gemini image models cannot make {tier.aspect_ratio} images"
-            for tier in TIERS
+            for tier in tiers()
             if tier.aspect_ratio not in NATIVE_ASPECT_RATIOS
         }
 

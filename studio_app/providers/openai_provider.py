@@ -31,8 +31,8 @@ from studio_app.providers.base import (
     Unavailable,
 )
 from studio_app.providers.http_errors import error_for_status
-from studio_app.services.tiers import TIERS, Tier
 from studio_app.settings import Settings
+from studio_app.tiers import Tier, tiers
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class OpenAIProvider:
         if takes_free_sizes(self.model):
             return {}
         reason = f"OpenAI's {self.model} makes square, 3:2 and 2:3 images only"
-        return {tier.id: reason for tier in TIERS if tier.aspect_ratio not in _NATIVE_SIZES}
+        return {tier.id: reason for tier in tiers() if tier.aspect_ratio not in _NATIVE_SIZES}
 
     def _size_for(self, tier: Tier) -> str:
         """The `size` sent for `tier`, or BadRequest when this model cannot make its aspect."""

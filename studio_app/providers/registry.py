@@ -1,7 +1,8 @@
-"""Which providers this server offers, built from the settings.
+"""Which providers this server has, built from the settings.
 
-Hosted providers are always listed (unconfigured ones show as unavailable);
-the fault injector exists only when a test enables it.
+Hosted providers are always listed (whether people may use them is the services'
+rule: services/provider_switches.py); the fault injector exists only when a test
+enables it.
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from studio_app.providers.base import ImageProvider, ProviderInfo
+from studio_app.providers.base import ImageProvider
 from studio_app.settings import Settings, get_settings
 
-DEFAULT_PROVIDER = "offline"
 # name → "module:Class"; each class takes the Settings.
 _PROVIDER_CLASSES = {
     "offline": "studio_app.providers.offline:OfflineProvider",
@@ -48,33 +48,3 @@ def get_provider(name: object) -> ImageProvider | None:
     if not isinstance(name, str) or name not in _names(settings):
         return None
     return _instance(name, settings)
-
-
-def _unavailable_reason(provider: ImageProvider, switched_off: set[str]) -> str:
-    if not provider.is_configured():
-        return "not configured on this server"
-    if provider.name in switched_off:
-        return "switched off by an admin"
-    return ""
-
-
-def provider_infos() -> list[ProviderInfo]:
-    # Imported here: the switches service lists providers through this module.
-    from studio_app.services import provider_switches
-    from studio_app.services.db import read_session
-
-    with read_session() as db:
-        switched_off = provider_switches.disabled_names(db)
-    return [
-        ProviderInfo(
-            name=p.name,
-            label=p.label,
-            model=p.model,
-            configured=p.is_configured(),
-            unavailable_tiers=p.unavailable_tiers(),
-            supports_negative_prompt=p.supports_negative_prompt,
-            supports_seed=p.supports_seed,
-            unavailable_reason=_unavailable_reason(p, switched_off),
-        )
-        for p in all_providers().values()
-    ]

@@ -34,8 +34,8 @@ from studio_app.providers.base import (
     Unavailable,
 )
 from studio_app.providers.http_errors import error_for_status
-from studio_app.services.tiers import TIERS
 from studio_app.settings import Settings
+from studio_app.tiers import tiers
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class ReplicateProvider:
         reason = f"{self.model} does not take the {{}} aspect ratio"
         return {
             tier.id: reason.format(tier.aspect_ratio)
-            for tier in TIERS
+            for tier in tiers()
             if tier.aspect_ratio not in ASPECT_RATIOS
         }
 

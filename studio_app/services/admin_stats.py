@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from studio_app.clock import utcnow
 from studio_app.models import (
     CreditEntry,
     EntryKind,
@@ -22,7 +23,6 @@ from studio_app.models import (
 )
 from studio_app.services.admin_guard import require_admin
 from studio_app.services.auth import CurrentUser
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session
 
 RECENT_LOG_LIMIT = 50

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from studio_app.clock import utcnow
 from studio_app.models import (
     CreditEntry,
     CreditHold,
@@ -25,7 +26,6 @@ from studio_app.models import (
 from studio_app.services import audit, auth, ledger
 from studio_app.services.admin_guard import require_admin
 from studio_app.services.auth import CurrentUser
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound, PermissionDenied
 

@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 
+from studio_app.clock import utcnow
 from studio_app.models import ApiToken, User
 from studio_app.services import auth
 from studio_app.services.auth import CurrentUser
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
 from studio_app.services.validation import clean_text

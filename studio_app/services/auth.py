@@ -22,9 +22,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
+from studio_app.clock import utcnow
 from studio_app.models import ApiToken, AuthSession, Role, ThrottleEvent, User
 from studio_app.services import emails, ledger, signin_throttle
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, StudioError
 from studio_app.services.signin_throttle import TooManyAttempts as TooManyAttempts  # re-export

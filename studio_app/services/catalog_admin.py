@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from studio_app.clock import utcnow
 from studio_app.models import ImageCategory, ImageTemplate
 from studio_app.services import audit
 from studio_app.services.auth import CurrentUser
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound, PermissionDenied
 from studio_app.services.tiers import get_tier

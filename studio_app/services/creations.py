@@ -19,11 +19,11 @@ from pathlib import Path
 from sqlalchemy import tuple_
 from sqlmodel import col, select
 
+from studio_app.clock import utcnow
 from studio_app.models import GeneratedImage, GenerationStatus, ImageTemplate
 from studio_app.providers.registry import get_provider
 from studio_app.services import catalog
 from studio_app.services.auth import CurrentUser
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
 from studio_app.services.generation import GenerationRequest

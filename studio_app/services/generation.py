@@ -25,6 +25,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from studio_app.clock import utcnow
 from studio_app.models import (
     CreditHold,
     GeneratedImage,
@@ -43,7 +44,6 @@ from studio_app.providers.base import (
 )
 from studio_app.providers.registry import get_provider
 from studio_app.services import catalog, ledger, provider_switches, throttle
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import (
     HoldNotOpen,
@@ -52,10 +52,11 @@ from studio_app.services.errors import (
     NotFound,
     StudioError,
 )
-from studio_app.services.tiers import Tier, get_tier
+from studio_app.services.tiers import get_tier
 from studio_app.services.validation import MAX_PROMPT_CHARS, clean_prompt, clean_text
 from studio_app.settings import get_settings
 from studio_app.storage import local as storage
+from studio_app.tiers import Tier
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from studio_app.clock import utcnow
 from studio_app.models import CreditEntry, CreditHold, EntryKind, HoldStatus, User
-from studio_app.services.clock import utcnow
 from studio_app.services.errors import (
     HoldNotOpen,
     IdempotencyConflict,

@@ -45,9 +45,9 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from studio_app.clock import utcnow
 from studio_app.models import Payment, User
 from studio_app.services import ledger
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import (
     IdempotencyConflict,

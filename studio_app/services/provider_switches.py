@@ -1,25 +1,71 @@
-"""Admins' kill switches for image providers (the ProviderSetting table).
+"""Which image providers people may use: configured on this server, and not
+switched off by an admin (the ProviderSetting table; no row: enabled).
 
-A provider without a row is enabled. A switched-off provider is listed as
-unavailable in the studio and refused by `generation.validate` at once.
+A provider that is not available is listed with the reason in the studio and refused
+by `generation.validate` at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from studio_app.clock import utcnow
 from studio_app.models import ProviderSetting
 from studio_app.providers import registry
+from studio_app.providers.base import ImageProvider
 from studio_app.services import audit
 from studio_app.services.admin_guard import require_admin
 from studio_app.services.auth import CurrentUser
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput
 
+DEFAULT_PROVIDER = "offline"
 SWITCHED_OFF_REASON = "switched off by an admin"
+NOT_CONFIGURED_REASON = "not configured on this server"
+
+
+@dataclass
+class ProviderInfo:
+    """What the studio shows about a provider (browser-safe)."""
+
+    name: str
+    label: str
+    model: str
+    configured: bool
+    unavailable_tiers: dict[str, str] = field(default_factory=dict)
+    # Why nobody can use it right now ("" when they can): not configured, or switched off.
+    unavailable_reason: str = ""
+    supports_negative_prompt: bool = False
+    supports_seed: bool = False
+
+
+def _unavailable_reason(provider: ImageProvider, switched_off: set[str]) -> str:
+    if not provider.is_configured():
+        return NOT_CONFIGURED_REASON
+    if provider.name in switched_off:
+        return SWITCHED_OFF_REASON
+    return ""
+
+
+def provider_infos() -> list[ProviderInfo]:
+    """Every provider of this server and whether (and why not) people may use it."""
+    with read_session() as db:
+        switched_off = disabled_names(db)
+    return [
+        ProviderInfo(
+            name=p.name,
+            label=p.label,
+            model=p.model,
+            configured=p.is_configured(),
+            unavailable_tiers=p.unavailable_tiers(),
+            supports_negative_prompt=p.supports_negative_prompt,
+            supports_seed=p.supports_seed,
+            unavailable_reason=_unavailable_reason(p, switched_off),
+        )
+        for p in registry.all_providers().values()
+    ]
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
+from studio_app.clock import utcnow
 from studio_app.models import (
     CreditEntry,
     CreditHold,
@@ -27,7 +28,6 @@ from studio_app.models import (
     HoldStatus,
 )
 from studio_app.services import generation, ledger
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.settings import get_settings
 from studio_app.storage import local as storage

@@ -55,10 +55,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete
 from sqlmodel import Session, col, select
 
+from studio_app.clock import utcnow
 from studio_app.models import ThrottleEvent, User
 from studio_app.services import throttle
 from studio_app.services.client_address import throttle_key
-from studio_app.services.clock import utcnow
 from studio_app.services.db import write_session
 from studio_app.services.emails import normalize_email
 from studio_app.services.errors import NotFound

@@ -17,11 +17,11 @@ from studio_app.models import CreditEntry, CreditHold, EntryKind, GeneratedImage
 from studio_app.services import ledger
 from studio_app.services.db import read_session
 from studio_app.services.errors import InvalidInput
-from studio_app.services.tiers import TIERS
+from studio_app.tiers import tiers
 
 _CAPTURE_KEY = re.compile(r"^capture:hold(\d+)$")
 _REFUND_KEY = re.compile(r"^refund:entry(\d+)$")
-_TIER_NAMES = {tier.id: f"{tier.label} {tier.aspect_ratio}" for tier in TIERS}
+_TIER_NAMES = {tier.id: f"{tier.label} {tier.aspect_ratio}" for tier in tiers()}
 MAX_LINES = 500
 
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from studio_app.clock import utcnow
 from studio_app.models import ThrottleEvent
-from studio_app.services.clock import utcnow
 from studio_app.services.db import write_session
 from studio_app.services.errors import StudioError
 

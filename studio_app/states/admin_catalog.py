@@ -22,8 +22,8 @@ from studio_app.services.catalog_admin import (
     TemplateFields,
 )
 from studio_app.services.errors import StudioError
-from studio_app.services.tiers import TIERS
 from studio_app.states.auth import AuthState
+from studio_app.tiers import DEFAULT_TIER
 
 ALL_CATEGORIES = "all"
 PREVIEW_UPLOAD_ID = "template_preview_upload"
@@ -54,7 +54,7 @@ class AdminCatalogState(AuthState):
     template_form_name: str = ""
     template_form_description: str = ""
     template_form_prompt: str = ""
-    template_form_tier: str = TIERS[0].id
+    template_form_tier: str = DEFAULT_TIER
     template_form_error: str = ""
 
     # "Deactivate …?" confirmation: kind is "category" or "template".
@@ -262,7 +262,7 @@ class AdminCatalogState(AuthState):
         self.template_form_name = ""
         self.template_form_description = ""
         self.template_form_prompt = ""
-        self.template_form_tier = TIERS[0].id
+        self.template_form_tier = DEFAULT_TIER
         self.template_form_error = ""
         self.template_dialog_open = True
         return None

@@ -11,8 +11,8 @@ from studio_app.services import payments
 from studio_app.services.auth import CurrentUser
 from studio_app.services.errors import StudioError
 from studio_app.services.statement import StatementRow, statement
-from studio_app.services.tiers import TIERS
 from studio_app.states.auth import AuthState
+from studio_app.tiers import tiers
 
 
 @dataclass
@@ -24,7 +24,7 @@ class PackView:
 
 
 def _pack_view(pack: payments.CreditPack) -> PackView:
-    cheapest, dearest = TIERS[0], TIERS[-1]
+    cheapest, dearest = tiers()[0], tiers()[-1]
     return PackView(
         credits=pack.credits,
         rupees=pack.rupees,

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from studio_app.providers.base import ProviderInfo
-from studio_app.providers.registry import DEFAULT_PROVIDER, provider_infos
 from studio_app.services import catalog, creations, enhance, jobs
 from studio_app.services.creations import CreationView, ReuseSettings
 from studio_app.services.db import read_session
 from studio_app.services.errors import StudioError
 from studio_app.services.generation import GenerationRequest
-from studio_app.services.tiers import TIERS, get_tier
+from studio_app.services.provider_switches import DEFAULT_PROVIDER, ProviderInfo, provider_infos
+from studio_app.services.tiers import get_tier
 from studio_app.services.views import CategoryView, TemplateView, catalog_views
 from studio_app.states.auth import AuthState
+from studio_app.tiers import tiers
 
 
 @dataclass
@@ -64,7 +64,7 @@ def _tier_options(info: ProviderInfo | None) -> list[TierOption]:
             t.rupees,
             unavailable.get(t.id, ""),
         )
-        for t in TIERS
+        for t in tiers()
     ]
 
 

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-from studio_app.services.clock import utcnow
+from studio_app.clock import utcnow
 from studio_app.settings import get_settings
 
 _KEY = re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}(?:_thumb)?\.(?:png|webp|jpg)$")

@@ -18,9 +18,9 @@ from starlette.websockets import WebSocket
 
 from studio_app.api.app import build_served_api
 from studio_app.api.session_cookie import SessionCookies
+from studio_app.clock import utcnow
 from studio_app.models import AuthSession
 from studio_app.services import api_tokens, auth
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.settings import Settings, get_settings
 from tests.factories import PASSWORD, make_account

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from studio_app.clock import utcnow
 from studio_app.models import ApiToken, User
 from studio_app.services import api_tokens, auth
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
 from tests.factories import PASSWORD, make_account

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+from studio_app.clock import utcnow
 from studio_app.models import CreditEntry, GeneratedImage, ImageTemplate
 from studio_app.services import catalog, creations, generation, ledger, reconcile
 from studio_app.services.auth import CurrentUser
-from studio_app.services.clock import utcnow
 from studio_app.services.db import get_engine, read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
 from studio_app.services.generation import GenerationRequest

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from studio_app.clock import utcnow
 from studio_app.models import GeneratedImage, GenerationStatus
-from studio_app.services.clock import utcnow
 from studio_app.services.creations import PAGE_SIZE
 from studio_app.services.db import write_session
 from studio_app.states.creations import CreationsState

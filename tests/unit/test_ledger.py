@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
+from studio_app.clock import utcnow
 from studio_app.models import CreditEntry, CreditHold, HoldStatus
 from studio_app.services import ledger
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import (
     HoldNotOpen,
@@ -17,7 +17,8 @@ from studio_app.services.errors import (
     InsufficientCredits,
     InvalidInput,
 )
-from studio_app.services.tiers import TIERS, get_tier, rupees_for
+from studio_app.services.tiers import get_tier, rupees_for
+from studio_app.tiers import tiers
 from tests.factories import make_user
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
@@ -29,7 +30,7 @@ def _summary(user_id: int) -> ledger.CreditSummary:
 
 
 def test_tier_prices_follow_the_price_table() -> None:
-    assert [(t.id, t.aspect_ratio, t.width, t.height, t.credits) for t in TIERS] == [
+    assert [(t.id, t.aspect_ratio, t.width, t.height, t.credits) for t in tiers()] == [
         ("standard", "1:1", 1024, 1024, 1),
         ("premium", "3:2", 1536, 1024, 2),
         ("premium-wide", "16:9", 1792, 1008, 4),

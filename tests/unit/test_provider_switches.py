@@ -6,12 +6,12 @@ import pytest
 from sqlmodel import select
 
 from studio_app.models import AuditEntry, GeneratedImage
-from studio_app.providers.registry import provider_infos
 from studio_app.services import generation, provider_switches
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session
 from studio_app.services.errors import InvalidInput, PermissionDenied
 from studio_app.services.generation import GenerationRequest
+from studio_app.services.provider_switches import provider_infos
 from studio_app.settings import Settings
 from tests.factories import make_user
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from studio_app.clock import utcnow
 from studio_app.models import CreditHold, GeneratedImage, HoldStatus
 from studio_app.services import generation, ledger
-from studio_app.services.clock import utcnow
 from studio_app.services.db import read_session
 from studio_app.services.generation import GenerationRequest
 from studio_app.services.reconcile import reconcile
