@@ -3,6 +3,9 @@
 Every operation gets generated requests, valid and invalid, with an admin's token
 (admins may call everything): no answer may be a 5xx, and every answer must match
 the spec (status codes, content types, bodies).
+
+The app is stacked as the server stacks it, Reflex's app under the API (a stand-in),
+so a request that no API route takes would show up here as Reflex's answer.
 """
 
 from __future__ import annotations
@@ -12,13 +15,12 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from studio_app.api.app import build_api
 from studio_app.settings import Settings
-from tests.api.rest import ApiUser, api_user
+from tests.api.rest import ApiUser, api_over_reflex, api_user
 from tests.soak import scaled
 
 # The spec needs no database; each test below gets its own fresh one.
-schema = schemathesis.openapi.from_asgi("/api/openapi.json", build_api())
+schema = schemathesis.openapi.from_asgi("/api/openapi.json", api_over_reflex())
 schema.config.generation.update(
     # Like most HTTP APIs, ours ignores query parameters it does not know (cache-busters,
     # tracking tags), so requests with made-up ones are not "invalid" here.
