@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from studio_app.api import schemas
 from studio_app.services import generation, payments, throttle
 from studio_app.services.errors import (
     HoldNotOpen,
@@ -97,12 +98,21 @@ def _field_name(location: tuple) -> str:
     return ".".join(named) or str(location[0] if location else "request")
 
 
+def _problem_text(problem: dict) -> str:
+    if problem.get("type") == "string_pattern_mismatch":
+        # Say the rule in words, not the regular expression.
+        rule = schemas.rule_for(str(problem.get("ctx", {}).get("pattern", "")))
+        if rule:
+            return rule
+    return str(problem.get("msg", "invalid value"))
+
+
 def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     problems = error.errors()
     first = problems[0] if problems else {"loc": ("request",), "msg": "Invalid request."}
     field = _field_name(tuple(first.get("loc", ())))
-    message = f"{field}: {first.get('msg', 'invalid value')}"
+    message = f"{field}: {_problem_text(first)}"
     if len(problems) > 1:
         message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
     return error_response(422, "invalid_input", message, field=field)
@@ -223,7 +233,8 @@ def responses(*statuses: int) -> dict[int | str, dict]:
         403: "Admins only",
         404: "Not found (or not yours)",
         409: "The Idempotency-Key was used for a different request",
-        422: "Invalid input; `field` names it",
+        422: "Invalid input, or a rule that depends on the server's state (a name taken,"
+        " a template or provider not available now); `field` names it",
         429: "Rate limited; see Retry-After",
         503: "Not available on this server",
     }
