@@ -57,12 +57,13 @@ def credit_packs(_viewer: Caller) -> list[schemas.CreditPack]:
     return [schemas.CreditPack(credits=p.credits, rupees=p.rupees) for p in payments.credit_packs()]
 
 
-@router.post("/api/studio/credits/purchase", responses=responses(401, 402, 403, 409, 422, 503))
+@router.post("/api/studio/credits/purchase", responses=responses(401, 402, 403, 404, 409, 422, 503))
 def purchase(
     viewer: Caller,
     body: schemas.PurchaseRequest,
     idempotency_key: str = Header(
         alias="Idempotency-Key",
+        pattern=schemas.PURCHASE_KEY_PATTERN,
         description="16–100 letters, digits, '-' or '_'; the same key pays at most once",
     ),
 ) -> schemas.Purchase:

@@ -1,18 +1,26 @@
 """One error shape for the whole REST API: `{"code", "message", "field"?}`.
 
 Service errors (`StudioError`) keep their stable code and human message; this
-module only decides the HTTP status.
+module only decides the HTTP status. It also answers what no route does under /api:
+an unknown path (404), a method the path does not have (405) and OPTIONS (204), each
+with the path's methods in `Allow`.
 """
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.routing import Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from studio_app.api import schemas
 from studio_app.services import generation, payments, throttle
 from studio_app.services.errors import (
     HoldNotOpen,
@@ -90,24 +98,103 @@ def _field_name(location: tuple) -> str:
     return ".".join(named) or str(location[0] if location else "request")
 
 
+def _problem_text(problem: dict) -> str:
+    if problem.get("type") == "string_pattern_mismatch":
+        # Say the rule in words, not the regular expression.
+        rule = schemas.rule_for(str(problem.get("ctx", {}).get("pattern", "")))
+        if rule:
+            return rule
+    return str(problem.get("msg", "invalid value"))
+
+
 def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     problems = error.errors()
     first = problems[0] if problems else {"loc": ("request",), "msg": "Invalid request."}
     field = _field_name(tuple(first.get("loc", ())))
-    message = f"{field}: {first.get('msg', 'invalid value')}"
+    message = f"{field}: {_problem_text(first)}"
     if len(problems) > 1:
         message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
     return error_response(422, "invalid_input", message, field=field)
 
 
-def _allowed_methods(api: FastAPI, request: Request) -> str:
-    """Every method of every route at this path (Starlette names only the first route's)."""
+API_PREFIX = "/api"
+
+
+def _is_api_path(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(f"{API_PREFIX}/")
+
+
+# A route as far as "does it take this request" goes: its path regex and its methods
+# (None: any method, as for a mount).
+_RouteShape = tuple[re.Pattern[str], frozenset[str] | None]
+
+
+def _route_shapes(router: Router, *, api_only: bool = False) -> list[_RouteShape]:
+    """The app's routes at their full paths (FastAPI keeps included routers as branches)."""
+    return [
+        (route.path_regex, frozenset(route.methods) if route.methods else None)
+        for route in iter_route_contexts(router.routes)
+        if not api_only or _is_api_path(route.path or "")
+    ]
+
+
+def _routing(routes: list[_RouteShape], method: str, path: str) -> tuple[bool, set[str]]:
+    """Whether a route takes this request, and every method the routes at its path have."""
     methods: set[str] = set()
-    for route in api.routes:
-        if isinstance(route, APIRoute) and route.path_regex.match(request.url.path):
-            methods |= route.methods
+    for path_regex, route_methods in routes:
+        if path_regex.match(path):
+            if route_methods is None or method in route_methods:
+                return True, methods
+            methods |= route_methods
+    return False, methods
+
+
+def _allow(methods: set[str]) -> str:
     return ", ".join(sorted(methods))
+
+
+class ApiPaths:
+    """Answers the requests under /api that no API route takes, in the API's own way.
+
+    Reflex's app is mounted under the API app and takes any path, so without this an
+    unknown /api path, a method its path does not have, or OPTIONS would get Reflex's
+    plain-text or HTML 404/405. (CORS preflights are answered before this, by the CORS
+    middleware.)
+    """
+
+    def __init__(self, app: ASGIApp, router: Router) -> None:
+        self.app, self.router = app, router
+        self._api_routes: list[_RouteShape] | None = None
+
+    def api_routes(self) -> list[_RouteShape]:
+        # Read at the first request, when every route is in. Reflex's mount ("") is not
+        # one of them: it takes every path.
+        if self._api_routes is None:
+            self._api_routes = _route_shapes(self.router, api_only=True)
+        return self._api_routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _is_api_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        taken, methods = _routing(self.api_routes(), scope["method"], scope["path"])
+        if taken:
+            await self.app(scope, receive, send)
+            return
+        response: Response
+        if not methods:
+            response = error_response(404, "not_found", "There is no such API path; see /api/docs.")
+        else:
+            allow = _allow(methods | {"OPTIONS"})  # OPTIONS is answered on every API path
+            if scope["method"] == "OPTIONS":
+                response = Response(status_code=204, headers={"Allow": allow})
+            else:
+                message = f"This path does not take {scope['method']}; it takes {allow}."
+                response = error_response(
+                    405, "method_not_allowed", message, headers={"Allow": allow}
+                )
+        await response(scope, receive, send)
 
 
 def _http_error_handler(api: FastAPI):  # type: ignore[no-untyped-def]
@@ -122,8 +209,9 @@ def _http_error_handler(api: FastAPI):  # type: ignore[no-untyped-def]
             return error_response(
                 422, "invalid_input", "The request body is not valid JSON.", field="body"
             )
-        if error.status_code == 405:
-            headers["Allow"] = _allowed_methods(api, request)
+        if error.status_code == 405 and "Allow" not in headers:
+            routes = _route_shapes(api.router)
+            headers["Allow"] = _allow(_routing(routes, request.method, request.url.path)[1])
         return error_response(error.status_code, code, message, headers=headers or None)
 
     return handle
@@ -134,6 +222,7 @@ def install(api: FastAPI) -> None:
     api.add_exception_handler(ApiError, _api_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_exception_handler(StarletteHTTPException, _http_error_handler(api))
+    api.add_middleware(ApiPaths, router=api.router)
 
 
 def responses(*statuses: int) -> dict[int | str, dict]:
@@ -144,7 +233,8 @@ def responses(*statuses: int) -> dict[int | str, dict]:
         403: "Admins only",
         404: "Not found (or not yours)",
         409: "The Idempotency-Key was used for a different request",
-        422: "Invalid input; `field` names it",
+        422: "Invalid input, or a rule that depends on the server's state (a name taken,"
+        " a template or provider not available now); `field` names it",
         429: "Rate limited; see Retry-After",
         503: "Not available on this server",
     }

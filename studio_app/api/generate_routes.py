@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import FileResponse
+from pydantic import WithJsonSchema
 
 from studio_app.api import images, schemas
 from studio_app.api.callers import Caller
+from studio_app.api.cursors import MAX_ROW_ID
 from studio_app.api.errors import not_found, responses
 from studio_app.models import GenerationStatus
 from studio_app.services import creations, enhance, generation, jobs
@@ -23,7 +26,9 @@ router = APIRouter(tags=["studio"])
 # by its own timeout; the client simply asks again).
 MAX_STATUS_WAIT_S = 30
 _FILTER_PARAMS = {"from": "date_from", "to": "date_to", "template": "template_id"}
-_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+CreationId = Annotated[
+    str, Path(pattern=schemas.CREATION_ID_PATTERN, description="A creation's `id`")
+]
 
 
 def status_url(public_id: str) -> str:
@@ -92,11 +97,17 @@ async def generate(
     viewer: Caller,
     body: schemas.GenerateRequest,
     response: Response,
-    idempotency_key: str | None = Header(
-        default=None,
-        alias="Idempotency-Key",
-        description="Retrying with the same key never generates or charges twice",
-    ),
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            pattern=schemas.GENERATION_KEY_PATTERN,
+            description="Retrying with the same key never generates or charges twice "
+            "(8–100 letters, digits, '-', '_', ':' or '.')",
+        ),
+        # A header is a string or absent, never null.
+        WithJsonSchema({"type": "string", "pattern": schemas.GENERATION_KEY_PATTERN}),
+    ] = None,
 ) -> schemas.GenerateAccepted:
     """Start an image: the credits are held now and charged only when the image arrives.
 
@@ -127,7 +138,7 @@ async def generate(
 @router.get("/api/studio/generate/{creation_id}", responses=responses(401, 404, 422))
 async def generation_status(
     viewer: Caller,
-    creation_id: str,
+    creation_id: CreationId,
     wait: float = Query(
         default=0,
         ge=0,
@@ -153,13 +164,17 @@ async def generation_status(
 def my_creations(
     viewer: Caller,
     limit: int = Query(default=creations.PAGE_SIZE, ge=1, le=creations.MAX_PAGE_SIZE),
-    cursor: str | None = Query(default=None, pattern=r"^[0-9a-f]{24}$"),
-    template_id: int | None = Query(default=None, ge=1),
-    provider: str | None = Query(default=None, max_length=32),
-    date_from: str | None = Query(default=None, pattern=_DAY, description="YYYY-MM-DD, UTC"),
-    date_to: str | None = Query(
-        default=None, max_length=10, description="YYYY-MM-DD, UTC, included"
+    cursor: str | None = Query(
+        default=None,
+        pattern=schemas.CREATION_ID_PATTERN,
+        description="next_cursor of the page before (one of your creations)",
     ),
+    template_id: int | None = Query(default=None, ge=1, le=MAX_ROW_ID),
+    provider: str | None = Query(default=None, pattern=schemas.PROVIDER_FILTER_PATTERN),
+    date_from: Annotated[schemas.Day | None, Query(description="UTC day")] = None,
+    date_to: Annotated[
+        schemas.Day | None, Query(description="UTC day, included; not before date_from")
+    ] = None,
 ) -> schemas.CreationPage:
     """Your creations, newest first."""
     try:
@@ -192,7 +207,7 @@ _IMAGE_RESPONSES = {
         "content": {"image/png": {}, "image/webp": {}, "image/jpeg": {}},
         "description": "The image",
     },
-    **responses(401, 404),
+    **responses(401, 404, 422),
 }
 
 
@@ -201,7 +216,7 @@ _IMAGE_RESPONSES = {
     response_class=FileResponse,
     responses=_IMAGE_RESPONSES,
 )
-def creation_image(viewer: Caller, creation_id: str) -> FileResponse:
+def creation_image(viewer: Caller, creation_id: CreationId) -> FileResponse:
     """The original image, as the provider made it."""
     return _image(viewer, creation_id, thumbnail=False)
 
@@ -211,7 +226,7 @@ def creation_image(viewer: Caller, creation_id: str) -> FileResponse:
     response_class=FileResponse,
     responses=_IMAGE_RESPONSES,
 )
-def creation_thumbnail(viewer: Caller, creation_id: str) -> FileResponse:
+def creation_thumbnail(viewer: Caller, creation_id: CreationId) -> FileResponse:
     """A WebP thumbnail that fits 384×384."""
     return _image(viewer, creation_id, thumbnail=True)
 
@@ -219,7 +234,7 @@ def creation_thumbnail(viewer: Caller, creation_id: str) -> FileResponse:
 @router.delete(
     "/api/studio/creations/{creation_id}", status_code=204, responses=responses(401, 404, 422)
 )
-def delete_creation(viewer: Caller, creation_id: str) -> Response:
+def delete_creation(viewer: Caller, creation_id: CreationId) -> Response:
     """Delete one of your images (its credits stay spent)."""
     creations.delete_creation(viewer, creation_id)
     return Response(status_code=204)

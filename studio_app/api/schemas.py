@@ -5,10 +5,15 @@ Responses are built from the services' browser-safe views, never from table rows
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from studio_app.api.cursors import ID_CURSOR_PATTERN, MAX_ROW_ID
+from studio_app.providers.registry import all_providers
+from studio_app.services import creations, generation, payments
 from studio_app.services.catalog_admin import (
     CATEGORY_NAME_MAX,
     DESCRIPTION_MAX,
@@ -18,13 +23,128 @@ from studio_app.services.catalog_admin import (
 from studio_app.services.generation import MAX_NEGATIVE_PROMPT_CHARS, MAX_SEED
 from studio_app.services.validation import MAX_PROMPT_CHARS
 
-# The spec says what the services will accept, so clients (and their generated
-# code) learn the limits from it; the services still check everything themselves.
+# The spec says what the server accepts, so clients (and their generated code) learn
+# the rules from it, and a request the spec calls valid is refused only for the state
+# of the server (a name taken, a template switched off). Where the API checks a rule
+# itself (patterns, lengths, ranges), it checks exactly the declared one; the services
+# still check everything themselves.
+
+# Patterns are written with \xhh and \uXXXX escapes only, which Python's, Rust's (pydantic)
+# and ECMAScript's (JSON Schema) regular expressions all read the same way.
+_RULES: dict[str, str] = {}
+
+
+def _rule(pattern: str, says: str) -> str:
+    """A pattern with the sentence that explains it when a value does not match."""
+    _RULES[pattern] = says
+    return pattern
+
+
+def rule_for(pattern: str) -> str | None:
+    """What a pattern of this module requires, in words (for error messages)."""
+    return _RULES.get(pattern)
+
+
+def _char_class(chars: Iterable[str]) -> str:
+    """The inside of a regex [class] holding exactly `chars`, as escaped ranges."""
+    codes = sorted({ord(ch) for ch in chars})
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(_escaped(a) if a == b else f"{_escaped(a)}-{_escaped(b)}" for a, b in runs)
+
+
+def _escaped(code: int) -> str:
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+# What validation.clean_text refuses: control characters other than tab and newline
+# (Unicode fixes category Cc to U+0000-U+001F and U+007F-U+009F for good).
+_CONTROL_CHARS = [chr(code) for code in range(0x100) if unicodedata.category(chr(code)) == "Cc"]
+_CONTROL_CHARS = [ch for ch in _CONTROL_CHARS if ch not in "\t\n"]
+# What str.strip() and str.split() remove (the last is U+3000), less the refused ones.
+_SPACE_CHARS = [chr(code) for code in range(0x3001) if chr(code).isspace()]
+_SPACE_CHARS = [ch for ch in _SPACE_CHARS if ch not in _CONTROL_CHARS]
+_CONTROL, _SPACE = _char_class(_CONTROL_CHARS), _char_class(_SPACE_CHARS)
+# Unambiguous (no backtracking): spaces, then a visible character, then any allowed ones.
+_SOME_TEXT = f"[{_SPACE}]*[^{_CONTROL}{_SPACE}]"
+_ANY_TEXT = f"[^{_CONTROL}]*"
+_NO_CONTROL = "no control characters (tab and newline are fine)"
+TEXT_PATTERN = _rule(f"^{_ANY_TEXT}$", f"Text with {_NO_CONTROL}.")
+FILLED_TEXT_PATTERN = _rule(
+    f"^{_SOME_TEXT}{_ANY_TEXT}$", f"Text that is not blank, with {_NO_CONTROL}."
+)
+# Names are trimmed and their spaces collapsed, then need NAME_MIN characters.
+NAME_PATTERN = _rule(
+    f"^(?:{_SOME_TEXT}){{{NAME_MIN}}}{_ANY_TEXT}$",
+    f"At least {NAME_MIN} characters besides spaces, with {_NO_CONTROL}.",
+)
+
+
+def _text(max_length: int, *, pattern: str = TEXT_PATTERN, min_length: int = 0) -> Any:
+    return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=pattern)]
+
+
+def _listed_now(values: Callable[[], list]) -> Callable[[dict], None]:
+    """An `enum` read when the spec is built (it depends on the server's settings)."""
+    return lambda schema: schema.update(enum=values())
+
+
 TierId = Literal["standard", "premium", "premium-wide"]
-Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=r"\S")]
-OptionalText = Annotated[str, Field(max_length=MAX_PROMPT_CHARS)]
-Description = Annotated[str, Field(max_length=DESCRIPTION_MAX)]
-RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Prompt = _text(MAX_PROMPT_CHARS, pattern=FILLED_TEXT_PATTERN, min_length=1)
+OptionalText = _text(MAX_PROMPT_CHARS)
+NegativePrompt = _text(MAX_NEGATIVE_PROMPT_CHARS)
+Description = _text(DESCRIPTION_MAX)
+CategoryName = _text(CATEGORY_NAME_MAX, pattern=NAME_PATTERN, min_length=NAME_MIN)
+TemplateName = _text(TEMPLATE_NAME_MAX, pattern=NAME_PATTERN, min_length=NAME_MIN)
+
+
+def _integral(value: object) -> object:
+    # In JSON (and JSON Schema) 70.0 is the integer 70; 70.5, "70" and true stay refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _whole_number(**bounds: int) -> Any:
+    return Annotated[int, Field(**bounds), BeforeValidator(_integral)]
+
+
+WholeNumber = _whole_number()
+RowId = _whole_number(ge=1, le=MAX_ROW_ID)
+Seed = _whole_number(ge=0, le=MAX_SEED)
+ProviderName = Annotated[
+    str,
+    Field(
+        max_length=32,
+        description="See GET /api/providers: one not available now answers 422",
+        json_schema_extra=_listed_now(lambda: sorted(all_providers())),
+    ),
+]
+_rule(ID_CURSOR_PATTERN, "A next_cursor of the page before, unchanged.")
+# The service's rule for provider names; "" means every provider.
+PROVIDER_FILTER_PATTERN = _rule(
+    r"^[a-z0-9_-]{0,32}$", "A provider's name, as GET /api/providers lists it."
+)
+CREATION_ID_PATTERN = _rule(
+    creations.PUBLIC_ID.pattern, "24 lowercase hexadecimal characters, as in a creation's id."
+)
+GENERATION_KEY_PATTERN = _rule(
+    generation.IDEMPOTENCY_KEY.pattern,
+    "8 to 100 letters, digits, '-', '_', ':' or '.'.",
+)
+PURCHASE_KEY_PATTERN = _rule(
+    payments.PURCHASE_KEY.pattern, "16 to 100 letters, digits, '-' or '_'."
+)
+# Years 0001-9999 (Python's dates); `format: date` adds the calendar (the service checks it).
+DAY_PATTERN = _rule(
+    r"^(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-[0-9]{2}-[0-9]{2}$",
+    "A date like 2026-01-31.",
+)
+Day = Annotated[str, Field(pattern=DAY_PATTERN, json_schema_extra={"format": "date"})]
 # The services' views say "" for "no preview image"; the API says null.
 PreviewUrl = Annotated[str | None, BeforeValidator(lambda url: url or None)]
 
@@ -113,13 +233,15 @@ class Enhancement(BaseModel):
 class GenerateRequest(_Body):
     prompt: Prompt
     tier: TierId = "standard"
-    provider: str = Field(default="offline", max_length=32, description="See GET /api/providers")
-    template_id: RowId | None = None
+    provider: ProviderName = "offline"
+    template_id: RowId | None = Field(
+        default=None, description="An active template, else 422 naming `template_id`"
+    )
     enhanced_prompt: OptionalText | None = Field(
         default=None, description="When set, what the provider receives"
     )
-    negative_prompt: Annotated[str, Field(max_length=MAX_NEGATIVE_PROMPT_CHARS)] | None = None
-    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] | None = None
+    negative_prompt: NegativePrompt | None = None
+    seed: Seed | None = None
 
 
 class GenerationError(BaseModel):
@@ -187,8 +309,15 @@ class CreditPack(BaseModel):
     rupees: int
 
 
+def _pack_sizes() -> list[int]:
+    return [pack.credits for pack in payments.credit_packs()]
+
+
 class PurchaseRequest(_Body):
-    credits: int = Field(description="One of the pack sizes of GET /api/studio/credits/packs")
+    credits: WholeNumber = Field(
+        description="One of the pack sizes of GET /api/studio/credits/packs",
+        json_schema_extra=_listed_now(_pack_sizes),
+    )
 
 
 class Purchase(BaseModel):
@@ -251,7 +380,7 @@ class AdminCategoryList(BaseModel):
 
 
 class CategoryInput(_Body):
-    name: Annotated[str, Field(min_length=NAME_MIN, max_length=CATEGORY_NAME_MAX, pattern=r"\S")]
+    name: CategoryName = Field(description="Unique among categories, deactivated ones included")
     description: Description = ""
     is_active: bool | None = Field(default=None, description="PUT only: reactivate or deactivate")
 
@@ -274,7 +403,7 @@ class AdminTemplateList(BaseModel):
 
 class TemplateInput(_Body):
     category_id: RowId
-    name: Annotated[str, Field(min_length=NAME_MIN, max_length=TEMPLATE_NAME_MAX, pattern=r"\S")]
+    name: TemplateName = Field(description="Unique in its category, deactivated templates included")
     description: Description = ""
     prompt: Prompt
     default_tier: TierId = "standard"

@@ -30,7 +30,7 @@ from studio_app.services.generation import GenerationRequest
 from studio_app.services.tiers import get_tier
 from studio_app.storage import local as storage
 
-_PUBLIC_ID = re.compile(r"^[0-9a-f]{24}$")
+PUBLIC_ID = re.compile(r"^[0-9a-f]{24}$")
 PAGE_SIZE = 24
 MAX_PAGE_SIZE = 100
 
@@ -115,7 +115,7 @@ def _own_live_row(viewer: CurrentUser | None, public_id: object) -> GeneratedIma
 
 
 def _visible_row(viewer: CurrentUser | None, public_id: object) -> GeneratedImage | None:
-    if viewer is None or not isinstance(public_id, str) or not _PUBLIC_ID.match(public_id):
+    if viewer is None or not isinstance(public_id, str) or not PUBLIC_ID.match(public_id):
         return None
     with read_session() as db:
         row = db.exec(select(GeneratedImage).where(GeneratedImage.public_id == public_id)).first()
@@ -245,7 +245,7 @@ def list_creations(
     with read_session() as db:
         if cursor is not None:
             anchor = None
-            if isinstance(cursor, str) and _PUBLIC_ID.match(cursor):
+            if isinstance(cursor, str) and PUBLIC_ID.match(cursor):
                 anchor = db.exec(
                     select(GeneratedImage.created_at, GeneratedImage.id).where(
                         GeneratedImage.public_id == cursor, GeneratedImage.user_id == viewer.id
@@ -329,7 +329,7 @@ def delete_creation(viewer: CurrentUser, public_id: object) -> None:
     owner's action) or that is already deleted; InvalidInput while it is still
     being made.
     """
-    if not isinstance(public_id, str) or not _PUBLIC_ID.match(public_id):
+    if not isinstance(public_id, str) or not PUBLIC_ID.match(public_id):
         raise NotFound("No such image.")
     with write_session() as db:
         row = db.exec(

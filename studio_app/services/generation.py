@@ -87,7 +87,7 @@ class TooManyJobs(StudioError):
 
 
 _THROTTLE_KIND = "generate"
-_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-:.]{8,100}$")
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-:.]{8,100}$")
 _SLOTS_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
@@ -200,7 +200,7 @@ def request_hash(request: GenerationRequest) -> str:
 
 
 def _valid_idempotency_key(key: object) -> str:
-    if not isinstance(key, str) or not _IDEMPOTENCY_KEY.fullmatch(key):
+    if not isinstance(key, str) or not IDEMPOTENCY_KEY.fullmatch(key):
         raise InvalidInput(
             "An Idempotency-Key is 8 to 100 letters, digits, '-', '_', ':' or '.'.",
             field="idempotency_key",

@@ -59,7 +59,7 @@ from studio_app.services.errors import (
 from studio_app.settings import get_settings
 
 # What the page generates: secrets.token_urlsafe(18) is 24 characters.
-_PURCHASE_KEY = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
+PURCHASE_KEY = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
 
 
 class PaymentStatus(str, Enum):
@@ -220,7 +220,7 @@ def _pack_for(credits: object) -> CreditPack:
 
 
 def _valid_key(key: object) -> str:
-    if not isinstance(key, str) or not _PURCHASE_KEY.match(key):
+    if not isinstance(key, str) or not PURCHASE_KEY.match(key):
         raise InvalidInput("This purchase request is not valid. Reload the page and try again.")
     return key
 

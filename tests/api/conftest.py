@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from studio_app.api.app import build_served_api
 from studio_app.services import catalog
 from studio_app.services.db import write_session
 from studio_app.settings import Settings, reload_settings
+from tests.api.rest import api_over_reflex
 
 
 @pytest.fixture
@@ -35,6 +35,7 @@ def settings_env(monkeypatch: pytest.MonkeyPatch, migrated_db: Settings):  # typ
 @pytest.fixture
 def client(seeded_db: Settings) -> Iterator[TestClient]:
     # As a context manager the app's event loop lives across requests, so a
-    # generation started by one request keeps running after its 202 answer.
-    with TestClient(build_served_api(), raise_server_exceptions=False) as test_client:
+    # generation started by one request keeps running after its 202 answer. The API is
+    # stacked as the server stacks it, over (a stand-in for) Reflex's app.
+    with TestClient(api_over_reflex(), raise_server_exceptions=False) as test_client:
         yield test_client

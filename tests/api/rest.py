@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
 from sqlmodel import func, select
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from studio_app.api.app import build_api
+from studio_app.api.template_list import CachedTemplatePages
 from studio_app.models import CreditEntry, CreditHold, GeneratedImage
 from studio_app.services import api_tokens
 from studio_app.services.auth import CurrentUser
@@ -74,3 +78,24 @@ def money(user_id: int) -> MoneySnapshot:
             generations=count(GeneratedImage, GeneratedImage.user_id == user_id),
             balance=int(balance),
         )
+
+
+async def _reflex_stand_in(scope: Scope, receive: Receive, send: Send) -> None:
+    # What Reflex's static-file server (the built frontend) answers for a file it lacks.
+    if scope["method"] in ("GET", "HEAD"):
+        response = PlainTextResponse("Not Found", status_code=404)
+    else:
+        response = PlainTextResponse("Method Not Allowed", 405, headers={"Allow": "GET, HEAD"})
+    await response(scope, receive, send)
+
+
+def api_over_reflex() -> ASGIApp:
+    """The API as the server stacks it, with a stand-in for Reflex's app mounted under it.
+
+    `rx.App(api_transformer=...)` mounts Reflex's whole app at "" under the API app, so a
+    request no API route takes goes on to Reflex, whose static-file server answers 404 or
+    405 in plain text.
+    """
+    api = build_api()
+    api.mount("", _reflex_stand_in)
+    return CachedTemplatePages(api)

@@ -165,7 +165,8 @@ def test_a_malformed_idempotency_key_is_refused(client: TestClient) -> None:
     for key in ("short", "x" * 101, "has spaces in it", "semi;colon;key"):
         answer = _generate(client, user, key=key)
         assert answer.status_code == 422, key
-        assert answer.json()["field"] == "idempotency_key"
+        assert answer.json()["field"] == "Idempotency-Key"
+        assert "8 to 100 letters" in answer.json()["message"]
     assert money(user.user_id).generations == 0
 
 
