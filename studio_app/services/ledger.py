@@ -78,6 +78,20 @@ def balance(db: Session, user_id: int) -> int:
     return int(total)
 
 
+def balance_before(db: Session, user_id: int, entry_id: int) -> int:
+    """The user's balance just before the entry `entry_id`: the SUM of their older entries.
+
+    "Older" is id order, the order the entries were written in (ids only grow),
+    which is the statements' order too.
+    """
+    total = db.exec(
+        select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(
+            CreditEntry.user_id == user_id, col(CreditEntry.id) < entry_id
+        )
+    ).one()
+    return int(total)
+
+
 def held(db: Session, user_id: int) -> int:
     total = db.exec(
         select(func.coalesce(func.sum(CreditHold.amount), 0)).where(
@@ -298,9 +312,7 @@ def sweep_expired_holds(db: Session, *, now: datetime | None = None) -> list[int
 def statement(db: Session, user_id: int) -> list[StatementLine]:
     """Every entry of the user, oldest first, with the balance after each."""
     entries = db.exec(
-        select(CreditEntry)
-        .where(CreditEntry.user_id == user_id)
-        .order_by(col(CreditEntry.created_at), col(CreditEntry.id))
+        select(CreditEntry).where(CreditEntry.user_id == user_id).order_by(col(CreditEntry.id))
     ).all()
     lines: list[StatementLine] = []
     running = 0

@@ -117,29 +117,40 @@ class StatementPage:
 def statement_page(
     user_id: int, *, before: int | None = None, limit: int = MAX_LINES
 ) -> StatementPage:
-    """One page of the statement, newest first: the lines older than the entry `before`."""
+    """One page of the statement, newest first: the lines older than the entry `before`.
+
+    A keyset query reads the page's entries (and one more, to know whether older
+    ones remain); one SUM gives the balance before the page's oldest entry, and
+    the running balance is counted up from there. The ledger is never read whole.
+    """
     if type(user_id) is not int:
         raise InvalidInput("No such account.")
+    if limit < 1:
+        return StatementPage()
+    query = select(CreditEntry).where(CreditEntry.user_id == user_id)
+    if before is not None:
+        query = query.where(col(CreditEntry.id) < before)
     with read_session() as db:
-        lines = ledger.statement(db, user_id)[::-1]
-        if before is not None:
-            lines = [line for line in lines if line.entry_id < before]
-        newest = lines[:limit]
-        more = len(lines) > limit
-        ids = [line.entry_id for line in newest]
-        entries = list(db.exec(select(CreditEntry).where(col(CreditEntry.id).in_(ids))))
+        entries = list(db.exec(query.order_by(col(CreditEntry.id).desc()).limit(limit + 1)))
+        more = len(entries) > limit
+        entries = entries[:limit]
+        if not entries:
+            return StatementPage()
+        running = ledger.balance_before(db, user_id, entries[-1].id or 0)
         payments = _payments(db, entries)
         tiers = _tier_names(db, entries)
-    by_id = {entry.id: entry for entry in entries}
-    rows = [
-        StatementRow(
-            when=format_when(line.created_at),
-            description=_describe(by_id[line.entry_id], user_id, payments, tiers),
-            kind=line.kind,
-            amount=line.amount,
-            amount_label=_amount_label(line.amount),
-            balance_after=line.balance_after,
+    rows: list[StatementRow] = []
+    for entry in reversed(entries):
+        running += entry.amount
+        rows.append(
+            StatementRow(
+                when=format_when(entry.created_at),
+                description=_describe(entry, user_id, payments, tiers),
+                kind=entry.kind,
+                amount=entry.amount,
+                amount_label=_amount_label(entry.amount),
+                balance_after=running,
+            )
         )
-        for line in newest
-    ]
-    return StatementPage(rows, newest[-1].entry_id if more and newest else None)
+    rows.reverse()
+    return StatementPage(rows, entries[-1].id if more else None)
