@@ -1,6 +1,6 @@
 """The database tables. Schema changes go through Alembic (`alembic/versions`).
 
-Times are timezone-aware UTC (`services.clock.utcnow()`); SQLModel's
+Times are timezone-aware UTC (`clock.utcnow()`); SQLModel's
 UTCDateTime refuses naive ones.
 """
 
@@ -137,6 +137,11 @@ class CreditEntry(SQLModel, table=True):
 
     `amount` is signed: grants, purchases and refunds are positive, captures
     negative, so a balance is a plain SUM(amount).
+
+    What an entry is about is a foreign key, unique where one entry may exist
+    per link: the hold a capture took (captured once), the capture a refund
+    gives back (refunded once), the payment a purchase credits (credited once).
+    Grants link to nothing. `idempotency_key` stays the retry key.
     """
 
     __tablename__ = "credit_entry"
@@ -154,6 +159,11 @@ class CreditEntry(SQLModel, table=True):
     reference: str = Field(default="", max_length=200)
     idempotency_key: str = Field(max_length=200, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
+    hold_id: int | None = Field(default=None, foreign_key="credit_hold.id", unique=True, index=True)
+    refunds_entry_id: int | None = Field(
+        default=None, foreign_key="credit_entry.id", unique=True, index=True
+    )
+    payment_id: int | None = Field(default=None, foreign_key="payment.id", unique=True, index=True)
 
 
 class CreditHold(SQLModel, table=True):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from studio_app.clock import utcnow
@@ -189,9 +190,13 @@ def grant_credits(
 
 
 def _captured_generations(db: Session, user_id: int, limit: int) -> list[RefundChoice]:
+    charge = aliased(CreditEntry)
+    refund = aliased(CreditEntry)
     rows = db.exec(
-        select(GeneratedImage, ImageTemplate.name, CreditHold.id)
+        select(GeneratedImage, ImageTemplate.name, refund.id)
         .join(CreditHold, col(CreditHold.generation_id) == col(GeneratedImage.id))
+        .join(charge, col(charge.hold_id) == col(CreditHold.id))
+        .join(refund, col(refund.refunds_entry_id) == col(charge.id), isouter=True)
         .join(ImageTemplate, col(ImageTemplate.id) == col(GeneratedImage.template_id), isouter=True)
         .where(
             GeneratedImage.user_id == user_id,
@@ -201,22 +206,6 @@ def _captured_generations(db: Session, user_id: int, limit: int) -> list[RefundC
         .order_by(col(GeneratedImage.created_at).desc(), col(GeneratedImage.id).desc())
         .limit(limit)
     ).all()
-    hold_keys = [f"capture:hold{hold_id}" for _, _, hold_id in rows]
-    captures = dict(
-        db.exec(
-            select(CreditEntry.idempotency_key, CreditEntry.id).where(
-                col(CreditEntry.idempotency_key).in_(hold_keys)
-            )
-        ).all()
-    )
-    refund_keys = [f"refund:entry{entry_id}" for entry_id in captures.values()]
-    refunded = set(
-        db.exec(
-            select(CreditEntry.idempotency_key).where(
-                col(CreditEntry.idempotency_key).in_(refund_keys)
-            )
-        ).all()
-    )
     return [
         RefundChoice(
             generation_id=row.id or 0,
@@ -226,10 +215,9 @@ def _captured_generations(db: Session, user_id: int, limit: int) -> list[RefundC
             provider=row.provider,
             tier=row.tier,
             cost=row.cost_credits,
-            refunded=f"refund:entry{captures.get(f'capture:hold{hold_id}')}" in refunded,
+            refunded=refund_id is not None,
         )
-        for row, template_name, hold_id in rows
-        if f"capture:hold{hold_id}" in captures
+        for row, template_name, refund_id in rows
     ]
 
 
@@ -257,10 +245,8 @@ def refund_generation(actor: CurrentUser, generation_id: int, reason: object = "
                 CreditHold.status == HoldStatus.CAPTURED.value,
             )
         ).first()
-        capture = db.exec(
-            select(CreditEntry).where(CreditEntry.idempotency_key == f"capture:hold{hold_id}")
-        ).first()
-        if hold_id is None or capture is None:
+        capture = ledger.capture_of(db, hold_id) if hold_id is not None else None
+        if capture is None:
             raise InvalidInput("That generation was never charged, so there is nothing to refund.")
         owner = _user(db, generation.user_id)
         before = ledger.balance(db, owner.id or 0)

@@ -3,6 +3,11 @@
 balance   = SUM(entry.amount)            (grants, purchases, refunds > 0; captures < 0)
 available = balance - SUM(open holds)
 
+Each entry names what it is about in a column: a capture the hold it took
+(`hold_id`), a refund the capture it gives back (`refunds_entry_id`), a purchase
+the payment it credits (`payment_id`). Unique indexes make "at most once" a
+rule of the database too. The idempotency keys stay the retry keys.
+
 Every function takes the caller's session. Functions that change money must
 run inside `db.write_session()`: on SQLite that transaction owns the write
 lock from its first statement, on PostgreSQL the user's row is locked, so two
@@ -73,6 +78,20 @@ def balance(db: Session, user_id: int) -> int:
     return int(total)
 
 
+def balance_before(db: Session, user_id: int, entry_id: int) -> int:
+    """The user's balance just before the entry `entry_id`: the SUM of their older entries.
+
+    "Older" is id order, the order the entries were written in (ids only grow),
+    which is the statements' order too.
+    """
+    total = db.exec(
+        select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(
+            CreditEntry.user_id == user_id, col(CreditEntry.id) < entry_id
+        )
+    ).one()
+    return int(total)
+
+
 def held(db: Session, user_id: int) -> int:
     total = db.exec(
         select(func.coalesce(func.sum(CreditHold.amount), 0)).where(
@@ -87,7 +106,14 @@ def summary(db: Session, user_id: int) -> CreditSummary:
 
 
 def _add_credit(
-    db: Session, user_id: int, amount: object, kind: EntryKind, idempotency_key: str, reference: str
+    db: Session,
+    user_id: int,
+    amount: object,
+    kind: EntryKind,
+    idempotency_key: str,
+    reference: str,
+    *,
+    payment_id: int | None = None,
 ) -> CreditEntry:
     amount = _require_positive_credits(amount)
     if not isinstance(idempotency_key, str) or not idempotency_key.strip():
@@ -105,6 +131,7 @@ def _add_credit(
             kind=kind.value,
             reference=reference[:200],
             idempotency_key=stored_key,
+            payment_id=payment_id,
         )
         try:
             with db.begin_nested():
@@ -132,10 +159,25 @@ def grant(
 
 
 def purchase(
-    db: Session, user_id: int, amount: int, *, idempotency_key: str, reference: str = ""
+    db: Session,
+    user_id: int,
+    amount: int,
+    *,
+    idempotency_key: str,
+    reference: str = "",
+    payment_id: int | None = None,
 ) -> CreditEntry:
-    """Record paid credits. The same key credits once, however often it is retried."""
-    return _add_credit(db, user_id, amount, EntryKind.PURCHASE, idempotency_key, reference)
+    """Record paid credits (for `payment_id`). The same key credits once, however often it is
+    retried; a payment is credited by one entry at most."""
+    return _add_credit(
+        db,
+        user_id,
+        amount,
+        EntryKind.PURCHASE,
+        idempotency_key,
+        reference,
+        payment_id=payment_id,
+    )
 
 
 def place_hold(
@@ -191,6 +233,7 @@ def capture(
         kind=EntryKind.CAPTURE.value,
         reference=reference[:200],
         idempotency_key=f"capture:hold{hold.id}",
+        hold_id=hold.id,
     )
     db.add(hold)
     db.add(entry)
@@ -217,8 +260,7 @@ def refund(db: Session, capture_entry_id: int, *, reference: str = "") -> Credit
     if capture_entry is None or capture_entry.kind != EntryKind.CAPTURE.value:
         raise NotFound("No such charge to refund.")
     _lock_user(db, capture_entry.user_id)
-    key = f"refund:entry{capture_entry.id}"
-    existing = _entry_by_key(db, key)
+    existing = refund_of(db, capture_entry_id)
     if existing is not None:
         return existing
     entry = CreditEntry(
@@ -226,11 +268,24 @@ def refund(db: Session, capture_entry_id: int, *, reference: str = "") -> Credit
         amount=-capture_entry.amount,
         kind=EntryKind.REFUND.value,
         reference=reference[:200],
-        idempotency_key=key,
+        idempotency_key=f"refund:entry{capture_entry.id}",
+        refunds_entry_id=capture_entry.id,
     )
     db.add(entry)
     db.flush()
     return entry
+
+
+def capture_of(db: Session, hold_id: int) -> CreditEntry | None:
+    """The entry that captured this hold, if it was captured."""
+    return db.exec(select(CreditEntry).where(CreditEntry.hold_id == hold_id)).first()
+
+
+def refund_of(db: Session, capture_entry_id: int) -> CreditEntry | None:
+    """The entry that refunded this capture, if it was refunded."""
+    return db.exec(
+        select(CreditEntry).where(CreditEntry.refunds_entry_id == capture_entry_id)
+    ).first()
 
 
 def _release_expired(db: Session, now: datetime, *, user_id: int | None = None) -> list[int]:
@@ -257,9 +312,7 @@ def sweep_expired_holds(db: Session, *, now: datetime | None = None) -> list[int
 def statement(db: Session, user_id: int) -> list[StatementLine]:
     """Every entry of the user, oldest first, with the balance after each."""
     entries = db.exec(
-        select(CreditEntry)
-        .where(CreditEntry.user_id == user_id)
-        .order_by(col(CreditEntry.created_at), col(CreditEntry.id))
+        select(CreditEntry).where(CreditEntry.user_id == user_id).order_by(col(CreditEntry.id))
     ).all()
     lines: list[StatementLine] = []
     running = 0

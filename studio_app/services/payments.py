@@ -293,6 +293,7 @@ def _finish(key: str, result: CheckoutResult) -> tuple[Payment, bool]:
                 payment.credits,
                 idempotency_key=key,
                 reference=f"Bought {payment.credits} credits (₹{payment.amount_rupees})",
+                payment_id=payment.id,
             )
         elif result.status == PaymentStatus.FAILED:
             payment.status = PaymentStatus.FAILED.value

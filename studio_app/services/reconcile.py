@@ -20,13 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import col, select
 
 from studio_app.clock import utcnow
-from studio_app.models import (
-    CreditEntry,
-    CreditHold,
-    GeneratedImage,
-    GenerationStatus,
-    HoldStatus,
-)
+from studio_app.models import CreditHold, GeneratedImage, GenerationStatus, HoldStatus
 from studio_app.services import generation, ledger
 from studio_app.services.db import read_session, write_session
 from studio_app.settings import get_settings
@@ -108,15 +102,7 @@ def _refund_rows_with_missing_files(now: datetime) -> int:
             ):
                 continue
             hold = db.exec(select(CreditHold).where(CreditHold.generation_id == row.id)).first()
-            charge = (
-                db.exec(
-                    select(CreditEntry).where(
-                        CreditEntry.idempotency_key == f"capture:hold{hold.id}"
-                    )
-                ).first()
-                if hold
-                else None
-            )
+            charge = ledger.capture_of(db, hold.id) if hold and hold.id else None
             if charge is not None:
                 ledger.refund(db, charge.id or 0, reference=f"Image {row.public_id} was lost")
             storage.delete(row.thumbnail_key)

@@ -7,7 +7,6 @@ came from, or the image (tier) a debit or a refund belongs to.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,8 +18,6 @@ from studio_app.services.db import read_session
 from studio_app.services.errors import InvalidInput
 from studio_app.tiers import tiers
 
-_CAPTURE_KEY = re.compile(r"^capture:hold(\d+)$")
-_REFUND_KEY = re.compile(r"^refund:entry(\d+)$")
 _TIER_NAMES = {tier.id: f"{tier.label} {tier.aspect_ratio}" for tier in tiers()}
 MAX_LINES = 500
 
@@ -46,25 +43,17 @@ def _amount_label(amount: int) -> str:
     return f"+{amount}" if amount > 0 else f"−{-amount}"
 
 
-def _hold_ids(entries: list[CreditEntry], captures_by_id: dict[int, CreditEntry]) -> set[int]:
-    ids = set()
-    for entry in [*entries, *captures_by_id.values()]:
-        match = _CAPTURE_KEY.match(entry.idempotency_key)
-        if match:
-            ids.add(int(match.group(1)))
-    return ids
-
-
-def _tier_of_images(db: Session, entries: list[CreditEntry]) -> dict[int, str]:
-    """capture entry id → the tier name of the image it paid for."""
-    refunded_ids = {int(m.group(1)) for e in entries if (m := _REFUND_KEY.match(e.idempotency_key))}
-    captures_by_id: dict[int, CreditEntry] = {}
+def _tier_names(db: Session, entries: list[CreditEntry]) -> dict[int, str]:
+    """Entry id → the tier name of the image a capture paid for or a refund gave back."""
+    refunded_ids = {e.refunds_entry_id for e in entries if e.refunds_entry_id is not None}
+    hold_of_capture: dict[int, int | None] = {e.id or 0: e.hold_id for e in entries}
     if refunded_ids:
-        captures_by_id = {
-            c.id or 0: c
-            for c in db.exec(select(CreditEntry).where(col(CreditEntry.id).in_(refunded_ids)))
-        }
-    hold_ids = _hold_ids(entries, captures_by_id)
+        refunded = select(CreditEntry.id, CreditEntry.hold_id).where(
+            col(CreditEntry.id).in_(refunded_ids)
+        )
+        for capture_id, hold_id in db.exec(refunded):
+            hold_of_capture[capture_id or 0] = hold_id
+    hold_ids = {hold_id for hold_id in hold_of_capture.values() if hold_id is not None}
     if not hold_ids:
         return {}
     query = (
@@ -73,23 +62,25 @@ def _tier_of_images(db: Session, entries: list[CreditEntry]) -> dict[int, str]:
         .where(col(CreditHold.id).in_(hold_ids))
     )
     tier_by_hold: dict[int, str] = dict(db.exec(query).all())  # type: ignore[arg-type]
-    tiers: dict[int, str] = {}
-    for entry in [*entries, *captures_by_id.values()]:
-        match = _CAPTURE_KEY.match(entry.idempotency_key)
-        if match and entry.id is not None:
-            tier_id = tier_by_hold.get(int(match.group(1)), "")
-            tiers[entry.id] = _TIER_NAMES.get(tier_id, "")
-    return tiers
+    tier_names: dict[int, str] = {}
+    for entry in entries:
+        capture_id = entry.refunds_entry_id if entry.refunds_entry_id is not None else entry.id
+        tier_id = tier_by_hold.get(hold_of_capture.get(capture_id or 0) or 0, "")
+        if tier_id:
+            tier_names[entry.id or 0] = _TIER_NAMES.get(tier_id, "")
+    return tier_names
 
 
-def _payments(db: Session, user_id: int) -> dict[str, Payment]:
-    """Ledger key → the payment it credited."""
-    rows = db.exec(select(Payment).where(Payment.user_id == user_id)).all()
-    return {f"{EntryKind.PURCHASE.value}:u{user_id}:{p.idempotency_key}": p for p in rows}
+def _payments(db: Session, entries: list[CreditEntry]) -> dict[int, Payment]:
+    """Payment id → the payment, for the purchases among `entries`."""
+    ids = {e.payment_id for e in entries if e.payment_id is not None}
+    if not ids:
+        return {}
+    return {p.id or 0: p for p in db.exec(select(Payment).where(col(Payment.id).in_(ids)))}
 
 
 def _describe(
-    entry: CreditEntry, user_id: int, payments: dict[str, Payment], tiers: dict[int, str]
+    entry: CreditEntry, user_id: int, payments: dict[int, Payment], tier_names: dict[int, str]
 ) -> str:
     kind = entry.kind
     if kind == EntryKind.GRANT.value:
@@ -99,16 +90,14 @@ def _describe(
             f"Credits from Studio — {entry.reference}" if entry.reference else "Credits from Studio"
         )
     if kind == EntryKind.PURCHASE.value:
-        payment = payments.get(entry.idempotency_key)
+        payment = payments.get(entry.payment_id) if entry.payment_id is not None else None
         if payment is not None:
             return f"Bought {payment.credits} credits (₹{payment.amount_rupees})"
         return f"Bought {entry.amount} credits"
+    tier = tier_names.get(entry.id or 0, "")
     if kind == EntryKind.CAPTURE.value:
-        tier = tiers.get(entry.id or 0, "")
         return f"Image — {tier}" if tier else "Image"
     if kind == EntryKind.REFUND.value:
-        match = _REFUND_KEY.match(entry.idempotency_key)
-        tier = tiers.get(int(match.group(1)), "") if match else ""
         return f"Refund — {tier} image" if tier else "Refund"
     return "Adjustment"
 
@@ -128,29 +117,40 @@ class StatementPage:
 def statement_page(
     user_id: int, *, before: int | None = None, limit: int = MAX_LINES
 ) -> StatementPage:
-    """One page of the statement, newest first: the lines older than the entry `before`."""
+    """One page of the statement, newest first: the lines older than the entry `before`.
+
+    A keyset query reads the page's entries (and one more, to know whether older
+    ones remain); one SUM gives the balance before the page's oldest entry, and
+    the running balance is counted up from there. The ledger is never read whole.
+    """
     if type(user_id) is not int:
         raise InvalidInput("No such account.")
+    if limit < 1:
+        return StatementPage()
+    query = select(CreditEntry).where(CreditEntry.user_id == user_id)
+    if before is not None:
+        query = query.where(col(CreditEntry.id) < before)
     with read_session() as db:
-        lines = ledger.statement(db, user_id)[::-1]
-        if before is not None:
-            lines = [line for line in lines if line.entry_id < before]
-        newest = lines[:limit]
-        more = len(lines) > limit
-        ids = [line.entry_id for line in newest]
-        entries = list(db.exec(select(CreditEntry).where(col(CreditEntry.id).in_(ids))))
-        payments = _payments(db, user_id)
-        tiers = _tier_of_images(db, entries)
-    by_id = {entry.id: entry for entry in entries}
-    rows = [
-        StatementRow(
-            when=format_when(line.created_at),
-            description=_describe(by_id[line.entry_id], user_id, payments, tiers),
-            kind=line.kind,
-            amount=line.amount,
-            amount_label=_amount_label(line.amount),
-            balance_after=line.balance_after,
+        entries = list(db.exec(query.order_by(col(CreditEntry.id).desc()).limit(limit + 1)))
+        more = len(entries) > limit
+        entries = entries[:limit]
+        if not entries:
+            return StatementPage()
+        running = ledger.balance_before(db, user_id, entries[-1].id or 0)
+        payments = _payments(db, entries)
+        tier_names = _tier_names(db, entries)
+    rows: list[StatementRow] = []
+    for entry in reversed(entries):
+        running += entry.amount
+        rows.append(
+            StatementRow(
+                when=format_when(entry.created_at),
+                description=_describe(entry, user_id, payments, tier_names),
+                kind=entry.kind,
+                amount=entry.amount,
+                amount_label=_amount_label(entry.amount),
+                balance_after=running,
+            )
         )
-        for line in newest
-    ]
-    return StatementPage(rows, newest[-1].entry_id if more and newest else None)
+    rows.reverse()
+    return StatementPage(rows, entries[-1].id if more else None)

@@ -164,6 +164,22 @@ def test_refund_gives_a_capture_back_once() -> None:
     assert _summary(user).balance == 5
 
 
+def test_entries_name_the_hold_they_captured_and_the_charge_they_refunded() -> None:
+    user = make_user(credits=5)
+    with write_session() as db:
+        hold = ledger.place_hold(db, user, 4)
+        charge = ledger.capture(db, hold.id)
+        refund = ledger.refund(db, charge.id or 0)
+    assert (charge.hold_id, charge.refunds_entry_id) == (hold.id, None)
+    assert (refund.hold_id, refund.refunds_entry_id) == (None, charge.id)
+    with read_session() as db:
+        found = ledger.capture_of(db, hold.id or 0)
+        assert found is not None and found.id == charge.id
+        refunded = ledger.refund_of(db, charge.id or 0)
+        assert refunded is not None and refunded.id == refund.id
+        assert ledger.refund_of(db, refund.id or 0) is None
+
+
 def test_expired_holds_are_swept_and_cannot_be_captured() -> None:
     alice, bob = make_user(credits=5), make_user(credits=5)
     start = utcnow()

@@ -91,10 +91,13 @@ def test_the_test_gateway_completes_a_purchase_at_once(gateway_on: Settings) -> 
     assert _balance(user) == 55
     with read_session() as db:
         payment = db.exec(select(Payment)).one()
+        entry = db.exec(select(CreditEntry).where(CreditEntry.kind == "purchase")).one()
     assert payment.status == "completed"
     assert payment.gateway == "test"
     assert payment.completed_at is not None
     assert payment.amount_rupees == 250
+    # The ledger entry names the payment it credits.
+    assert (entry.payment_id, entry.amount) == (payment.id, 50)
 
 
 def test_the_same_key_credits_once_and_a_new_key_credits_again(gateway_on: Settings) -> None:
