@@ -5,7 +5,9 @@ setup                migrate, seed, and create the admin from STUDIO_ADMIN_EMAIL
 migrate              apply the Alembic migrations
 seed                 add the seed catalog's missing categories and templates
 create-admin EMAIL   create an admin (or promote an account)
-grant EMAIL CREDITS  give an account free credits
+grant EMAIL CREDITS --as ADMIN_EMAIL
+                     give an account free credits, as that admin (audit-logged;
+                     the same --key grants once)
 unlock EMAIL         clear an account's failed sign-ins (from every address)
 providers [--live]   which image providers are configured; --live makes one real
                      call each and reports exactly what came back
@@ -19,19 +21,15 @@ import getpass
 import sys
 import uuid
 
-from sqlmodel import select
-
-from studio_app.models import User
 from studio_app.services import (
+    admin_users,
     auth,
     catalog,
     emails,
-    ledger,
     migrations,
     provider_check,
     signin_throttle,
 )
-from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import StudioError
 from studio_app.settings import get_settings
 
@@ -53,8 +51,7 @@ def _report_lookalikes() -> None:
     Printed on every migrate until resolved: alembic's own warnings are silent
     unless logging is configured.
     """
-    with read_session() as db:
-        plan = emails.stored_address_plan(db)
+    plan = emails.lookalike_report()
     if plan.collisions:
         print(
             f"Warning: {len(plan.collisions)} group(s) of look-alike accounts share one "
@@ -76,8 +73,7 @@ def _report_lookalikes() -> None:
 
 
 def _seed(_args: argparse.Namespace) -> None:
-    with write_session() as db:
-        result = catalog.seed_catalog(db)
+    result = catalog.seed()
     print(
         f"Seed catalog: {result.categories_added} categories and "
         f"{result.templates_added} templates added."
@@ -111,19 +107,22 @@ def _create_admin(args: argparse.Namespace) -> None:
 
 
 def _grant(args: argparse.Namespace) -> None:
-    email = auth.normalize_email(args.email)
-    with write_session() as db:
-        user = db.exec(select(User).where(User.email == email)).first()
-        if user is None or user.id is None:
-            raise StudioError(f"No account with the email {email}.")
-        ledger.grant(
-            db,
-            user.id,
-            args.credits,
-            idempotency_key=args.key or f"cli-{uuid.uuid4()}",
-            reference=args.reason,
-        )
-    print(f"Granted {args.credits} credits to {email}.")
+    """The admin tab's grant, by an admin named on the command line (the audit log's actor)."""
+    admin = auth.account_by_email(args.as_admin)
+    if admin is None or not admin.is_admin:
+        raise StudioError(f"{args.as_admin} is not an admin account.")
+    user_id = admin_users.account_id(admin, args.email)
+    result = admin_users.grant_credits(
+        admin,
+        user_id,
+        str(args.credits),
+        args.reason,
+        idempotency_key=f"cli:{args.key or uuid.uuid4()}",
+    )
+    if result.credited:
+        print(f"Granted {args.credits} credits to {args.email} ({result.available} available).")
+    else:
+        print(f"Key {args.key!r} was used before: nothing granted again.")
 
 
 def _unlock(args: argparse.Namespace) -> None:
@@ -166,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     admin.set_defaults(func=_create_admin)
     grant = commands.add_parser("grant", help="give an account free credits")
     grant.add_argument("email")
-    grant.add_argument("credits", type=int)
+    grant.add_argument("credits")
+    grant.add_argument(
+        "--as", dest="as_admin", required=True, metavar="ADMIN_EMAIL", help="the admin granting"
+    )
     grant.add_argument("--reason", default="Granted by an admin")
     grant.add_argument("--key", help="idempotency key: the same key grants once")
     grant.set_defaults(func=_grant)

@@ -21,7 +21,6 @@ from studio_app.api.cursors import MAX_ROW_ID
 from studio_app.api.errors import not_found, responses
 from studio_app.api.template_list import TemplateListQuery
 from studio_app.services import catalog
-from studio_app.services.db import read_session
 from studio_app.services.provider_switches import provider_infos
 from studio_app.services.views import TemplateView
 from studio_app.tiers import tiers
@@ -32,8 +31,7 @@ router = APIRouter(tags=["catalog"], dependencies=[Depends(optional_caller)])
 @router.get("/api/studio/categories", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
 async def list_categories() -> schemas.CategoryList:
     """Categories that have at least one template to choose, in display order."""
-    with read_session() as db:
-        entries = catalog.catalog(db)
+    entries = catalog.current_catalog()
     return schemas.CategoryList(
         items=[
             schemas.Category(
@@ -71,11 +69,10 @@ async def list_templates(
     openapi_extra=OPTIONAL_TOKEN,
 )
 async def get_template(template_id: int = Path(ge=1, le=MAX_ROW_ID)) -> schemas.Template:
-    with read_session() as db:
-        template = catalog.active_template(db, template_id)
-        if template is None:
-            raise not_found("template")
-        return template_list.template(TemplateView.of(template))
+    template = catalog.find_active_template(template_id)
+    if template is None:
+        raise not_found("template")
+    return template_list.template(TemplateView.of(template))
 
 
 @router.get("/api/studio/tiers", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)

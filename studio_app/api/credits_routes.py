@@ -9,7 +9,6 @@ from studio_app.api.callers import Caller
 from studio_app.api.cursors import ID_CURSOR_PATTERN, id_cursor, parse_id_cursor
 from studio_app.api.errors import responses
 from studio_app.services import ledger, payments, statement
-from studio_app.services.db import read_session
 from studio_app.settings import get_settings
 
 router = APIRouter(tags=["credits"])
@@ -18,8 +17,7 @@ _STATEMENT_PAGE_MAX = 200
 
 
 def _balance(user_id: int) -> int:
-    with read_session() as db:
-        return ledger.balance(db, user_id)
+    return ledger.credit_summary(user_id).balance
 
 
 @router.get("/api/studio/credits", responses=responses(401))

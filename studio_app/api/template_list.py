@@ -23,7 +23,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from studio_app.api import schemas
 from studio_app.api.cursors import ID_CURSOR_PATTERN, id_cursor, parse_id_cursor
 from studio_app.services import catalog
-from studio_app.services.db import read_session
 from studio_app.services.views import TemplateView
 
 PATH = "/api/studio/templates"
@@ -47,13 +46,9 @@ def template(view: TemplateView) -> schemas.Template:
 
 
 def _page_json(query: TemplateListQuery) -> bytes:
-    with read_session() as db:
-        page = catalog.template_page(
-            db,
-            category_id=query.category_id,
-            after_id=parse_id_cursor(query.cursor),
-            limit=query.limit,
-        )
+    page = catalog.active_template_page(
+        category_id=query.category_id, after_id=parse_id_cursor(query.cursor), limit=query.limit
+    )
     return (
         schemas.TemplatePage(
             items=[template(TemplateView.of(t)) for t in page.templates],

@@ -135,6 +135,20 @@ def _user(db: Session, user_id: object) -> User:
     return user
 
 
+def account_id(actor: CurrentUser, email: object) -> int:
+    """The id of the account with this address (admins only; NotFound otherwise)."""
+    require_admin(actor)
+    try:
+        normalized = auth.normalize_email(email)
+    except InvalidInput as error:
+        raise NotFound(f"No account with the email {email}.") from error
+    with read_session() as db:
+        user_id = db.exec(select(User.id).where(User.email == normalized)).first()
+    if user_id is None:
+        raise NotFound(f"No account with the email {normalized}.")
+    return user_id
+
+
 def parse_credits(text: object) -> int:
     """What an admin typed as an amount: a positive whole number, or InvalidInput."""
     if type(text) is int:

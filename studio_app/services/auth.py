@@ -349,6 +349,19 @@ def confirm_password(user_id: int, password: object, *, field: str = "password")
     signin_throttle.forgive(attempt)
 
 
+def account_by_email(email: object) -> CurrentUser | None:
+    """The active account with this address (normalised), or None."""
+    try:
+        normalized = normalize_email(email)
+    except InvalidInput:
+        return None
+    with read_session() as db:
+        user = db.exec(select(User).where(User.email == normalized)).first()
+    if user is None or user.id is None or not user.is_active:
+        return None
+    return CurrentUser(id=user.id, email=user.email, role=user.role)
+
+
 @dataclass(frozen=True)
 class AccountDetails:
     email: str

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from studio_app.models import CatalogRevision, ImageCategory, ImageTemplate
-from studio_app.services.db import read_scalar
+from studio_app.services.db import read_scalar, read_session, write_session
 from studio_app.services.errors import InvalidInput
 from studio_app.services.seed_data import SEED_CATEGORIES
 
@@ -84,6 +84,14 @@ class TemplatePage:
     next_after_id: int | None
 
 
+def active_template_page(
+    *, category_id: int | None = None, after_id: int | None = None, limit: int = 50
+) -> TemplatePage:
+    """`template_page` in a session of its own (for routes and states)."""
+    with read_session() as db:
+        return template_page(db, category_id=category_id, after_id=after_id, limit=limit)
+
+
 def template_page(
     db: Session, *, category_id: int | None = None, after_id: int | None = None, limit: int = 50
 ) -> TemplatePage:
@@ -118,6 +126,12 @@ def template_page(
     return TemplatePage(rows, rows[-1].id if more and rows else None)
 
 
+def find_active_template(template_id: int) -> ImageTemplate | None:
+    """`active_template` in a session of its own (for routes and states)."""
+    with read_session() as db:
+        return active_template(db, template_id)
+
+
 def active_template(db: Session, template_id: int) -> ImageTemplate | None:
     """The template if users can pick it now (it and its category are active)."""
     return db.exec(
@@ -129,6 +143,12 @@ def active_template(db: Session, template_id: int) -> ImageTemplate | None:
             ImageCategory.is_active == True,  # noqa: E712
         )
     ).first()
+
+
+def current_catalog() -> list[CategoryWithTemplates]:
+    """`catalog` in a session of its own (for routes and states)."""
+    with read_session() as db:
+        return catalog(db)
 
 
 def catalog(db: Session) -> list[CategoryWithTemplates]:
@@ -151,6 +171,12 @@ def catalog(db: Session) -> list[CategoryWithTemplates]:
 class SeedResult:
     categories_added: int
     templates_added: int
+
+
+def seed() -> SeedResult:
+    """`seed_catalog` in a transaction of its own (the CLI's `seed`)."""
+    with write_session() as db:
+        return seed_catalog(db)
 
 
 def seed_catalog(db: Session) -> SeedResult:

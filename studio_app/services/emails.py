@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, or_, select
 
 from studio_app.models import User
+from studio_app.services.db import read_session
 from studio_app.services.errors import InvalidInput
 
 MAX_LENGTH = 254
@@ -170,6 +171,12 @@ def plan_normalization(accounts: Iterable[tuple[int, str]]) -> NormalizationPlan
         elif members[0][1] != normalized:
             renames.append((members[0][0], members[0][1], normalized))
     return NormalizationPlan(tuple(renames), tuple(collisions), tuple(unparseable))
+
+
+def lookalike_report() -> NormalizationPlan:
+    """`stored_address_plan` in a session of its own (the CLI's report after migrating)."""
+    with read_session() as db:
+        return stored_address_plan(db)
 
 
 def stored_address_plan(db: Session) -> NormalizationPlan:

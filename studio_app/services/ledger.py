@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from studio_app.clock import utcnow
 from studio_app.models import CreditEntry, CreditHold, EntryKind, HoldStatus, User
+from studio_app.services.db import read_session
 from studio_app.services.errors import (
     HoldNotOpen,
     IdempotencyConflict,
@@ -99,6 +100,12 @@ def held(db: Session, user_id: int) -> int:
         )
     ).one()
     return int(total)
+
+
+def credit_summary(user_id: int) -> CreditSummary:
+    """The user's balance and open holds, now (opens its own session)."""
+    with read_session() as db:
+        return summary(db, user_id)
 
 
 def summary(db: Session, user_id: int) -> CreditSummary:

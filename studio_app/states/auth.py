@@ -14,7 +14,6 @@ import reflex as rx
 from studio_app.routes import LOGIN, STUDIO, safe_next_path
 from studio_app.services import auth, ledger
 from studio_app.services.auth import CurrentUser
-from studio_app.services.db import read_session
 
 
 class AuthState(rx.State):
@@ -44,8 +43,7 @@ class AuthState(rx.State):
         self._refresh_credits(viewer)
 
     def _refresh_credits(self, viewer: CurrentUser) -> None:
-        with read_session() as db:
-            summary = ledger.summary(db, viewer.id)
+        summary = ledger.credit_summary(viewer.id)
         self.credits_available = summary.available
         self.credits_held = summary.held
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import reflex as rx
 
 from studio_app.services import catalog
-from studio_app.services.db import read_session
 from studio_app.services.views import CategoryView, catalog_views
 
 
@@ -15,6 +14,5 @@ class CatalogState(rx.State):
 
     @rx.event
     def load_catalog(self) -> None:
-        with read_session() as db:
-            self.categories = catalog_views(catalog.catalog(db))
+        self.categories = catalog_views(catalog.current_catalog())
         self.loaded = True

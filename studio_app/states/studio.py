@@ -9,7 +9,6 @@ import reflex as rx
 
 from studio_app.services import catalog, creations, enhance, jobs
 from studio_app.services.creations import CreationView, ReuseSettings
-from studio_app.services.db import read_session
 from studio_app.services.errors import StudioError
 from studio_app.services.generation import GenerationRequest
 from studio_app.services.provider_switches import DEFAULT_PROVIDER, ProviderInfo, provider_infos
@@ -163,8 +162,7 @@ class StudioState(AuthState):
         viewer = self._viewer()
         if viewer is None:
             return None
-        with read_session() as db:
-            self.categories = catalog_views(catalog.catalog(db))
+        self.categories = catalog_views(catalog.current_catalog())
         self.provider_options = [_provider_option(info) for info in provider_infos()]
         self.tier_options = _tier_options(self._provider_info())
         self.jobs = creations.recent_creations(viewer.id)

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from studio_app.models import ImageTemplate
-from studio_app.providers.registry import provider_infos
 from studio_app.services import catalog, catalog_admin, creations
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session
+from studio_app.services.provider_switches import provider_infos
 from studio_app.settings import Settings
 from tests.api.rest import ApiUser, api_over_reflex, api_user
 from tests.soak import scaled
