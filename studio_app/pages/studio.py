@@ -8,14 +8,21 @@ from studio_app.components.files import download_link
 from studio_app.components.layout import page_frame
 from studio_app.services.creations import CreationView
 from studio_app.services.views import CategoryView, TemplateView
-from studio_app.states.studio import ProviderOption, StudioState, TierOption
+from studio_app.states.studio import (
+    EnhanceState,
+    JobsState,
+    ProviderOption,
+    StudioState,
+    TemplatePickerState,
+    TierOption,
+)
 
 
 def _category_chip(category: CategoryView) -> rx.Component:
     return rx.button(
         category.name,
-        on_click=StudioState.choose_category(category.id),
-        variant=rx.cond(StudioState.category_id == category.id, "solid", "soft"),
+        on_click=TemplatePickerState.choose_category(category.id),
+        variant=rx.cond(TemplatePickerState.category_id == category.id, "solid", "soft"),
         radius="full",
         size="2",
         class_name="category-chip",
@@ -26,13 +33,13 @@ def _category_chips() -> rx.Component:
     return rx.flex(
         rx.button(
             "All",
-            on_click=StudioState.choose_category(0),
-            variant=rx.cond(StudioState.category_id == 0, "solid", "soft"),
+            on_click=TemplatePickerState.choose_category(0),
+            variant=rx.cond(TemplatePickerState.category_id == 0, "solid", "soft"),
             radius="full",
             size="2",
             class_name="category-chip",
         ),
-        rx.foreach(StudioState.categories, _category_chip),
+        rx.foreach(TemplatePickerState.categories, _category_chip),
         wrap="wrap",
         gap="2",
     )
@@ -101,7 +108,7 @@ def _template_card(template: TemplateView) -> rx.Component:
             align="start",
         ),
         as_child=False,
-        on_click=StudioState.choose_template(template.id),
+        on_click=TemplatePickerState.choose_template(template.id),
         cursor="pointer",
         class_name="template-card",
         border=rx.cond(selected, f"2px solid {rx.color('violet', 9)}", "2px solid transparent"),
@@ -113,8 +120,8 @@ def _template_card(template: TemplateView) -> rx.Component:
 def _template_search() -> rx.Component:
     return rx.input(
         rx.input.slot(rx.icon("search", size=16)),
-        value=StudioState.template_query,
-        on_change=StudioState.set_template_query.debounce(200),
+        value=TemplatePickerState.template_query,
+        on_change=TemplatePickerState.set_template_query.debounce(200),
         placeholder="Search templates",
         aria_label="Search templates",
         type="search",
@@ -130,9 +137,9 @@ def _templates_panel() -> rx.Component:
         _template_search(),
         _category_chips(),
         rx.cond(
-            StudioState.visible_templates.length() > 0,
+            TemplatePickerState.visible_templates.length() > 0,
             rx.grid(
-                rx.foreach(StudioState.visible_templates, _template_card),
+                rx.foreach(TemplatePickerState.visible_templates, _template_card),
                 columns=rx.breakpoints(initial="1", sm="2"),
                 spacing="3",
                 width="100%",
@@ -182,23 +189,23 @@ def _enhancement() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.icon("sparkles", size=16, color=rx.color("violet", 9)),
-                rx.text("Suggested by ", StudioState.suggestion_by, size="2", weight="medium"),
+                rx.text("Suggested by ", EnhanceState.suggestion_by, size="2", weight="medium"),
                 align="center",
                 spacing="2",
             ),
-            rx.text(StudioState.suggestion, size="2", class_name="enhanced-prompt"),
+            rx.text(EnhanceState.suggestion, size="2", class_name="enhanced-prompt"),
             rx.cond(
-                StudioState.suggestion_note != "",
-                rx.text(StudioState.suggestion_note, size="1", color=rx.color("gray", 10)),
+                EnhanceState.suggestion_note != "",
+                rx.text(EnhanceState.suggestion_note, size="1", color=rx.color("gray", 10)),
             ),
             rx.hstack(
-                rx.button("Use this prompt", size="1", on_click=StudioState.accept_suggestion),
+                rx.button("Use this prompt", size="1", on_click=EnhanceState.accept_suggestion),
                 rx.button(
                     "Keep mine",
                     size="1",
                     variant="soft",
                     color_scheme="gray",
-                    on_click=StudioState.dismiss_suggestion,
+                    on_click=EnhanceState.dismiss_suggestion,
                 ),
                 spacing="2",
             ),
@@ -215,24 +222,24 @@ def _enhancement() -> rx.Component:
                 "Enhance prompt",
                 size="1",
                 variant="soft",
-                on_click=StudioState.enhance,
-                loading=StudioState.enhancing,
+                on_click=EnhanceState.enhance,
+                loading=EnhanceState.enhancing,
                 disabled=StudioState.prompt.strip() == "",
                 id="enhance",
             ),
             rx.cond(
-                StudioState.prompt_before_enhancement != "",
+                EnhanceState.prompt_before_enhancement != "",
                 rx.button(
                     rx.icon("undo-2", size=14),
                     "Undo enhancement",
                     size="1",
                     variant="ghost",
-                    on_click=StudioState.undo_enhancement,
+                    on_click=EnhanceState.undo_enhancement,
                 ),
             ),
             spacing="3",
         ),
-        rx.cond(StudioState.suggestion != "", suggestion),
+        rx.cond(EnhanceState.suggestion != "", suggestion),
     )
 
 
@@ -284,7 +291,7 @@ def _form_panel() -> rx.Component:
                         "Reset to template",
                         variant="ghost",
                         size="1",
-                        on_click=StudioState.choose_template(StudioState.template_id),
+                        on_click=TemplatePickerState.choose_template(StudioState.template_id),
                     ),
                     align="center",
                 ),
@@ -329,7 +336,7 @@ def _form_panel() -> rx.Component:
                 rx.icon("wand-sparkles", size=18),
                 "Generate · ",
                 StudioState.price_label,
-                on_click=StudioState.generate,
+                on_click=JobsState.generate,
                 disabled=StudioState.generate_blocker != "",
                 size="3",
                 width="100%",
@@ -388,7 +395,7 @@ def _job_actions(job: CreationView, *, size: str = "1") -> rx.Component:
                     rx.icon("refresh-cw", size=16),
                     size=size,
                     variant="soft",
-                    on_click=StudioState.generate_again(job.public_id),
+                    on_click=JobsState.generate_again(job.public_id),
                     aria_label="Generate again",
                     class_name="generate-again",
                 ),
@@ -499,7 +506,7 @@ def _job_card(job: CreationView) -> rx.Component:
 
 
 def _latest_result() -> rx.Component:
-    job = StudioState.latest
+    job = JobsState.latest
     return rx.card(
         rx.flex(
             rx.el.a(
@@ -548,7 +555,7 @@ def _latest_result() -> rx.Component:
                         rx.icon("refresh-cw", size=16),
                         "Generate again",
                         variant="soft",
-                        on_click=StudioState.generate_again(job.public_id),
+                        on_click=JobsState.generate_again(job.public_id),
                         class_name="generate-again",
                     ),
                     rx.button(
@@ -584,11 +591,11 @@ def _jobs_panel() -> rx.Component:
             align="baseline",
         ),
         rx.cond(
-            StudioState.jobs.length() > 0,
+            JobsState.jobs.length() > 0,
             rx.vstack(
-                rx.cond(StudioState.latest.public_id != "", _latest_result()),
+                rx.cond(JobsState.latest.public_id != "", _latest_result()),
                 rx.grid(
-                    rx.foreach(StudioState.other_jobs, _job_card),
+                    rx.foreach(JobsState.other_jobs, _job_card),
                     columns=rx.breakpoints(initial="2", sm="3", lg="4"),
                     spacing="4",
                     width="100%",

@@ -43,7 +43,9 @@ class AuthState(rx.State):
         self._refresh_credits(viewer)
 
     def _refresh_credits(self, viewer: CurrentUser) -> None:
-        summary = ledger.credit_summary(viewer.id)
+        self._set_credits(ledger.credit_summary(viewer.id))
+
+    def _set_credits(self, summary: ledger.CreditSummary) -> None:
         self.credits_available = summary.available
         self.credits_held = summary.held
 

@@ -1,4 +1,15 @@
-"""The studio form and the user's generation jobs."""
+"""The studio page's states, one concern each, joined with `get_state`:
+
+- `StudioState`: the form (prompt, size, provider, options) and what blocks Generate;
+- `TemplatePickerState`: the catalog, its filter and the chosen template;
+- `EnhanceState`: the prompt enhancement waiting beside the prompt;
+- `JobsState`: the user's images in progress and just made.
+
+Handlers that read the database are background events: they take the state's lock
+(`async with self`) only to read or write state, never across I/O, and every database
+read runs on a worker thread, so the event loop and the tab's lock stay free while the
+database or a provider works.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +18,9 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from studio_app.services import catalog, creations, enhance, jobs
+from studio_app.routes import LOGIN
+from studio_app.services import auth, catalog, creations, enhance, jobs, ledger
+from studio_app.services.auth import CurrentUser
 from studio_app.services.creations import CreationView, ReuseSettings
 from studio_app.services.errors import StudioError
 from studio_app.services.generation import GenerationRequest
@@ -15,7 +28,7 @@ from studio_app.services.provider_switches import DEFAULT_PROVIDER, ProviderInfo
 from studio_app.services.tiers import get_tier
 from studio_app.services.views import CategoryView, TemplateView, catalog_views
 from studio_app.states.auth import AuthState
-from studio_app.tiers import tiers
+from studio_app.tiers import DEFAULT_TIER, tiers
 
 
 @dataclass
@@ -79,52 +92,24 @@ def _parse_seed(text: str) -> int | None:
 
 
 class StudioState(AuthState):
-    categories: list[CategoryView] = []
-    category_id: int = 0  # 0: all categories
+    """The form: what will be generated, at which size, by which provider."""
+
     template_id: int = 0  # 0: no template, a free prompt
     template_name: str = ""
     prompt: str = ""
-    tier: str = "standard"
+    tier: str = DEFAULT_TIER
     provider: str = DEFAULT_PROVIDER
     negative_prompt: str = ""
     seed: str = ""
     tier_options: list[TierOption] = []
     provider_options: list[ProviderOption] = []
-    template_query: str = ""
-    jobs: list[CreationView] = []
     loaded: bool = False
-    # Prompt enhancement: the suggestion waits beside the prompt until accepted or dismissed.
-    enhancing: bool = False
-    suggestion: str = ""
-    suggestion_by: str = ""
-    suggestion_note: str = ""
-    # The prompt as it was before an accepted enhancement (for undo and for the record).
-    prompt_before_enhancement: str = ""
-
-    @rx.var
-    def visible_templates(self) -> list[TemplateView]:
-        words = self.template_query.lower().split()
-        return [
-            template
-            for category in self.categories
-            if self.category_id in (0, category.id)
-            for template in category.templates
-            if all(w in f"{template.name} {template.description}".lower() for w in words)
-        ]
+    # The providers as loaded with the page: choosing one reads no database.
+    _providers: list[ProviderInfo] = []
 
     @rx.var
     def credits_short(self) -> bool:
         return self.credits_available < get_tier(self.tier).credits
-
-    @rx.var
-    def latest(self) -> CreationView:
-        """The newest finished image, shown large."""
-        return next((job for job in self.jobs if job.status == "succeeded"), CreationView())
-
-    @rx.var
-    def other_jobs(self) -> list[CreationView]:
-        latest = self.latest.public_id
-        return [job for job in self.jobs if job.public_id != latest]
 
     @rx.var
     def price_label(self) -> str:
@@ -155,33 +140,57 @@ class StudioState(AuthState):
         return ""
 
     def _provider_info(self) -> ProviderInfo | None:
-        return next((p for p in provider_infos() if p.name == self.provider), None)
+        return next((p for p in self._providers if p.name == self.provider), None)
 
-    @rx.event
-    def load_studio(self):  # type: ignore[no-untyped-def]
-        viewer = self._viewer()
-        if viewer is None:
-            return None
-        self.categories = catalog_views(catalog.current_catalog())
-        self.provider_options = [_provider_option(info) for info in provider_infos()]
+    def _show_providers(self, infos: list[ProviderInfo]) -> None:
+        self._providers = infos
+        self.provider_options = [_provider_option(info) for info in infos]
         self.tier_options = _tier_options(self._provider_info())
-        self.jobs = creations.recent_creations(viewer.id)
-        self.loaded = True
-        # "Use this prompt" from My Creations: /?use=<public id>, checked by the service.
-        reuse = self.router.url.query_parameters.get("use")
-        if reuse:
-            settings = creations.reuse_settings(viewer, reuse)
-            if settings is None:
-                return rx.toast.error("That image is not available any more.")
-            self._fill_form(settings)
-        if any(job.status == "pending" for job in self.jobs):
-            return StudioState.watch_pending
-        return None
 
-    def _fill_form(self, settings: ReuseSettings) -> None:
-        self._forget_enhancement()
+    async def _caller(self) -> tuple[str, CurrentUser | None]:
+        """This event's session and its user, looked up off the loop and outside the lock."""
+        async with self:
+            session = self._session_hash()
+        return session, await asyncio.to_thread(auth.user_for_session_hash, session)
+
+    @rx.event(background=True)
+    async def load_studio(self):  # type: ignore[no-untyped-def]
+        session, viewer = await self._caller()
+        if viewer is None:
+            return
+        page = await asyncio.to_thread(_studio_page_data, viewer)
+        async with self:
+            if not self._still_bound_to(session):
+                return
+            reuse = self.router.url.query_parameters.get("use")
+            picker = await self.get_state(TemplatePickerState)
+            picker.categories = page.categories
+            self._show_providers(page.providers)
+            self._set_credits(page.credits)
+            job_list = await self.get_state(JobsState)
+            job_list.jobs = page.jobs
+            self.loaded = True
+        # "Use this prompt" from My Creations: /studio?use=<public id>, checked by the service.
+        if reuse:
+            async for event in self._reuse(session, viewer, reuse):
+                yield event
+        if any(job.status == "pending" for job in page.jobs):
+            yield JobsState.watch_pending
+
+    async def _reuse(self, session: str, viewer: CurrentUser, public_id: str):  # type: ignore[no-untyped-def]
+        settings = await asyncio.to_thread(creations.reuse_settings, viewer, public_id)
+        if settings is None:
+            yield rx.toast.error("That image is not available any more.")
+            return
+        async with self:
+            if self._still_bound_to(session):
+                await self._fill_form(settings)
+
+    async def _fill_form(self, settings: ReuseSettings) -> None:
+        enhancement = await self.get_state(EnhanceState)
+        enhancement._forget()
         if settings.enhanced_prompt:
-            self.prompt_before_enhancement = settings.prompt
+            enhancement.prompt_before_enhancement = settings.prompt
             self.prompt = settings.enhanced_prompt
         else:
             self.prompt = settings.prompt
@@ -194,43 +203,14 @@ class StudioState(AuthState):
         self.negative_prompt = settings.negative_prompt or ""
         self.seed = "" if settings.seed is None else str(settings.seed)
 
-    @rx.event
-    def use_creation(self, public_id: str):  # type: ignore[no-untyped-def]
-        viewer = self._viewer()
+    @rx.event(background=True)
+    async def use_creation(self, public_id: str):  # type: ignore[no-untyped-def]
+        session, viewer = await self._caller()
         if viewer is None:
-            return None
-        settings = creations.reuse_settings(viewer, public_id)
-        if settings is None:
-            return rx.toast.error("That image is not available any more.")
-        self._fill_form(settings)
-        return rx.scroll_to("prompt")
-
-    @rx.event
-    def set_template_query(self, value: str) -> None:
-        self.template_query = value[:100] if isinstance(value, str) else ""
-
-    @rx.event
-    def choose_category(self, category_id: int) -> None:
-        known = {c.id for c in self.categories}
-        self.category_id = category_id if category_id in known else 0
-
-    @rx.event
-    def choose_template(self, template_id: int) -> None:
-        # The prompt comes from our catalog, not from what the browser sent.
-        for category in self.categories:
-            for template in category.templates:
-                if template.id == template_id:
-                    self.template_id = template.id
-                    self.template_name = template.name
-                    self.prompt = template.prompt
-                    self.tier = template.default_tier
-                    self._forget_enhancement()
-                    return
-
-    @rx.event
-    def clear_template(self) -> None:
-        self.template_id = 0
-        self.template_name = ""
+            return
+        async for event in self._reuse(session, viewer, public_id):
+            yield event
+        yield rx.scroll_to("prompt")
 
     @rx.event
     def set_prompt(self, value: str) -> None:
@@ -257,7 +237,82 @@ class StudioState(AuthState):
             self.provider = name
             self.tier_options = _tier_options(self._provider_info())
 
-    def _forget_enhancement(self) -> None:
+
+@dataclass(frozen=True)
+class _StudioPage:
+    categories: list[CategoryView]
+    providers: list[ProviderInfo]
+    jobs: list[CreationView]
+    credits: ledger.CreditSummary
+
+
+def _studio_page_data(viewer: CurrentUser) -> _StudioPage:
+    """Everything the studio page loads, read in one go (on a worker thread)."""
+    return _StudioPage(
+        categories=catalog_views(catalog.current_catalog()),
+        providers=provider_infos(),
+        jobs=creations.recent_creations(viewer.id),
+        credits=ledger.credit_summary(viewer.id),
+    )
+
+
+class TemplatePickerState(StudioState):
+    """The catalog beside the form: categories, a filter, and choosing a template."""
+
+    categories: list[CategoryView] = []
+    category_id: int = 0  # 0: all categories
+    template_query: str = ""
+
+    @rx.var
+    def visible_templates(self) -> list[TemplateView]:
+        words = self.template_query.lower().split()
+        return [
+            template
+            for category in self.categories
+            if self.category_id in (0, category.id)
+            for template in category.templates
+            if all(w in f"{template.name} {template.description}".lower() for w in words)
+        ]
+
+    @rx.event
+    def set_template_query(self, value: str) -> None:
+        self.template_query = value[:100] if isinstance(value, str) else ""
+
+    @rx.event
+    def choose_category(self, category_id: int) -> None:
+        known = {c.id for c in self.categories}
+        self.category_id = category_id if category_id in known else 0
+
+    @rx.event
+    async def choose_template(self, template_id: int) -> None:
+        # The prompt comes from our catalog, not from what the browser sent.
+        for category in self.categories:
+            for template in category.templates:
+                if template.id == template_id:
+                    self.template_id = template.id
+                    self.template_name = template.name
+                    self.prompt = template.prompt
+                    self.tier = template.default_tier
+                    (await self.get_state(EnhanceState))._forget()
+                    return
+
+    @rx.event
+    def clear_template(self) -> None:
+        self.template_id = 0
+        self.template_name = ""
+
+
+class EnhanceState(StudioState):
+    """An enhanced prompt waits beside the prompt until accepted or dismissed."""
+
+    enhancing: bool = False
+    suggestion: str = ""
+    suggestion_by: str = ""
+    suggestion_note: str = ""
+    # The prompt as it was before an accepted enhancement (for undo and for the record).
+    prompt_before_enhancement: str = ""
+
+    def _forget(self) -> None:
         self.suggestion = ""
         self.suggestion_by = ""
         self.suggestion_note = ""
@@ -265,14 +320,13 @@ class StudioState(AuthState):
 
     @rx.event(background=True)
     async def enhance(self):  # type: ignore[no-untyped-def]
+        session, viewer = await self._caller()
+        if viewer is None:
+            yield rx.redirect(LOGIN)
+            return
         async with self:
-            viewer = self._viewer()
-            if viewer is None:
-                yield rx.redirect("/login")
-                return
             prompt, template_id = self.prompt, self.template_id or None
             self.enhancing = True
-            session = self._bound_session
         try:
             result = await enhance.enhance_prompt(viewer.id, prompt, template_id=template_id)
         except StudioError as error:
@@ -304,14 +358,32 @@ class StudioState(AuthState):
     def undo_enhancement(self) -> None:
         if self.prompt_before_enhancement:
             self.prompt = self.prompt_before_enhancement
-            self._forget_enhancement()
+            self._forget()
 
-    def _request(self) -> GenerationRequest:
+
+class JobsState(StudioState):
+    """The user's images in progress and just made, each with its own card and clock."""
+
+    jobs: list[CreationView] = []
+
+    @rx.var
+    def latest(self) -> CreationView:
+        """The newest finished image, shown large."""
+        return next((job for job in self.jobs if job.status == "succeeded"), CreationView())
+
+    @rx.var
+    def other_jobs(self) -> list[CreationView]:
+        latest = self.latest.public_id
+        return [job for job in self.jobs if job.public_id != latest]
+
+    async def _form_request(self) -> GenerationRequest:
+        """The form as a generation request (inside the lock: state only, no I/O)."""
+        enhancement = await self.get_state(EnhanceState)
         enhanced = None
         original = self.prompt
-        if self.prompt_before_enhancement:
+        if enhancement.prompt_before_enhancement:
             # The provider gets the accepted (maybe edited) text; the record keeps both.
-            original, enhanced = self.prompt_before_enhancement, self.prompt
+            original, enhanced = enhancement.prompt_before_enhancement, self.prompt
         return GenerationRequest(
             prompt=original,
             enhanced_prompt=enhanced,
@@ -325,85 +397,110 @@ class StudioState(AuthState):
     def _replace_job(self, view: CreationView) -> None:
         self.jobs = [view if job.public_id == view.public_id else job for job in self.jobs]
 
-    async def _run_job(self, make_request):  # type: ignore[no-untyped-def]
-        """Submit a job and follow it to the end: each job has its own card and clock.
-
-        `make_request(viewer)` builds the request (inside the state lock) or returns
-        None after saying why. Yields the events to send to the browser.
-        """
+    async def _run_job(self, session: str, viewer: CurrentUser, request: GenerationRequest | None):  # type: ignore[no-untyped-def]
+        """Submit a job and follow it to the end. Yields the events for the browser."""
+        if request is None:
+            yield rx.toast.error("That image is not available any more.")
+            return
+        try:
+            ticket = await jobs.submit(viewer.id, request)
+        except StudioError as error:
+            yield rx.toast.error(error.message)
+            return
+        pending, credits = await asyncio.to_thread(_job_and_credits, viewer, ticket.public_id)
         async with self:
-            viewer = self._viewer()
-            if viewer is None:
-                yield rx.redirect("/login")
-                return
-            request = make_request(viewer)
-            if request is None:
-                yield rx.toast.error("That image is not available any more.")
-                return
-            try:
-                ticket = await jobs.submit(viewer.id, request)
-            except StudioError as error:
-                yield rx.toast.error(error.message)
-                return
-            pending = creations.get_creation(viewer, ticket.public_id)
+            if not self._still_bound_to(session):
+                return  # another user's tab now: the image lands in My Creations
             if pending is not None:
                 self.jobs = [pending, *self.jobs]
-            self._refresh_credits(viewer)
-            session = self._bound_session
+            self._set_credits(credits)
         yield rx.scroll_to("results")
         waiting = asyncio.ensure_future(jobs.wait(ticket.public_id))
         while not waiting.done():
             # Tick the card's elapsed time while the provider works.
             await asyncio.wait({waiting}, timeout=1.0)
-            if not waiting.done():
-                async with self:
-                    if not self._still_bound_to(session):
-                        return  # another user's tab now: the image lands in My Creations
-                    ticking = creations.get_creation(viewer, ticket.public_id)
-                    if ticking is not None and ticking.status == "pending":
-                        self._replace_job(ticking)
+            if waiting.done():
+                break
+            ticking = await asyncio.to_thread(creations.get_creation, viewer, ticket.public_id)
+            async with self:
+                if not self._still_bound_to(session):
+                    return
+                if ticking is not None and ticking.status == "pending":
+                    self._replace_job(ticking)
+        finished, credits = await asyncio.to_thread(_job_and_credits, viewer, ticket.public_id)
         async with self:
-            finished = creations.get_creation(viewer, ticket.public_id)
             if finished is None or not self._still_bound_to(session):
                 return
             self._replace_job(finished)
-            self._refresh_credits(viewer)
-            if finished.status == "failed":
-                yield rx.toast.error(finished.error_message)
-            else:
-                cost = finished.cost_credits
-                yield rx.toast.success(
-                    f"Your image is ready ({cost} credit{'' if cost == 1 else 's'})."
-                )
+            self._set_credits(credits)
+        if finished.status == "failed":
+            yield rx.toast.error(finished.error_message)
+        else:
+            cost = finished.cost_credits
+            yield rx.toast.success(
+                f"Your image is ready ({cost} credit{'' if cost == 1 else 's'})."
+            )
 
     @rx.event(background=True)
     async def generate(self):  # type: ignore[no-untyped-def]
-        async for event in self._run_job(lambda _viewer: self._request()):
+        session, viewer = await self._caller()
+        if viewer is None:
+            yield rx.redirect(LOGIN)
+            return
+        async with self:
+            request = await self._form_request()
+        async for event in self._run_job(session, viewer, request):
             yield event
 
     @rx.event(background=True)
     async def generate_again(self, public_id: str):  # type: ignore[no-untyped-def]
         """The same settings as an earlier creation of the caller's (checked by the service)."""
-
-        def same_settings(viewer):  # type: ignore[no-untyped-def]
-            settings = creations.reuse_settings(viewer, public_id)
-            return settings.request() if settings else None
-
-        async for event in self._run_job(same_settings):
+        session, viewer = await self._caller()
+        if viewer is None:
+            yield rx.redirect(LOGIN)
+            return
+        settings = await asyncio.to_thread(creations.reuse_settings, viewer, public_id)
+        async for event in self._run_job(session, viewer, settings.request() if settings else None):
             yield event
 
     @rx.event(background=True)
     async def watch_pending(self):  # type: ignore[no-untyped-def]
         """Jobs found pending on load (a reload mid-generation): follow them to the end."""
+        session, viewer = await self._caller()
         for _ in range(600):
+            if viewer is None:
+                return
             await asyncio.sleep(1.0)
             async with self:
-                viewer = self._viewer()
-                pending = [job for job in self.jobs if job.status == "pending"]
-                if viewer is None or not pending:
+                if not self._still_bound_to(session):
                     return
-                for job in pending:
-                    fresh = creations.get_creation(viewer, job.public_id)
-                    if fresh is not None:
-                        self._replace_job(fresh)
-                self._refresh_credits(viewer)
+                pending = [job.public_id for job in self.jobs if job.status == "pending"]
+            if not pending:
+                return
+            fresh = await asyncio.to_thread(_jobs_and_credits, viewer, pending)
+            async with self:
+                if not self._still_bound_to(session):
+                    return
+                for view in fresh.jobs:
+                    self._replace_job(view)
+                self._set_credits(fresh.credits)
+
+
+@dataclass(frozen=True)
+class _JobsNow:
+    jobs: list[CreationView]
+    credits: ledger.CreditSummary
+
+
+def _job_and_credits(
+    viewer: CurrentUser, public_id: str
+) -> tuple[CreationView | None, ledger.CreditSummary]:
+    return creations.get_creation(viewer, public_id), ledger.credit_summary(viewer.id)
+
+
+def _jobs_and_credits(viewer: CurrentUser, public_ids: list[str]) -> _JobsNow:
+    views = [creations.get_creation(viewer, public_id) for public_id in public_ids]
+    return _JobsNow(
+        jobs=[view for view in views if view is not None],
+        credits=ledger.credit_summary(viewer.id),
+    )

@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from studio_app.settings import PROJECT_ROOT
 from studio_app.states.account import AccountState
-from studio_app.states.studio import StudioState
+from studio_app.states.studio import JobsState
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, RunningApp
 from tests.e2e.helpers import PASSWORD, collect_frames, sign_in, sign_up
 from tests.e2e.raw_socket import event, hydrate, open_socket
@@ -103,7 +103,7 @@ def test_a_tab_id_without_its_cookie_is_nobody(running_app: RunningApp, page: Pa
         [
             hydrate("/account/"),
             event(f"{AccountState.get_full_name()}.revoke_token", {"index": 0}, "/account/"),
-            event(f"{StudioState.get_full_name()}.generate", {}, "/"),
+            event(f"{JobsState.get_full_name()}.generate", {}, "/"),
         ],
         listen_s=5,
     )

@@ -288,14 +288,16 @@ def test_no_user_handler_shows_or_changes_another_users_things(
                 assert VICTIM_PROMPT not in shown, name
                 assert _leaks(state) == [], (cls.__name__, name, arguments)
     assert _victims_rows(victim["user_id"]) == before
-    assert {"CreationsState.open_creation", "StudioState.use_creation"} <= set(called)
+    assert {"CreationsState.open_creation", "TemplatePickerState.choose_template"} <= set(called)
     # Background handlers need a live state manager; their service calls are the same
     # owner-checked ones (creations.reuse_settings / get_creation) exercised above.
     assert set(background) <= {
-        "StudioState.enhance",
-        "StudioState.generate",
-        "StudioState.generate_again",
-        "StudioState.watch_pending",
+        "StudioState.load_studio",
+        "StudioState.use_creation",
+        "EnhanceState.enhance",
+        "JobsState.generate",
+        "JobsState.generate_again",
+        "JobsState.watch_pending",
         "CreationsState.watch_pending",
     }, background
 
