@@ -89,6 +89,10 @@ def api_transformers(session_of_tab: Callable[[str], Awaitable[str]]) -> list:
     ]
 
 
-def build_served_api() -> ASGIApp:
-    """The API as the server stacks it, without Reflex: for tests and benchmarks."""
-    return SecurityHeaders(template_list.CachedTemplatePages(build_api()))
+def build_served_api(reflex: ASGIApp | None = None) -> ASGIApp:
+    """The API as the server stacks it, for tests and benchmarks: without Reflex, or with
+    `reflex` (a stand-in) mounted under it as Reflex mounts its own app."""
+    api = build_api()
+    if reflex is not None:
+        api.mount("", reflex)
+    return SecurityHeaders(template_list.CachedTemplatePages(api))

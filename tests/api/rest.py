@@ -10,8 +10,7 @@ from sqlmodel import func, select
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from studio_app.api.app import build_api
-from studio_app.api.template_list import CachedTemplatePages
+from studio_app.api.app import build_served_api
 from studio_app.models import CreditEntry, CreditHold, GeneratedImage
 from studio_app.services import api_tokens
 from studio_app.services.auth import CurrentUser
@@ -96,6 +95,4 @@ def api_over_reflex() -> ASGIApp:
     request no API route takes goes on to Reflex, whose static-file server answers 404 or
     405 in plain text.
     """
-    api = build_api()
-    api.mount("", _reflex_stand_in)
-    return CachedTemplatePages(api)
+    return build_served_api(_reflex_stand_in)
