@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AliasChoices, AliasGenerator, BeforeValidator, Field
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -76,15 +77,15 @@ def _public_url(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
-def _csp_sources(value: object) -> object:
-    """Extra Content-Security-Policy sources, separated by spaces or commas.
+def _split_sources(value: object) -> object:
+    return tuple(value.replace(",", " ").split()) if isinstance(value, str) else value
 
-    Each is a host or scheme source (`https://checkout.example.com`, `wss:`) or a quoted
+
+def _safe_sources(sources: tuple[str, ...]) -> tuple[str, ...]:
+    """Each is a host or scheme source (`https://checkout.example.com`, `wss:`) or a quoted
     keyword (`'unsafe-eval'`); a `;` or a quote inside a source would let it write other
-    directives, so such values are refused.
-    """
-    sources = tuple(value.replace(",", " ").split()) if isinstance(value, str) else value
-    for source in sources:  # type: ignore[union-attr]
+    directives, so such values are refused."""
+    for source in sources:
         quoted = source.startswith("'") and source.endswith("'") and len(source) > 2
         inner = source[1:-1] if quoted else source
         if any(ch in inner for ch in ";'\"\\") or not inner.isprintable():
@@ -100,7 +101,10 @@ CreditPacks = Annotated[
     tuple[int, ...], NoDecode, BeforeValidator(_whole_numbers), AfterValidator(_all_positive)
 ]
 """Positive whole numbers written `10,50,100`."""
-CspSources = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_csp_sources)]
+CspSources = Annotated[
+    tuple[str, ...], NoDecode, BeforeValidator(_split_sources), AfterValidator(_safe_sources)
+]
+"""Extra Content-Security-Policy sources, separated by spaces or commas."""
 PublicUrl = Annotated[str, AfterValidator(_public_url)]
 Secret = Annotated[str, Field(repr=False)]
 Password = Annotated[str, Field(repr=False), _KeepSpaces()]
@@ -242,7 +246,7 @@ _PLAIN_WORDS = {
 }
 
 
-def _explain(error: Any) -> str:
+def _explain(error: ErrorDetails) -> str:
     """One line naming the variable and what is wrong with its value."""
     where = str(error["loc"][0]) if error["loc"] else ""
     field = Settings.model_fields.get(where)
