@@ -9,6 +9,7 @@ import reflex as rx
 
 from studio_app.providers.base import ProviderInfo
 from studio_app.providers.registry import DEFAULT_PROVIDER, provider_infos
+from studio_app.routes import LOGIN
 from studio_app.services import catalog, creations, enhance, jobs
 from studio_app.services.creations import CreationView, ReuseSettings
 from studio_app.services.db import read_session
@@ -169,7 +170,7 @@ class StudioState(AuthState):
         self.tier_options = _tier_options(self._provider_info())
         self.jobs = creations.recent_creations(viewer.id)
         self.loaded = True
-        # "Use this prompt" from My Creations: /?use=<public id>, checked by the service.
+        # "Use this prompt" from My Creations: /studio?use=<public id>, checked by the service.
         reuse = self.router.url.query_parameters.get("use")
         if reuse:
             settings = creations.reuse_settings(viewer, reuse)
@@ -270,7 +271,7 @@ class StudioState(AuthState):
         async with self:
             viewer = self._viewer()
             if viewer is None:
-                yield rx.redirect("/login")
+                yield rx.redirect(LOGIN)
                 return
             prompt, template_id = self.prompt, self.template_id or None
             self.enhancing = True
@@ -336,7 +337,7 @@ class StudioState(AuthState):
         async with self:
             viewer = self._viewer()
             if viewer is None:
-                yield rx.redirect("/login")
+                yield rx.redirect(LOGIN)
                 return
             request = make_request(viewer)
             if request is None:
