@@ -15,7 +15,7 @@ from studio_app.services.catalog_admin import (
     NAME_MIN,
     TEMPLATE_NAME_MAX,
 )
-from studio_app.services.generation import MAX_NEGATIVE_PROMPT_CHARS, MAX_SEED
+from studio_app.services.generation import MAX_NEGATIVE_PROMPT_CHARS, MAX_SEED, PROVIDER_ALIASES
 from studio_app.services.validation import MAX_PROMPT_CHARS
 
 # The spec says what the services will accept, so clients (and their generated
@@ -113,7 +113,13 @@ class Enhancement(BaseModel):
 class GenerateRequest(_Body):
     prompt: Prompt
     tier: TierId = "standard"
-    provider: str = Field(default="offline", max_length=32, description="See GET /api/providers")
+    provider: str = Field(
+        default="offline",
+        max_length=32,
+        description="See GET /api/providers. Also accepted: "
+        + ", ".join(f"`{alias}` for `{name}`" for alias, name in PROVIDER_ALIASES.items())
+        + " (stored and listed under the provider's own name).",
+    )
     template_id: RowId | None = None
     enhanced_prompt: OptionalText | None = Field(
         default=None, description="When set, what the provider receives"
