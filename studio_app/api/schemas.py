@@ -171,7 +171,10 @@ class CreationPage(BaseModel):
 
 
 class Credits(BaseModel):
-    balance: int
+    balance: int = Field(description="Credits owned: grants, purchases and refunds less charges")
+    available: int = Field(
+        description="What can be spent now: the balance less credits held for images in progress"
+    )
     rupees_per_credit: int
 
 
