@@ -50,7 +50,7 @@
     body.next = new URLSearchParams(window.location.search).get("next") || "";
     const { ok, data } = await post(form.dataset.studioSession, body);
     if (ok) {
-      window.location.assign(data.next || "/");
+      window.location.assign(data.next || "/studio");
       return;
     }
     if (button) button.disabled = false;

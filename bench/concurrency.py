@@ -66,7 +66,7 @@ POLLS_IN_FLIGHT = 50
 STARTING_CREDITS = 100
 TIER = "standard"
 PROBES = {
-    "page `/`": "/",
+    "the studio page": "/studio/",
     "`GET /api/studio/templates`": "/api/studio/templates",
     "`GET /api/studio/credits`": "/api/studio/credits",
 }

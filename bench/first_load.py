@@ -276,11 +276,11 @@ def run(options: Options) -> Result:
         warm: list[_Load] = []
         static: list[_Load] = []
         for index in range(options.warmup + options.runs):
-            shell = _load_static(browser, f"{url}/", state)
+            shell = _load_static(browser, f"{url}/studio/", state)
             context = browser.new_context(viewport=VIEWPORT, storage_state=state)
             context.add_init_script(_WATCH_GRID)
-            first = _load_app(context, f"{url}/", check_click=True)
-            second = _load_app(context, f"{url}/", check_click=False)
+            first = _load_app(context, f"{url}/studio/", check_click=True)
+            second = _load_app(context, f"{url}/studio/", check_click=False)
             context.close()
             if index >= options.warmup:
                 static.append(shell)

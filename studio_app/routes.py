@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-STUDIO = "/"
+STUDIO = "/studio"
 LOGIN = "/login"
 SIGNUP = "/signup"
 TEMPLATES = "/templates"
@@ -10,6 +10,15 @@ MY_CREATIONS = "/my-creations"
 BUY_CREDITS = "/buy-credits"
 ACCOUNT = "/account"
 ADMIN = "/admin"
+
+# Served as HTTP 302s (api/page_redirects.py). `/` goes to the studio until visitors get
+# a landing page there; the others are the reference report's paths for our pages.
+REDIRECTS = {
+    "/": STUDIO,
+    "/studio/my-creations": MY_CREATIONS,
+    "/studio/buy-credits": BUY_CREDITS,
+    "/admin/studio": ADMIN,
+}
 
 
 def safe_next_path(candidate: object) -> str:

@@ -1,4 +1,9 @@
-"""Every setting of the app, read once from the environment.
+"""Every setting of the app, declared once and read once from the environment.
+
+Each setting is one field of `Settings`: its default, its validation and its
+environment variable (`STUDIO_` + the field's name in capitals, unless the field
+names another: the providers' own `OPENAI_API_KEY`, `HF_TOKEN`, ...). As always,
+values are trimmed and an empty variable means the default.
 
 `rxconfig.py`, the services and the CLI all read `get_settings()`; nothing else
 looks at `os.environ`. Tests that need other values set the environment and
@@ -8,10 +13,21 @@ call `reload_settings()`.
 from __future__ import annotations
 
 import functools
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, AliasChoices, AliasGenerator, BeforeValidator, Field
+from pydantic import ValidationError as PydanticValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,216 +36,237 @@ class SettingsError(ValueError):
     """An environment variable holds a value the app cannot use."""
 
 
-def _env_str(name: str, default: str) -> str:
-    value = os.environ.get(name, "").strip()
-    return value or default
+class _KeepSpaces:
+    """Marks a setting whose value is read as written (a password may start with a space)."""
 
 
-def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in {"1", "true", "yes", "on"}:
+def _switch(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    word = value.strip().lower()
+    if word in {"1", "true", "yes", "on"}:
         return True
-    if raw in {"0", "false", "no", "off"}:
+    if word in {"0", "false", "no", "off"}:
         return False
-    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    raise ValueError(f"must be true or false, got {value!r}")
 
 
-def _env_int_list(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
+def _whole_numbers(value: object) -> object:
+    if not isinstance(value, str):
+        return value
     try:
-        values = tuple(int(part) for part in raw.split(",") if part.strip())
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be whole numbers separated by commas") from exc
-    if not values or any(v <= 0 for v in values):
-        raise SettingsError(f"{name} must list positive whole numbers")
+        return tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise ValueError("must be whole numbers separated by commas") from None
+
+
+def _all_positive(values: tuple[int, ...]) -> tuple[int, ...]:
+    if not values or any(value <= 0 for value in values):
+        raise ValueError("must list positive whole numbers")
     return values
 
 
-def _env_public_url(name: str, default: str) -> str:
+def _public_url(value: str) -> str:
     """The app's own address: scheme and host (and port), nothing after them."""
-    raw = _env_str(name, default).rstrip("/")
+    raw = value.strip().rstrip("/")
     parts = urlsplit(raw)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise SettingsError(f"{name} must be an http(s) address like https://studio.example.com")
+        raise ValueError("must be an http(s) address like https://studio.example.com")
     if parts.path or parts.query or parts.fragment or parts.username:
-        raise SettingsError(f"{name} must be the app's address alone, without a path: {raw!r}")
+        raise ValueError(f"must be the app's address alone, without a path: {raw!r}")
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
-def _env_csp_sources(name: str) -> tuple[str, ...]:
-    """Extra Content-Security-Policy sources, separated by spaces or commas.
+def _split_sources(value: object) -> object:
+    return tuple(value.replace(",", " ").split()) if isinstance(value, str) else value
 
-    Each is a host or scheme source (`https://checkout.example.com`, `wss:`) or a quoted
+
+def _safe_sources(sources: tuple[str, ...]) -> tuple[str, ...]:
+    """Each is a host or scheme source (`https://checkout.example.com`, `wss:`) or a quoted
     keyword (`'unsafe-eval'`); a `;` or a quote inside a source would let it write other
-    directives, so such values are refused.
-    """
-    raw = os.environ.get(name, "").strip()
-    sources = tuple(part for part in raw.replace(",", " ").split() if part)
+    directives, so such values are refused."""
     for source in sources:
         quoted = source.startswith("'") and source.endswith("'") and len(source) > 2
         inner = source[1:-1] if quoted else source
         if any(ch in inner for ch in ";'\"\\") or not inner.isprintable():
-            raise SettingsError(
-                f"{name} must list Content-Security-Policy sources separated by spaces, "
-                f"got {source!r}"
+            raise ValueError(
+                f"must list Content-Security-Policy sources separated by spaces, got {source!r}"
             )
     return sources
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The app's configuration. Build with `load_settings()`."""
+Switch = Annotated[bool, BeforeValidator(_switch)]
+"""A boolean written 1/true/yes/on or 0/false/no/off."""
+CreditPacks = Annotated[
+    tuple[int, ...], NoDecode, BeforeValidator(_whole_numbers), AfterValidator(_all_positive)
+]
+"""Positive whole numbers written `10,50,100`."""
+CspSources = Annotated[
+    tuple[str, ...], NoDecode, BeforeValidator(_split_sources), AfterValidator(_safe_sources)
+]
+"""Extra Content-Security-Policy sources, separated by spaces or commas."""
+PublicUrl = Annotated[str, AfterValidator(_public_url)]
+Secret = Annotated[str, Field(repr=False)]
+Password = Annotated[str, Field(repr=False), _KeepSpaces()]
 
-    database_url: str
-    images_dir: Path
+
+def _studio_variable(field_name: str) -> str:
+    return f"STUDIO_{field_name.upper()}"
+
+
+class Settings(BaseSettings):
+    """The app's configuration, read-only once loaded. Build with `load_settings()`."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        case_sensitive=True,
+        validate_by_name=True,
+        alias_generator=AliasGenerator(validation_alias=_studio_variable),
+    )
+
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'studio.db'}"
+    images_dir: Path = PROJECT_ROOT / "uploaded_images"
     # Credit prices per tier (see services/tiers.py) and their rupee value.
-    price_standard: int = 1
-    price_premium: int = 2
-    price_premium_wide: int = 4
-    rupees_per_credit: int = 5
-    signup_grant_credits: int = 5
-    credit_pack_sizes: tuple[int, ...] = (10, 50, 100)
+    price_standard: int = Field(1, ge=1)
+    price_premium: int = Field(2, ge=1)
+    price_premium_wide: int = Field(4, ge=1)
+    rupees_per_credit: int = Field(5, ge=1)
+    signup_grant_credits: int = Field(5, ge=0, validation_alias="STUDIO_SIGNUP_GRANT")
+    credit_pack_sizes: CreditPacks = Field((10, 50, 100), validation_alias="STUDIO_CREDIT_PACKS")
     # A hold must outlive the slowest provider call; the sweeper ends it after this.
-    hold_expiry_seconds: int = 600
-    max_concurrent_generations: int = 3
+    hold_expiry_seconds: int = Field(600, ge=1)
+    max_concurrent_generations: int = Field(3, ge=1)
     # Per user and minute, shared by the studio page and the REST API.
-    generations_per_minute: int = 20
+    generations_per_minute: int = Field(20, ge=1)
     # Provider calls in flight in one server process; further jobs wait their turn (queued).
-    max_parallel_generations: int = 64
-    provider_timeout_seconds: int = 120
-    # The address people use (STUDIO_PUBLIC_URL): our origin for CORS and sign-in
-    # forms, Secure cookies and HSTS when it is https, absolute links.
-    public_url: str = "http://localhost:3000"
+    max_parallel_generations: int = Field(64, ge=1)
+    provider_timeout_seconds: int = Field(120, ge=1)
+    # The address people use: our origin for CORS and sign-in forms, Secure cookies and
+    # HSTS when it is https, absolute links.
+    public_url: PublicUrl = "http://localhost:3000"
     # How many reverse proxies in front of the app append to X-Forwarded-For (0: none,
     # the connection's peer is the client).
-    trusted_proxy_hops: int = 0
-    session_days: int = 7
-    signin_max_failures: int = 5
-    signin_window_seconds: int = 900
-    signups_per_address_per_hour: int = 5
+    trusted_proxy_hops: int = Field(0, ge=0)
+    session_days: int = Field(7, ge=1)
+    signin_max_failures: int = Field(5, ge=1)
+    signin_window_seconds: int = Field(900, ge=1)
+    signups_per_address_per_hour: int = Field(5, ge=1)
     admin_email: str = ""
-    admin_password: str = field(default="", repr=False)
+    admin_password: Password = ""
     # Only tests turn this on: it registers the fault-injecting provider.
-    enable_fault_provider: bool = False
-    test_payment_gateway: bool = False
-    sqlite_busy_timeout_seconds: int = 30
+    enable_fault_provider: Switch = False
+    test_payment_gateway: Switch = False
+    sqlite_busy_timeout_seconds: int = Field(
+        30, ge=1, validation_alias="STUDIO_SQLITE_BUSY_TIMEOUT"
+    )
     # Hosted providers: a key makes a provider available; a base URL points it at a
     # gateway or proxy (and, in tests, at a local fake of the provider's API).
-    openai_api_key: str = field(default="", repr=False)
-    openai_base_url: str = ""
+    openai_api_key: Secret = Field("", validation_alias="OPENAI_API_KEY")
+    openai_base_url: str = Field("", validation_alias="OPENAI_BASE_URL")
     openai_image_model: str = "gpt-image-1.5"
     openai_image_quality: str = "medium"
     openai_chat_model: str = "gpt-4.1-mini"
-    gemini_api_key: str = field(default="", repr=False)
-    gemini_base_url: str = ""
+    gemini_api_key: Secret = Field(
+        "", validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    )
+    gemini_base_url: str = Field("", validation_alias="GEMINI_BASE_URL")
     gemini_image_model: str = "gemini-2.5-flash-image"
     gemini_chat_model: str = "gemini-2.5-flash"
-    replicate_api_token: str = field(default="", repr=False)
-    replicate_base_url: str = ""
+    replicate_api_token: Secret = Field("", validation_alias="REPLICATE_API_TOKEN")
+    replicate_base_url: str = Field("", validation_alias="REPLICATE_BASE_URL")
     replicate_model: str = "black-forest-labs/flux-schnell"
-    hf_token: str = field(default="", repr=False)
-    hf_base_url: str = ""
-    hf_inference_provider: str = "hf-inference"
+    hf_token: Secret = Field("", validation_alias="HF_TOKEN")
+    hf_base_url: str = Field("", validation_alias="HF_INFERENCE_BASE_URL")
+    hf_inference_provider: str = Field("hf-inference", validation_alias="STUDIO_HF_PROVIDER")
     hf_image_model: str = "stabilityai/stable-diffusion-xl-base-1.0"
     hf_chat_model: str = "mistralai/Mistral-7B-Instruct-v0.3"
-    enhance_timeout_seconds: int = 15
-    enhancements_per_minute: int = 10
+    enhance_timeout_seconds: int = Field(15, ge=1)
+    enhancements_per_minute: int = Field(10, ge=1)
     # Extra Content-Security-Policy sources for later needs (a payment checkout's script
-    # and frame, analytics): STUDIO_CSP_SCRIPT_SRC, _CONNECT_SRC, _FRAME_SRC, _IMG_SRC.
-    csp_script_src: tuple[str, ...] = ()
-    csp_connect_src: tuple[str, ...] = ()
-    csp_frame_src: tuple[str, ...] = ()
-    csp_img_src: tuple[str, ...] = ()
+    # and frame, analytics).
+    csp_script_src: CspSources = ()
+    csp_connect_src: CspSources = ()
+    csp_frame_src: CspSources = ()
+    csp_img_src: CspSources = ()
     # Reflex's disk state manager writes each tab's state to `.states/`, one file per
     # state class; any websocket with a made-up tab id adds files. The sweep keeps the
     # folder at most this big (the least recently written go first), every so often.
-    max_state_files: int = 20_000
-    state_sweep_seconds: int = 30
+    max_state_files: int = Field(20_000, ge=1)
+    state_sweep_seconds: int = Field(30, ge=1)
 
     @property
     def public_is_https(self) -> bool:
         return self.public_url.startswith("https://")
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Values given in code (tests), then the environment; no .env or secrets files.
+        return init_settings, _TrimmedEnvironment(settings_cls)
 
-def _default_database_url() -> str:
-    return f"sqlite:///{PROJECT_ROOT / 'studio.db'}"
+
+def _variable_names(field: FieldInfo) -> tuple[str, ...]:
+    """The environment variables a setting is read from, in order of preference."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return tuple(str(choice) for choice in alias.choices)
+    return (str(alias),)
+
+
+class _TrimmedEnvironment(EnvSettingsSource):
+    """The environment with values trimmed, where an empty value means "not set"."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        as_written = {
+            name
+            for field in settings_cls.model_fields.values()
+            if any(isinstance(mark, _KeepSpaces) for mark in field.metadata)
+            for name in _variable_names(field)
+        }
+        values = {
+            name: value if name in as_written else value.strip()
+            for name, value in self.env_vars.items()
+            if value is not None
+        }
+        self.env_vars = {name: value for name, value in values.items() if value}
+
+
+_PLAIN_WORDS = {
+    "int_parsing": "must be a whole number, got {input!r}",
+    "int_type": "must be a whole number, got {input!r}",
+    "int_from_float": "must be a whole number, got {input!r}",
+    "greater_than_equal": "must be at least {ge}, got {input}",
+}
+
+
+def _explain(error: ErrorDetails) -> str:
+    """One line naming the variable and what is wrong with its value."""
+    where = str(error["loc"][0]) if error["loc"] else ""
+    field = Settings.model_fields.get(where)
+    variable = " or ".join(_variable_names(field)) if field else where
+    context = error.get("ctx") or {}
+    if error["type"] == "value_error":
+        problem = str(context["error"])
+    elif error["type"] in _PLAIN_WORDS:
+        problem = _PLAIN_WORDS[error["type"]].format(input=error["input"], **context)
+    else:
+        problem = f"is not usable: {error['msg']}"
+    return f"{variable} {problem}"
 
 
 def load_settings() -> Settings:
-    """Read the environment into a fresh `Settings`."""
-    return Settings(
-        database_url=_env_str("STUDIO_DATABASE_URL", _default_database_url()),
-        images_dir=Path(_env_str("STUDIO_IMAGES_DIR", str(PROJECT_ROOT / "uploaded_images"))),
-        price_standard=_env_int("STUDIO_PRICE_STANDARD", 1, minimum=1),
-        price_premium=_env_int("STUDIO_PRICE_PREMIUM", 2, minimum=1),
-        price_premium_wide=_env_int("STUDIO_PRICE_PREMIUM_WIDE", 4, minimum=1),
-        rupees_per_credit=_env_int("STUDIO_RUPEES_PER_CREDIT", 5, minimum=1),
-        signup_grant_credits=_env_int("STUDIO_SIGNUP_GRANT", 5),
-        credit_pack_sizes=_env_int_list("STUDIO_CREDIT_PACKS", (10, 50, 100)),
-        hold_expiry_seconds=_env_int("STUDIO_HOLD_EXPIRY_SECONDS", 600, minimum=1),
-        max_concurrent_generations=_env_int("STUDIO_MAX_CONCURRENT_GENERATIONS", 3, minimum=1),
-        generations_per_minute=_env_int("STUDIO_GENERATIONS_PER_MINUTE", 20, minimum=1),
-        max_parallel_generations=_env_int("STUDIO_MAX_PARALLEL_GENERATIONS", 64, minimum=1),
-        provider_timeout_seconds=_env_int("STUDIO_PROVIDER_TIMEOUT_SECONDS", 120, minimum=1),
-        public_url=_env_public_url("STUDIO_PUBLIC_URL", "http://localhost:3000"),
-        trusted_proxy_hops=_env_int("STUDIO_TRUSTED_PROXY_HOPS", 0),
-        session_days=_env_int("STUDIO_SESSION_DAYS", 7, minimum=1),
-        signin_max_failures=_env_int("STUDIO_SIGNIN_MAX_FAILURES", 5, minimum=1),
-        signin_window_seconds=_env_int("STUDIO_SIGNIN_WINDOW_SECONDS", 900, minimum=1),
-        signups_per_address_per_hour=_env_int("STUDIO_SIGNUPS_PER_ADDRESS_PER_HOUR", 5, minimum=1),
-        admin_email=_env_str("STUDIO_ADMIN_EMAIL", ""),
-        admin_password=os.environ.get("STUDIO_ADMIN_PASSWORD", ""),
-        enable_fault_provider=_env_bool("STUDIO_ENABLE_FAULT_PROVIDER", False),
-        test_payment_gateway=_env_bool("STUDIO_TEST_PAYMENT_GATEWAY", False),
-        sqlite_busy_timeout_seconds=_env_int("STUDIO_SQLITE_BUSY_TIMEOUT", 30, minimum=1),
-        openai_api_key=os.environ.get("OPENAI_API_KEY", "").strip(),
-        openai_base_url=_env_str("OPENAI_BASE_URL", ""),
-        openai_image_model=_env_str("STUDIO_OPENAI_IMAGE_MODEL", "gpt-image-1.5"),
-        openai_image_quality=_env_str("STUDIO_OPENAI_IMAGE_QUALITY", "medium"),
-        openai_chat_model=_env_str("STUDIO_OPENAI_CHAT_MODEL", "gpt-4.1-mini"),
-        gemini_api_key=(
-            os.environ.get("GEMINI_API_KEY", "").strip()
-            or os.environ.get("GOOGLE_API_KEY", "").strip()
-        ),
-        gemini_base_url=_env_str("GEMINI_BASE_URL", ""),
-        gemini_image_model=_env_str("STUDIO_GEMINI_IMAGE_MODEL", "gemini-2.5-flash-image"),
-        gemini_chat_model=_env_str("STUDIO_GEMINI_CHAT_MODEL", "gemini-2.5-flash"),
-        replicate_api_token=os.environ.get("REPLICATE_API_TOKEN", "").strip(),
-        replicate_base_url=_env_str("REPLICATE_BASE_URL", ""),
-        replicate_model=_env_str("STUDIO_REPLICATE_MODEL", "black-forest-labs/flux-schnell"),
-        hf_token=os.environ.get("HF_TOKEN", "").strip(),
-        hf_base_url=_env_str("HF_INFERENCE_BASE_URL", ""),
-        hf_inference_provider=_env_str("STUDIO_HF_PROVIDER", "hf-inference"),
-        hf_image_model=_env_str(
-            "STUDIO_HF_IMAGE_MODEL", "stabilityai/stable-diffusion-xl-base-1.0"
-        ),
-        hf_chat_model=_env_str("STUDIO_HF_CHAT_MODEL", "mistralai/Mistral-7B-Instruct-v0.3"),
-        enhance_timeout_seconds=_env_int("STUDIO_ENHANCE_TIMEOUT_SECONDS", 15, minimum=1),
-        enhancements_per_minute=_env_int("STUDIO_ENHANCEMENTS_PER_MINUTE", 10, minimum=1),
-        csp_script_src=_env_csp_sources("STUDIO_CSP_SCRIPT_SRC"),
-        csp_connect_src=_env_csp_sources("STUDIO_CSP_CONNECT_SRC"),
-        csp_frame_src=_env_csp_sources("STUDIO_CSP_FRAME_SRC"),
-        csp_img_src=_env_csp_sources("STUDIO_CSP_IMG_SRC"),
-        max_state_files=_env_int("STUDIO_MAX_STATE_FILES", 20_000, minimum=1),
-        state_sweep_seconds=_env_int("STUDIO_STATE_SWEEP_SECONDS", 30, minimum=1),
-    )
+    """Read the environment into a fresh `Settings`; `SettingsError` names each bad variable."""
+    try:
+        return Settings()
+    except PydanticValidationError as exc:
+        raise SettingsError("; ".join(_explain(error) for error in exc.errors())) from exc
 
 
 @functools.cache

@@ -9,6 +9,7 @@ import reflex as rx
 from reflex.config import get_config
 from starlette.types import ASGIApp
 
+from studio_app import routes
 from studio_app.api.app import api_transformers
 from studio_app.api.cors import ApiCors
 from studio_app.clock import utcnow
@@ -78,41 +79,43 @@ app.register_lifespan_task(keep_state_files_bounded)
 app.add_middleware(SessionBoundStates(), index=0)
 app.add_page(
     studio_page,
-    route="/",
+    route=routes.STUDIO,
     title="Studio",
     on_load=[AuthState.require_user, StudioState.load_studio],
 )
-app.add_page(login_page, route="/login", title="Sign in — Studio", on_load=SigninState.open_form)
 app.add_page(
-    signup_page, route="/signup", title="Create account — Studio", on_load=SigninState.open_form
+    login_page, route=routes.LOGIN, title="Sign in — Studio", on_load=SigninState.open_form
+)
+app.add_page(
+    signup_page, route=routes.SIGNUP, title="Create account — Studio", on_load=SigninState.open_form
 )
 app.add_page(
     catalog_page,
-    route="/templates",
+    route=routes.TEMPLATES,
     title="Templates — Studio",
     on_load=CatalogState.load_catalog,
 )
 app.add_page(
     my_creations_page,
-    route="/my-creations",
+    route=routes.MY_CREATIONS,
     title="My Creations — Studio",
     on_load=[AuthState.require_user, CreationsState.load],
 )
 app.add_page(
     buy_credits_page,
-    route="/buy-credits",
+    route=routes.BUY_CREDITS,
     title="Buy Credits — Studio",
     on_load=[AuthState.require_user, CreditsState.load],
 )
 app.add_page(
     account_page,
-    route="/account",
+    route=routes.ACCOUNT,
     title="Account — Studio",
     on_load=[AuthState.require_user, AccountState.load],
 )
 app.add_page(
     admin_page,
-    route="/admin",
+    route=routes.ADMIN,
     title="Admin — Studio",
     on_load=[AuthState.require_admin, AdminState.load, AdminCatalogState.load],
 )

@@ -1,7 +1,8 @@
 """The FastAPI app that Reflex mounts its own routes under (`api_transformer`).
 
 `/api/...` is the REST API (docs at /api/docs, spec at /api/openapi.json); the
-cookie-authenticated image routes of the web pages live here too.
+cookie-authenticated image routes of the web pages and the pages' redirects
+(page_redirects.py) live here too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from studio_app.api import (
     errors,
     generate_routes,
     images,
+    page_redirects,
     previews,
     session_routes,
     template_list,
@@ -67,6 +69,7 @@ def build_api() -> FastAPIOffline:
     api.include_router(images.router, include_in_schema=False)
     api.include_router(previews.router, include_in_schema=False)
     api.include_router(session_routes.router)
+    api.include_router(page_redirects.router)
     return api
 
 

@@ -22,8 +22,13 @@ def _balance(user_id: int) -> int:
 
 @router.get("/api/studio/credits", responses=responses(401))
 def credits(viewer: Caller) -> schemas.Credits:
+    """Your balance, and what is available now: the balance less the credits held for
+    images still in progress (the number the studio shows)."""
+    summary = ledger.credit_summary(viewer.id)
     return schemas.Credits(
-        balance=_balance(viewer.id), rupees_per_credit=get_settings().rupees_per_credit
+        balance=summary.balance,
+        available=summary.available,
+        rupees_per_credit=get_settings().rupees_per_credit,
     )
 
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from studio_app.api.cursors import ID_CURSOR_PATTERN, MAX_ROW_ID
-from studio_app.providers.registry import all_providers
 from studio_app.services import creations, generation, payments
 from studio_app.services.catalog_admin import (
     CATEGORY_NAME_MAX,
@@ -20,7 +19,8 @@ from studio_app.services.catalog_admin import (
     NAME_MIN,
     TEMPLATE_NAME_MAX,
 )
-from studio_app.services.generation import MAX_NEGATIVE_PROMPT_CHARS, MAX_SEED
+from studio_app.services.generation import MAX_NEGATIVE_PROMPT_CHARS, MAX_SEED, PROVIDER_ALIASES
+from studio_app.services.provider_switches import provider_names
 from studio_app.services.validation import MAX_PROMPT_CHARS
 
 # The spec says what the server accepts, so clients (and their generated code) learn
@@ -120,8 +120,11 @@ ProviderName = Annotated[
     str,
     Field(
         max_length=32,
-        description="See GET /api/providers: one not available now answers 422",
-        json_schema_extra=_listed_now(lambda: sorted(all_providers())),
+        description="See GET /api/providers: one not available now answers 422. Also "
+        "accepted: "
+        + ", ".join(f"`{alias}` for `{name}`" for alias, name in PROVIDER_ALIASES.items())
+        + " (stored and listed under the provider's own name).",
+        json_schema_extra=_listed_now(lambda: sorted([*provider_names(), *PROVIDER_ALIASES])),
     ),
 ]
 _rule(ID_CURSOR_PATTERN, "A next_cursor of the page before, unchanged.")
@@ -287,7 +290,10 @@ class CreationPage(BaseModel):
 
 
 class Credits(BaseModel):
-    balance: int
+    balance: int = Field(description="Credits owned: grants, purchases and refunds less charges")
+    available: int = Field(
+        description="What can be spent now: the balance less credits held for images in progress"
+    )
     rupees_per_credit: int
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from studio_app.routes import ACCOUNT, ADMIN, BUY_CREDITS, LOGIN, MY_CREATIONS, SIGNUP, STUDIO
 from studio_app.states.auth import AuthState
 
 
@@ -15,7 +16,7 @@ def _brand() -> rx.Component:
             align="center",
             spacing="2",
         ),
-        href="/",
+        href=STUDIO,
         underline="none",
         color="inherit",
     )
@@ -38,7 +39,7 @@ def credits_badge() -> rx.Component:
 
 def _account_menu() -> rx.Component:
     return rx.hstack(
-        rx.link(credits_badge(), href="/buy-credits", underline="none"),
+        rx.link(credits_badge(), href=BUY_CREDITS, underline="none"),
         rx.menu.root(
             rx.menu.trigger(
                 rx.button(
@@ -53,7 +54,7 @@ def _account_menu() -> rx.Component:
                 )
             ),
             rx.menu.content(
-                rx.menu.item("Account", on_click=rx.redirect("/account")),
+                rx.menu.item("Account", on_click=rx.redirect(ACCOUNT)),
                 rx.menu.separator(),
                 rx.menu.item(
                     "Sign out",
@@ -70,9 +71,9 @@ def _account_menu() -> rx.Component:
 
 
 NAV_LINKS = [
-    ("Studio", "/"),
-    ("My Creations", "/my-creations"),
-    ("Buy Credits", "/buy-credits"),
+    ("Studio", STUDIO),
+    ("My Creations", MY_CREATIONS),
+    ("Buy Credits", BUY_CREDITS),
 ]
 
 
@@ -85,7 +86,7 @@ def _nav_link(label: str, href: str) -> rx.Component:
 def _nav() -> rx.Component:
     return rx.hstack(
         *[_nav_link(label, href) for label, href in NAV_LINKS],
-        rx.cond(AuthState.is_admin, _nav_link("Admin", "/admin")),
+        rx.cond(AuthState.is_admin, _nav_link("Admin", ADMIN)),
         spacing="5",
         margin_left="2rem",
         display=rx.breakpoints(initial="none", md="flex"),
@@ -100,7 +101,7 @@ def _mobile_nav() -> rx.Component:
             ),
             rx.menu.content(
                 *[rx.menu.item(label, on_click=rx.redirect(href)) for label, href in NAV_LINKS],
-                rx.cond(AuthState.is_admin, rx.menu.item("Admin", on_click=rx.redirect("/admin"))),
+                rx.cond(AuthState.is_admin, rx.menu.item("Admin", on_click=rx.redirect(ADMIN))),
             ),
         ),
         display=rx.breakpoints(initial="block", md="none"),
@@ -127,8 +128,8 @@ def header() -> rx.Component:
             AuthState.signed_in,
             _account_menu(),
             rx.hstack(
-                rx.button(rx.link("Sign in", href="/login"), variant="soft", as_child=True),
-                rx.button(rx.link("Create account", href="/signup"), as_child=True),
+                rx.button(rx.link("Sign in", href=LOGIN), variant="soft", as_child=True),
+                rx.button(rx.link("Create account", href=SIGNUP), as_child=True),
                 spacing="3",
             ),
         ),

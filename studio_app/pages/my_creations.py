@@ -6,6 +6,7 @@ import reflex as rx
 
 from studio_app.components.files import download_link
 from studio_app.components.layout import page_frame
+from studio_app.routes import STUDIO
 from studio_app.services.creations import CreationView, FilterChoice
 from studio_app.states.creations import ALL, CreationsState
 
@@ -235,7 +236,7 @@ def _empty_state() -> rx.Component:
                 ),
                 rx.link(
                     rx.button(rx.icon("wand-sparkles", size=16), "Make your first image", size="3"),
-                    href="/",
+                    href=STUDIO,
                 ),
                 align="center",
                 spacing="3",
@@ -374,7 +375,7 @@ def _creation_dialog() -> rx.Component:
                             rx.button(
                                 rx.icon("repeat", size=16), "Use this prompt", variant="soft"
                             ),
-                            href="/?use=" + view.public_id,
+                            href=f"{STUDIO}?use=" + view.public_id,
                             class_name="reuse-creation",
                         ),
                         _delete_button(),
@@ -468,7 +469,7 @@ def my_creations_page() -> rx.Component:
                 rx.spacer(),
                 rx.link(
                     rx.button(rx.icon("plus", size=16), "New image", variant="soft"),
-                    href="/",
+                    href=STUDIO,
                     flex_shrink="0",
                     white_space="nowrap",
                 ),

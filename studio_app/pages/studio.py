@@ -6,6 +6,7 @@ import reflex as rx
 
 from studio_app.components.files import download_link
 from studio_app.components.layout import page_frame
+from studio_app.routes import BUY_CREDITS, MY_CREATIONS
 from studio_app.services.creations import CreationView
 from studio_app.services.views import CategoryView, TemplateView
 from studio_app.states.studio import (
@@ -355,7 +356,7 @@ def _form_panel() -> rx.Component:
                         StudioState.credits_short,
                         rx.link(
                             "Buy credits",
-                            href="/buy-credits",
+                            href=BUY_CREDITS,
                             size="2",
                             weight="medium",
                             class_name="buy-credits-link",
@@ -586,7 +587,7 @@ def _jobs_panel() -> rx.Component:
         rx.hstack(
             rx.heading("Your latest images", size="5"),
             rx.spacer(),
-            rx.link("See all in My Creations", href="/my-creations", size="2"),
+            rx.link("See all in My Creations", href=MY_CREATIONS, size="2"),
             width="100%",
             align="baseline",
         ),

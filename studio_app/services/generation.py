@@ -19,7 +19,7 @@ import re
 import secrets
 import time
 import weakref
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func
@@ -92,6 +92,17 @@ _SLOTS_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Sem
     weakref.WeakKeyDictionary()
 )
 _IN_PROGRESS: set[str] = set()
+
+
+# Other names a client may give a provider: the reference report calls the offline one `mock`.
+# A request naming one is the request naming the provider (stored, listed and fingerprinted so).
+PROVIDER_ALIASES = {"mock": "offline"}
+
+
+def provider_name(name: str) -> str:
+    """The provider a request names, an alias resolved to the provider's own name."""
+    # A browser event may send any value: only text can be an alias.
+    return PROVIDER_ALIASES.get(name, name) if isinstance(name, str) else name
 
 
 @dataclass(frozen=True)
@@ -241,6 +252,7 @@ def start(
     ticket (`replayed`) and nothing new is held or started.
     """
     settings = get_settings()
+    request = replace(request, provider=provider_name(request.provider))
     fingerprint = request_hash(request) if idempotency_key is not None else None
     with write_session() as db:
         if idempotency_key is not None:

@@ -49,6 +49,11 @@ def _unavailable_reason(provider: ImageProvider, switched_off: set[str]) -> str:
     return ""
 
 
+def provider_names() -> list[str]:
+    """The names of this server's providers (available now or not)."""
+    return list(registry.all_providers())
+
+
 def provider_infos() -> list[ProviderInfo]:
     """Every provider of this server and whether (and why not) people may use it."""
     with read_session() as db:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from studio_app.routes import LOGIN
 from studio_app.services import api_tokens, auth
 from studio_app.services.auth import CurrentUser
 from studio_app.services.errors import StudioError
@@ -171,7 +172,7 @@ class AccountState(AuthState):
     async def change_password(self, form_data: dict):  # type: ignore[no-untyped-def]
         viewer = self._viewer()
         if viewer is None:
-            yield rx.redirect("/login")
+            yield rx.redirect(LOGIN)
             return
         self.changing_password = True
         self.password_error = ""

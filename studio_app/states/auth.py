@@ -70,7 +70,8 @@ class AuthState(rx.State):
     def _send_to_signin(self) -> rx.event.EventSpec:
         self._forget_user()
         target = safe_next_path(self.router.url.path)
-        query = "" if target == STUDIO else f"?next={target}"
+        # The studio is where a sign-in lands anyway (page loads add a slash: /studio/).
+        query = "" if target.rstrip("/") == STUDIO else f"?next={target}"
         return rx.redirect(f"{LOGIN}{query}")
 
     def _admin(self) -> CurrentUser | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from studio_app.routes import LOGIN
 from studio_app.services import payments
 from studio_app.services.auth import CurrentUser
 from studio_app.services.errors import StudioError
@@ -70,7 +71,7 @@ class CreditsState(AuthState):
     async def buy(self, credits: int, purchase_key: str):  # type: ignore[no-untyped-def]
         viewer = self._viewer()
         if viewer is None:
-            yield rx.redirect("/login")
+            yield rx.redirect(LOGIN)
             return
         self.buying = credits if isinstance(credits, int) else 0
         yield

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
+from studio_app.services import generation
 from tests.api.rest import ApiUser, api_user, money, wait_until_finished
 
 
@@ -25,8 +26,20 @@ def _buy(client: TestClient, user: ApiUser, credits: object, key: str | None):  
 def test_balance_and_price(client: TestClient) -> None:
     user = api_user(credits=7)
     answer = client.get("/api/studio/credits", headers=user.headers)
-    assert answer.json() == {"balance": 7, "rupees_per_credit": 5}
+    assert answer.json() == {"balance": 7, "available": 7, "rupees_per_credit": 5}
     assert client.get("/api/studio/credits").status_code == 401
+
+
+def test_credits_held_for_an_image_in_progress_are_not_available(client: TestClient) -> None:
+    user = api_user(credits=7)
+    # A generation started and not yet run: its premium price (2) is held, not charged.
+    generation.start(user.user_id, generation.GenerationRequest(prompt="A fox", tier="premium"))
+
+    answer = client.get("/api/studio/credits", headers=user.headers)
+
+    assert answer.json() == {"balance": 7, "available": 5, "rupees_per_credit": 5}
+    spec = client.get("/api/openapi.json").json()
+    assert "available" in spec["components"]["schemas"]["Credits"]["required"]
 
 
 def test_statement_pages_newest_first_with_running_balance(

@@ -64,6 +64,34 @@ def test_a_failed_generation_reports_its_code_and_charges_nothing(
     assert money(user.user_id).balance == before
 
 
+def test_mock_is_another_name_of_the_offline_provider(client: TestClient) -> None:
+    user = api_user(credits=5)
+    answer = _generate(client, user, provider="mock")
+    assert answer.status_code == 202, answer.text
+    finished = wait_until_finished(client, user, answer.json()["id"])
+    assert (finished["status"], finished["provider"]) == ("succeeded", "offline")
+
+    listed = client.get(
+        "/api/studio/my-creations", params={"provider": "offline"}, headers=user.headers
+    ).json()
+    assert [c["id"] for c in listed["items"]] == [answer.json()["id"]]
+    assert "mock" not in {p["name"] for p in client.get("/api/providers").json()}
+    spec = client.get("/api/openapi.json").json()
+    described = spec["components"]["schemas"]["GenerateRequest"]["properties"]["provider"]
+    assert "`mock` for `offline`" in described["description"]
+
+
+def test_a_retry_naming_the_provider_by_its_alias_is_the_same_request(client: TestClient) -> None:
+    user = api_user(credits=5)
+    first = _generate(client, user, key="alias-retry-key-1", provider="mock")
+    again = _generate(client, user, key="alias-retry-key-1", provider="offline")
+    assert again.status_code == 202, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    wait_until_finished(client, user, first.json()["id"])
+    assert money(user.user_id).generations == 1
+
+
 def test_generate_needs_a_valid_token(client: TestClient) -> None:
     user = api_user(credits=5)
     assert client.post("/api/studio/generate", json={"prompt": "x y"}).status_code == 401

@@ -20,6 +20,7 @@ from studio_app.api.app import build_served_api
 from studio_app.api.session_cookie import SessionCookies
 from studio_app.clock import utcnow
 from studio_app.models import AuthSession
+from studio_app.routes import STUDIO
 from studio_app.services import api_tokens, auth
 from studio_app.services.db import read_session, write_session
 from studio_app.settings import Settings, get_settings
@@ -90,7 +91,7 @@ def test_secure_cookie_exactly_when_the_public_url_is_https(
 def test_next_is_only_ever_a_page_of_ours(client: TestClient, next_path: object) -> None:
     make_account(email="nx@example.com")
     body = {"email": "nx@example.com", "password": PASSWORD, "next": next_path}
-    assert _post(client, "/auth/signin", body).json() == {"next": "/"}
+    assert _post(client, "/auth/signin", body).json() == {"next": STUDIO}
 
 
 @pytest.mark.parametrize("origin", ["http://localhost:3001", "http://127.0.0.1:3000", "null", None])

@@ -8,12 +8,20 @@ import time
 
 from playwright.sync_api import BrowserContext, Page, WebSocket, expect
 
+from studio_app.routes import STUDIO
+
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
 
 def new_email() -> str:
     return f"e2e{time.time_ns()}{next(_counter)}@example.com"
+
+
+def studio_url(base_url: str) -> re.Pattern[str]:
+    """The studio's address as the browser shows it: `/studio` after a link, `/studio/`
+    after a page load (the server adds the slash to every page's path)."""
+    return re.compile(rf"^{re.escape(base_url + STUDIO)}/?$")
 
 
 def sign_up(page: Page, base_url: str, email: str | None = None) -> str:
@@ -23,7 +31,7 @@ def sign_up(page: Page, base_url: str, email: str | None = None) -> str:
     page.fill("#password", PASSWORD)
     page.fill("#password_confirm", PASSWORD)
     page.locator("form button[type=submit]").click()
-    expect(page).to_have_url(f"{base_url}/")
+    expect(page).to_have_url(studio_url(base_url))
     expect(page.locator(".account-email")).to_have_text(email)
     return email
 

@@ -18,11 +18,15 @@ from pathlib import Path
 import websockets
 from websockets.sync.client import ClientConnection, connect
 
+from studio_app.routes import STUDIO
+
 NAMESPACE = "/_event"
 ROOT_STATE = "reflex___state____state"
+# The path a browser on the studio page reports (page loads end in a slash).
+STUDIO_PAGE = f"{STUDIO}/"
 
 
-def event(name: str, payload: dict | None = None, path: str = "/") -> dict:
+def event(name: str, payload: dict | None = None, path: str = STUDIO_PAGE) -> dict:
     return {
         "name": name,
         "payload": payload or {},
@@ -30,7 +34,7 @@ def event(name: str, payload: dict | None = None, path: str = "/") -> dict:
     }
 
 
-def hydrate(path: str = "/") -> dict:
+def hydrate(path: str = STUDIO_PAGE) -> dict:
     """What a page's first event does: load every state the page shows."""
     return event(f"{ROOT_STATE}.hydrate_and_load", {}, path)
 

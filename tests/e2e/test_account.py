@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from studio_app.settings import PROJECT_ROOT
 from tests.e2e.conftest import ARTIFACTS, RunningApp
-from tests.e2e.helpers import PASSWORD, collect_frames, sign_in, sign_up
+from tests.e2e.helpers import PASSWORD, collect_frames, sign_in, sign_up, studio_url
 
 NEW_PASSWORD = "a fresh password 42"
 
@@ -46,7 +46,7 @@ def test_change_password_then_sign_in_with_the_new_one(running_app: RunningApp, 
     sign_in(page, running_app.url, email, PASSWORD)
     expect(page.locator(".form-error")).to_have_text("Wrong email or password.")
     sign_in(page, running_app.url, email, NEW_PASSWORD)
-    expect(page).to_have_url(f"{running_app.url}/")
+    expect(page).to_have_url(studio_url(running_app.url))
     expect(page.locator(".account-email")).to_have_text(email)
 
 
@@ -59,7 +59,7 @@ def test_sign_out_everywhere_ends_the_other_browsers_session(
         laptop = other.new_page()
         laptop.set_default_timeout(20_000)
         sign_in(laptop, running_app.url, email, PASSWORD)
-        expect(laptop).to_have_url(f"{running_app.url}/")
+        expect(laptop).to_have_url(studio_url(running_app.url))
 
         page.goto(f"{running_app.url}/account")
         page.locator("#sign-out-everywhere").click()

@@ -13,12 +13,12 @@ from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from studio_app.states.admin import AdminState
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ARTIFACTS, RunningApp
-from tests.e2e.helpers import sign_in, sign_up
+from tests.e2e.helpers import sign_in, sign_up, studio_url
 
 
 def _sign_in(page: Page, base_url: str, email: str, password: str) -> None:
     sign_in(page, base_url, email, password)
-    expect(page).to_have_url(f"{base_url}/")
+    expect(page).to_have_url(studio_url(base_url))
     expect(page.locator(".account-email")).to_have_text(email)
 
 
@@ -199,7 +199,7 @@ def test_non_admin_gets_no_admin_tab_and_forged_admin_events_change_nothing(
     expect(page.locator(".nav-link", has_text="My Creations")).to_be_visible()
 
     page.goto(f"{running_app.url}/admin")
-    expect(page).to_have_url(f"{running_app.url}/", timeout=20_000)
+    expect(page).to_have_url(studio_url(running_app.url), timeout=20_000)
     expect(page.get_by_role("heading", name="Admin")).to_have_count(0)
 
     counts_sql = (

@@ -9,7 +9,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, RunningApp
-from tests.e2e.helpers import sign_up
+from tests.e2e.helpers import sign_up, studio_url
 
 POSTER = "Modern event poster for a startup meetup"
 ROBOT = "A tiny robot watering plants"
@@ -85,7 +85,7 @@ def test_my_creations_journey(running_app: RunningApp, page: Page) -> None:
 
     # Use this prompt: back in the studio with prompt, template and tier filled in.
     dialog.locator(".reuse-creation").click()
-    expect(page).to_have_url(re.compile(r"/\?use=[0-9a-f]{24}$"))
+    expect(page).to_have_url(re.compile(r"/studio/?\?use=[0-9a-f]{24}$"))
     expect(page.locator("#prompt")).to_contain_text(POSTER)
     expect(page.get_by_text("Template: Event poster")).to_be_visible()
     expect(page.locator(".tier-option[data-state=checked]")).to_contain_text("Premium")
@@ -116,7 +116,7 @@ def test_an_empty_gallery_leads_to_the_studio(running_app: RunningApp, page: Pag
     expect(empty).to_contain_text("Your gallery is waiting")
     expect(page.locator(".creation-filters")).to_have_count(0)
     empty.get_by_role("link").click()
-    expect(page).to_have_url(f"{running_app.url}/")
+    expect(page).to_have_url(studio_url(running_app.url))
     expect(page.locator("#generate")).to_be_visible()
 
 

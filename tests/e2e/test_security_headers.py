@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from studio_app.routes import STUDIO
 from tests.e2e.conftest import RunningApp
 from tests.e2e.helpers import sign_up
 
@@ -64,13 +65,14 @@ def test_the_api_docs_work_under_the_policy(running_app: RunningApp, page: Page)
 
 def test_pages_assets_and_reflex_routes_carry_the_headers(running_app: RunningApp) -> None:
     with httpx.Client(base_url=running_app.url) as client:
-        home = client.get("/", headers={"Accept-Encoding": "gzip"})
+        home = client.get(f"{STUDIO}/", headers={"Accept-Encoding": "gzip"})
         asset = re.search(r'src="(/assets/[^"]+\.js)"', home.text) or re.search(
             r'href="(/assets/[^"]+\.js)"', home.text
         )
         assert asset is not None
         answers = [
             home,
+            client.get("/"),  # a redirect to the studio
             client.get("/account/"),
             client.get(asset.group(1)),
             client.get("/ping"),

@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from studio_app.routes import STUDIO
 from studio_app.settings import PROJECT_ROOT
 from studio_app.states.account import AccountState
 from studio_app.states.studio import JobsState
@@ -103,7 +104,7 @@ def test_a_tab_id_without_its_cookie_is_nobody(running_app: RunningApp, page: Pa
         [
             hydrate("/account/"),
             event(f"{AccountState.get_full_name()}.revoke_token", {"index": 0}, "/account/"),
-            event(f"{JobsState.get_full_name()}.generate", {}, "/"),
+            event(f"{JobsState.get_full_name()}.generate", {}, f"{STUDIO}/"),
         ],
         listen_s=5,
     )
@@ -133,7 +134,7 @@ def test_the_next_user_of_a_tab_gets_nothing_of_the_previous_one(
     page.goto(f"{url}/admin")
     page.get_by_role("tab", name="Users").click()
     expect(page.locator("body")).to_contain_text(witness)
-    for path in ("/account", "/my-creations", "/buy-credits", "/"):
+    for path in ("/account", "/my-creations", "/buy-credits", STUDIO):
         page.goto(f"{url}{path}")
         expect(page.locator(".account-email")).to_have_text(ADMIN_EMAIL)
 
@@ -142,7 +143,7 @@ def test_the_next_user_of_a_tab_gets_nothing_of_the_previous_one(
     page.locator(".sign-out").click()
     expect(page).to_have_url(re.compile(r".*/login/?$"))
     member = sign_up(page, url)
-    for path in ("/account", "/my-creations", "/buy-credits", "/", "/admin"):
+    for path in ("/account", "/my-creations", "/buy-credits", STUDIO, "/admin"):
         page.goto(f"{url}{path}")
         expect(page.locator(".account-email")).to_have_text(member)
 

@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import PROVIDER_KEY_CANARY, RunningApp
-from tests.e2e.helpers import PASSWORD, collect_frames, new_email, sign_up
+from tests.e2e.helpers import PASSWORD, collect_frames, new_email, sign_up, studio_url
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(running_app: RunningApp, page: Page) -> None:
@@ -30,7 +30,7 @@ def test_sign_in_shows_clear_errors_then_lets_you_in(running_app: RunningApp, pa
 
     page.fill("#password", PASSWORD)
     page.locator("form button[type=submit]").click()
-    expect(page).to_have_url(f"{running_app.url}/")
+    expect(page).to_have_url(studio_url(running_app.url))
     expect(page.locator(".credit-balance")).to_have_text("5")
 
 

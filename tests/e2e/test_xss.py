@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from studio_app.settings import PROJECT_ROOT
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PROVIDER_KEY_CANARY, RunningApp
-from tests.e2e.helpers import PASSWORD, sign_up
+from tests.e2e.helpers import PASSWORD, sign_up, studio_url
 
 IMG = "<img src=x onerror=window.__xss=1>"
 SCRIPT = "<script>window.__xss=2</script>"
@@ -120,7 +120,7 @@ def test_markup_in_names_and_prompts_is_shown_as_text_and_never_runs(
         admin_page.fill("#email", ADMIN_EMAIL)
         admin_page.fill("#password", ADMIN_PASSWORD)
         admin_page.locator("form button[type=submit]").click()
-        expect(admin_page).to_have_url(f"{base}/")
+        expect(admin_page).to_have_url(studio_url(base))
         admin_page.goto(f"{base}/admin")
         # The overview's log names the template the user generated from.
         expect(_visible_text(admin_page, template)).to_be_visible()
@@ -153,7 +153,7 @@ def test_the_server_log_holds_no_key_password_or_session_token(
     expect(page.locator(".form-error")).to_be_visible()
     page.fill("#password", PASSWORD)
     page.locator("form button[type=submit]").click()
-    expect(page).to_have_url(f"{base}/")
+    expect(page).to_have_url(studio_url(base))
     tokens = [c["value"] for c in page.context.cookies() if c["name"] == "studio_session"]
     assert tokens and all(len(t) > 20 for t in tokens)
 

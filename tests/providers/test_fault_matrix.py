@@ -319,7 +319,7 @@ def test_a_provider_fault_reaches_the_user_as_its_code_and_costs_nothing(
     settings = reload_settings()
     # Our timeout (services.generation) below a second, which the environment cannot say.
     timeout = TIMEOUT_S if slow_row else 10
-    fast = dataclasses.replace(settings, provider_timeout_seconds=timeout)
+    fast = settings.model_copy(update={"provider_timeout_seconds": timeout})
     monkeypatch.setattr(generation, "get_settings", lambda: fast)
     driver.script(fake, fault.answers)
     user = make_user(credits=START_CREDITS)
