@@ -199,35 +199,17 @@ def current_user(token: object) -> CurrentUser | None:
 
 def user_for_session_hash(token_hash: object) -> CurrentUser | None:
     """`current_user` for a token the server knows only by its hash (the websocket)."""
-    if not isinstance(token_hash, str) or len(token_hash) != 64:
+    live = _live_session(token_hash, utcnow())
+    if live is None:
         return None
-    now = utcnow()
-    with read_session() as db:
-        row = db.exec(
-            select(User, AuthSession)
-            .join(AuthSession, AuthSession.user_id == User.id)
-            .where(AuthSession.token_hash == token_hash)
-        ).first()
-    if row is None:
-        return None
-    user, session = row
-    if session.revoked_at is not None or session.expires_at <= now or not user.is_active:
-        return None
+    _session, user = live
     return CurrentUser(id=user.id or 0, email=user.email, role=user.role)
 
 
-def refresh_session(token: object, *, now: datetime | None = None) -> datetime | None:
-    """Slide a live session's expiry to a full `session_days` from now.
-
-    Returns the session's expiry (for the cookie), or None when the token is not a live
-    session. Written at most once per `SESSION_REFRESH_INTERVAL`, so a page load is
-    usually a read.
-    """
-    token_hash = session_hash(token)
-    if not token_hash:
+def _live_session(token_hash: object, now: datetime) -> tuple[AuthSession, User] | None:
+    """The session with this hash and its user, if it still signs anyone in."""
+    if not isinstance(token_hash, str) or len(token_hash) != 64:
         return None
-    now = now or utcnow()
-    lifetime = timedelta(days=get_settings().session_days)
     with read_session() as db:
         row = db.exec(
             select(AuthSession, User)
@@ -239,6 +221,22 @@ def refresh_session(token: object, *, now: datetime | None = None) -> datetime |
     session, user = row
     if session.revoked_at is not None or session.expires_at <= now or not user.is_active:
         return None
+    return session, user
+
+
+def refresh_session(token: object, *, now: datetime | None = None) -> datetime | None:
+    """Slide a live session's expiry to a full `session_days` from now.
+
+    Returns the session's expiry (for the cookie), or None when the token is not a live
+    session. Written at most once per `SESSION_REFRESH_INTERVAL`, so a page load is
+    usually a read.
+    """
+    now = now or utcnow()
+    live = _live_session(session_hash(token), now)
+    if live is None:
+        return None
+    session, _user = live
+    lifetime = timedelta(days=get_settings().session_days)
     if session.expires_at - now > lifetime - SESSION_REFRESH_INTERVAL:
         return session.expires_at
     with write_session() as db:

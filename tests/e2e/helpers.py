@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import itertools
 import re
+import subprocess
+import sys
 import time
 
 from playwright.sync_api import BrowserContext, Page, WebSocket, expect
 
 from studio_app.routes import STUDIO
+from studio_app.settings import PROJECT_ROOT
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -58,6 +61,19 @@ def create_api_token(page: Page, base_url: str, name: str, password: str = PASSW
     dialog.locator(".close-new-token").click()
     expect(page.locator(".new-token-dialog")).to_have_count(0)
     return secret
+
+
+def run_in_app(env: dict[str, str], code: str, *args: str) -> str:
+    """Run `code` with the served app's settings (its database) and return what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
 
 
 def credits_shown(page: Page) -> str:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 from playwright.sync_api import Browser, Page, expect
 
-from studio_app.settings import PROJECT_ROOT
 from tests.e2e.conftest import ARTIFACTS, RunningApp
-from tests.e2e.helpers import PASSWORD, collect_frames, sign_in, sign_up, studio_url
+from tests.e2e.helpers import PASSWORD, collect_frames, run_in_app, sign_in, sign_up, studio_url
 
 NEW_PASSWORD = "a fresh password 42"
 
@@ -91,15 +88,7 @@ def _token_owner(app: RunningApp, secret: str) -> str:
         "import sys; from studio_app.services import api_tokens; "
         "who = api_tokens.user_for_token(sys.argv[1]); print(who.email if who else '')"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, secret],
-        cwd=PROJECT_ROOT,
-        env=app.env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
+    return run_in_app(app.env, script, secret)
 
 
 def test_api_token_is_shown_once_works_and_can_be_revoked(

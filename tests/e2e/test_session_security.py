@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -25,25 +23,15 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from studio_app.routes import STUDIO
-from studio_app.settings import PROJECT_ROOT
 from studio_app.states.account import AccountState
 from studio_app.states.studio import JobsState
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, RunningApp
-from tests.e2e.helpers import PASSWORD, collect_frames, sign_in, sign_up
+from tests.e2e.helpers import PASSWORD, collect_frames, run_in_app, sign_in, sign_up
 from tests.e2e.raw_socket import event, hydrate, open_socket
 
 
 def _server_side(app: RunningApp, code: str, *args: str) -> str:
-    """Run `code` with the app's settings (its database) and return what it printed."""
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        cwd=PROJECT_ROOT,
-        env=app.env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
+    return run_in_app(app.env, code, *args)
 
 
 _MAKE_TOKEN = """
