@@ -57,6 +57,7 @@ from studio_app.services import api_tokens, auth, catalog, creations, generation
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import dispose_engines, get_engine, read_session, write_session
 from studio_app.settings import PROJECT_ROOT
+from studio_app.storage import image_store
 from tests import app_server
 from tests.factories import make_user
 
@@ -199,7 +200,9 @@ def build_world(root: Path) -> World:
         for model in models:
             for key in (model.image_key, model.thumbnail_key):
                 assert key is not None
-                image_bytes[key] = (small / "images" / key).stat().st_size
+                stored = image_store().read(key)
+                assert stored is not None
+                image_bytes[key] = len(stored)
         _checkpoint(small)
     shutil.copytree(small, large)
     with studio_env(large):

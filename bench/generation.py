@@ -36,7 +36,7 @@ from studio_app.models import ImageCategory, ImageTemplate
 from studio_app.providers import offline
 from studio_app.services import catalog, generation
 from studio_app.services.db import write_session
-from studio_app.storage import local as storage
+from studio_app.storage import local as local_store
 from studio_app.tiers import Tier, tiers
 from tests.factories import make_user
 
@@ -85,7 +85,7 @@ _STAGES: list[tuple[str, Any, str]] = [
     ("PNG encode: offline.encode_png", offline, "encode_png"),
     ("PNG decode: checking the provider's bytes", ImageFile.ImageFile, "load"),
     ("thumbnail + WebP", generation, "_thumbnail_webp"),
-    ("writing 2 files + fsync", storage, "write_atomically"),
+    ("writing 2 files + fsync", local_store, "write_atomically"),
     ("capture + succeeded (_finish_succeeded)", generation, "_finish_succeeded"),
 ]
 

@@ -8,12 +8,14 @@ import os
 import secrets
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from studio_app.clock import utcnow
 from studio_app.models import GeneratedImage, User
 from studio_app.services import auth, ledger
 from studio_app.services.db import write_session
-from studio_app.storage import local as storage
+from studio_app.storage import image_store, keys
+from studio_app.storage.local import LocalDiskStore
 
 _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -76,8 +78,15 @@ def crashed_generation(user_id: int, *, age: timedelta, price: int = 2) -> Gener
 
 def stray_file(*, age_seconds: float) -> str:
     """An image file no row points to, last written `age_seconds` ago."""
-    key, _ = storage.new_key_pair("png")
-    storage.write(key, b"left behind by a crash")
+    key, _ = keys.new_image_keys("png")
+    image_store().put(key, b"left behind by a crash", "image/png")
     past = time.time() - age_seconds
-    os.utime(storage.path_for(key), (past, past))
+    os.utime(disk_path(key), (past, past))
     return key
+
+
+def disk_path(key: str) -> Path:
+    """Where the local image store keeps `key`: for tests that play a crash on the disk."""
+    store = image_store()
+    assert isinstance(store, LocalDiskStore)
+    return store.path_for(key)

@@ -6,14 +6,15 @@ import asyncio
 import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import WithJsonSchema
 
 from studio_app.api import images, schemas
 from studio_app.api.callers import Caller
 from studio_app.api.cursors import MAX_ROW_ID
 from studio_app.api.errors import not_found, responses
+from studio_app.api.stored_files import stored_response
 from studio_app.models import GenerationStatus
 from studio_app.services import creations, enhance, generation, jobs
 from studio_app.services.auth import CurrentUser
@@ -195,11 +196,11 @@ def my_creations(
     )
 
 
-def _image(viewer: CurrentUser, creation_id: str, *, thumbnail: bool) -> FileResponse:
-    path = creations.image_file(viewer, creation_id, thumbnail=thumbnail, owner_only=True)
-    if path is None:
+def _image(request: Request, viewer: CurrentUser, creation_id: str, *, thumbnail: bool) -> Response:
+    image = creations.open_image(viewer, creation_id, thumbnail=thumbnail, owner_only=True)
+    if image is None:
         raise not_found("image")
-    return FileResponse(path, headers=images.PRIVATE_IMAGE_HEADERS)
+    return stored_response(request, image.stored, images.PRIVATE_IMAGE_HEADERS)
 
 
 _IMAGE_RESPONSES = {
@@ -213,22 +214,22 @@ _IMAGE_RESPONSES = {
 
 @router.get(
     "/api/studio/creations/{creation_id}/image",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     responses=_IMAGE_RESPONSES,
 )
-def creation_image(viewer: Caller, creation_id: CreationId) -> FileResponse:
+def creation_image(request: Request, viewer: Caller, creation_id: CreationId) -> Response:
     """The original image, as the provider made it."""
-    return _image(viewer, creation_id, thumbnail=False)
+    return _image(request, viewer, creation_id, thumbnail=False)
 
 
 @router.get(
     "/api/studio/creations/{creation_id}/thumbnail",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     responses=_IMAGE_RESPONSES,
 )
-def creation_thumbnail(viewer: Caller, creation_id: CreationId) -> FileResponse:
+def creation_thumbnail(request: Request, viewer: Caller, creation_id: CreationId) -> Response:
     """A WebP thumbnail that fits 384×384."""
-    return _image(viewer, creation_id, thumbnail=True)
+    return _image(request, viewer, creation_id, thumbnail=True)
 
 
 @router.delete(

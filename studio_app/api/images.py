@@ -1,14 +1,15 @@
 """Private images: served only to their owner's session (and to admins).
 
-Anyone else gets the same 404, whatever URL they try; file paths come from the
+Anyone else gets the same 404, whatever URL they try; storage keys come from the
 database row, never from the request.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 
+from studio_app.api.stored_files import stored_response
 from studio_app.services import auth, creations
 
 router = APIRouter()
@@ -26,15 +27,16 @@ PRIVATE_IMAGE_HEADERS = {
 
 def _serve(request: Request, public_id: str, *, thumbnail: bool) -> Response:
     viewer = auth.current_user(request.cookies.get(auth.SESSION_COOKIE))
-    path = creations.image_file(viewer, public_id, thumbnail=thumbnail)
-    if path is None:
+    image = creations.open_image(viewer, public_id, thumbnail=thumbnail)
+    if image is None:
         return JSONResponse(_NOT_FOUND, status_code=404)
-    headers = PRIVATE_IMAGE_HEADERS
-    filename = None
-    if not thumbnail and request.query_params.get("download"):
-        view = creations.get_creation(viewer, public_id)  # type: ignore[arg-type]
-        filename = creations.download_name(public_id, view.prompt if view else "", path.suffix[1:])
-    return FileResponse(path, headers=headers, filename=filename)
+    download = not thumbnail and bool(request.query_params.get("download"))
+    return stored_response(
+        request,
+        image.stored,
+        PRIVATE_IMAGE_HEADERS,
+        filename=image.download_name if download else None,
+    )
 
 
 @router.get("/images/{public_id}", response_model=None)

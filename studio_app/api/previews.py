@@ -1,15 +1,15 @@
 """Template preview images: public catalog pictures, cacheable by anyone.
 
-Only a key that some template currently holds is served (the file path comes
-from the storage module's key rules, never from the request); anything else
-gets the same 404.
+Only a key that some template currently holds is served (the preview store checks
+the key's shape before it touches anything); anything else gets the same 404.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 
+from studio_app.api.stored_files import stored_response
 from studio_app.services import previews
 
 router = APIRouter()
@@ -21,8 +21,8 @@ _HEADERS = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
 @router.get("/template-previews/{key}", response_model=None)
-def template_preview(key: str) -> Response:
-    path = previews.preview_file(key)
-    if path is None:
+def template_preview(request: Request, key: str) -> Response:
+    stored = previews.open_preview(key)
+    if stored is None:
         return JSONResponse(_NOT_FOUND, status_code=404)
-    return FileResponse(path, media_type="image/webp", headers=_HEADERS)
+    return stored_response(request, stored, _HEADERS)

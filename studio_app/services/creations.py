@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 from sqlalchemy import tuple_
 from sqlmodel import col, select
@@ -28,7 +27,7 @@ from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
 from studio_app.services.generation import GenerationRequest
 from studio_app.services.tiers import get_tier
-from studio_app.storage import local as storage
+from studio_app.storage import StoredObject, image_store, keys
 
 PUBLIC_ID = re.compile(r"^[0-9a-f]{24}$")
 PAGE_SIZE = 24
@@ -343,14 +342,15 @@ def delete_creation(viewer: CurrentUser, public_id: object) -> None:
             raise NotFound("No such image.")
         if row.status == GenerationStatus.PENDING.value:
             raise InvalidInput("This image is still being made. Delete it when it is done.")
-        keys = (row.image_key, row.thumbnail_key)
+        stored_keys = (row.image_key, row.thumbnail_key)
         row.deleted_at = utcnow()
         # With the keys cleared, a file that cannot be removed now is an orphan the
         # reconciler removes later.
         row.image_key = row.thumbnail_key = None
         db.add(row)
-    for key in keys:
-        storage.delete(key)
+    store = image_store()
+    for key in stored_keys:
+        store.delete(key)
 
 
 # --- Reuse: "Use this prompt" and "Generate again" ----------------------------------------
@@ -407,20 +407,31 @@ def reuse_settings(viewer: CurrentUser | None, public_id: object) -> ReuseSettin
 # --- Files --------------------------------------------------------------------------------
 
 
-def image_file(
-    viewer: CurrentUser | None, public_id: object, *, thumbnail: bool, owner_only: bool = False
-) -> Path | None:
-    """The file to serve, or None — the same None for "not yours" and "not there".
+@dataclass(frozen=True)
+class ImageToServe:
+    """An image opened for its viewer, and the file name a download of it gets."""
 
-    Admins may see every image unless `owner_only`.
+    stored: StoredObject
+    download_name: str
+
+
+def open_image(
+    viewer: CurrentUser | None, public_id: object, *, thumbnail: bool, owner_only: bool = False
+) -> ImageToServe | None:
+    """The image to serve, or None — the same None for "not yours" and "not there".
+
+    Admins may see every image unless `owner_only`. The caller reads or closes `stored`.
     """
     row = (_own_live_row if owner_only else _visible_row)(viewer, public_id)
     if row is None or row.status != GenerationStatus.SUCCEEDED.value:
         return None
     key = row.thumbnail_key if thumbnail else row.image_key
-    if not storage.exists(key):
+    stored = image_store().open(key) if key else None
+    if stored is None:
         return None
-    return storage.path_for(key or "")
+    return ImageToServe(
+        stored, download_name(row.public_id, row.prompt, keys.extension_of(stored.key))
+    )
 
 
 def download_name(public_id: str, prompt: str, extension: str) -> str:

@@ -55,7 +55,7 @@ from studio_app.services.errors import (
 from studio_app.services.tiers import get_tier
 from studio_app.services.validation import MAX_PROMPT_CHARS, clean_prompt, clean_text
 from studio_app.settings import get_settings
-from studio_app.storage import local as storage
+from studio_app.storage import StorageError, image_store, keys
 from studio_app.tiers import Tier
 
 log = logging.getLogger(__name__)
@@ -374,12 +374,13 @@ def _store(image: ProviderImage) -> _StoredImage:
                 thumb_bytes = _thumbnail_webp(decoded)
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise MalformedResponse(f"not a decodable image: {exc}") from exc
-    image_key, thumbnail_key = storage.new_key_pair(extension)
+    image_key, thumbnail_key = keys.new_image_keys(extension)
+    store = image_store()
     try:
-        storage.write(image_key, image.data)
-        storage.write(thumbnail_key, thumb_bytes)
-    except storage.StorageError:
-        storage.delete(image_key)
+        store.put(image_key, image.data, keys.content_type_of(image_key))
+        store.put(thumbnail_key, thumb_bytes, keys.content_type_of(thumbnail_key))
+    except StorageError:
+        store.delete(image_key)
         raise
     return _StoredImage(image_key, thumbnail_key, width, height)
 
@@ -464,7 +465,7 @@ async def _run(ticket: Ticket) -> str:
         log.warning("generation %s failed: %s %s", row.public_id, exc.code, exc.detail)
         await asyncio.to_thread(_finish_failed, ticket, exc.code, exc.user_message, started)
         return GenerationStatus.FAILED.value
-    except storage.StorageError as exc:
+    except StorageError as exc:
         log.error("generation %s: storage failed: %s", row.public_id, exc)
         message = ERROR_MESSAGES[STORAGE_FAILED]
         await asyncio.to_thread(_finish_failed, ticket, STORAGE_FAILED, message, started)
@@ -477,8 +478,9 @@ async def _run(ticket: Ticket) -> str:
     try:
         await asyncio.to_thread(_finish_succeeded, ticket, stored, image.model, started)
     except HoldNotOpen:
-        storage.delete(stored.image_key)
-        storage.delete(stored.thumbnail_key)
+        store = image_store()
+        store.delete(stored.image_key)
+        store.delete(stored.thumbnail_key)
         message = ERROR_MESSAGES[EXPIRED]
         await asyncio.to_thread(_finish_failed, ticket, EXPIRED, message, started)
         return GenerationStatus.FAILED.value

@@ -4,7 +4,7 @@ Uploaded bytes are never served as they came: the file must decode with Pillow
 as PNG, JPEG or WebP, within a byte and a pixel budget checked from the header
 before any pixel is decoded (so a decompression bomb costs nothing), and is
 re-encoded to a WebP of at most PREVIEW_MAX_SIDE px. Previews are public
-catalog images, stored apart from private ones (storage/previews.py) and served
+catalog images, stored apart from private ones (storage.preview_store) and served
 at /template-previews/<key> only while a template points at that key.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import warnings
-from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlmodel import select
@@ -25,7 +24,7 @@ from studio_app.services.catalog_admin import preview_url, require_admin
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
 from studio_app.services.tiers import get_tier
-from studio_app.storage import previews as preview_storage
+from studio_app.storage import StoredObject, keys, preview_store
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 40_000_000  # e.g. 8000×5000; far below what a bomb declares
@@ -102,8 +101,9 @@ def _store(
     """Save the WebP under a new key, point the template at it, audit; returns its URL."""
     if type(template_id) is not int or template_id <= 0:
         raise NotFound("That template does not exist.")
-    key = preview_storage.new_key()
-    preview_storage.write(key, webp)
+    key = keys.new_preview_key()
+    store = preview_store()
+    store.put(key, webp, keys.content_type_of(key))
     try:
         with write_session() as db:
             template = db.get(ImageTemplate, template_id)
@@ -121,10 +121,10 @@ def _store(
                 after={"preview": preview_url(key), "source": source, "size": size},
             )
     except BaseException:
-        preview_storage.delete(key)
+        store.delete(key)
         raise
     # The old picture is unreachable now (the route serves only keys a template holds).
-    preview_storage.delete(old_key)
+    store.delete(old_key)
     return preview_url(key)
 
 
@@ -166,14 +166,15 @@ def generate_preview(actor: CurrentUser | None, template_id: object) -> str:
     )
 
 
-def preview_file(key: object) -> Path | None:
-    """The file behind a public preview URL, or None: a valid key a template holds, on disk."""
-    if not preview_storage.is_valid_key(key):
+def open_preview(key: object) -> StoredObject | None:
+    """The picture behind a public preview URL, or None: a valid key a template holds,
+    stored. The caller reads or closes it."""
+    if not keys.PREVIEW_KEYS.is_valid(key):
         return None
     with read_session() as db:
         holder = db.exec(
             select(ImageTemplate.id).where(ImageTemplate.preview_image_key == key)
         ).first()
-    if holder is None or not preview_storage.exists(key):  # type: ignore[arg-type]
+    if holder is None:
         return None
-    return preview_storage.path_for(key)  # type: ignore[arg-type]
+    return preview_store().open(keys.PREVIEW_KEYS.check(key))

@@ -3,7 +3,8 @@
 - open holds past their expiry are released, their pending rows marked failed;
 - pending rows older than the hold expiry are marked failed, their holds released;
 - succeeded rows whose original file is gone are marked failed and refunded;
-- files that no succeeded row points to, older than the hold expiry, are deleted.
+- stored images that no succeeded row points to, and writes a crash cut short, older
+  than the hold expiry, are deleted.
 
 At start-up the server also says when it started (`interrupted_before`): when it is the
 only backend process, no job can still own a pending row or an unrecorded file from
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
@@ -24,11 +25,9 @@ from studio_app.models import CreditHold, GeneratedImage, GenerationStatus, Hold
 from studio_app.services import generation, ledger
 from studio_app.services.db import read_session, write_session
 from studio_app.settings import get_settings
-from studio_app.storage import local as storage
+from studio_app.storage import image_store
 
 log = logging.getLogger(__name__)
-# File-system timestamps may lag the clock a little: a file is judged by its mtime plus this.
-_MTIME_SLACK = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,8 @@ def _refund_rows_with_missing_files(now: datetime) -> int:
                 col(GeneratedImage.deleted_at).is_(None),  # deleted by its owner: not lost
             )
         ).all()
-    missing = [row_id for row_id, key in succeeded if not storage.exists(key)]
+    store = image_store()
+    missing = [row_id for row_id, key in succeeded if not store.exists(key)]
     for row_id in missing:
         with write_session() as db:
             row = db.get(GeneratedImage, row_id)
@@ -105,7 +105,7 @@ def _refund_rows_with_missing_files(now: datetime) -> int:
             charge = ledger.capture_of(db, hold.id) if hold and hold.id else None
             if charge is not None:
                 ledger.refund(db, charge.id or 0, reference=f"Image {row.public_id} was lost")
-            storage.delete(row.thumbnail_key)
+            store.delete(row.thumbnail_key)
             _fail_row(row, generation.FILE_MISSING, now)
             row.image_key = row.thumbnail_key = None
             db.add(row)
@@ -120,22 +120,14 @@ def _delete_orphan_files(now: datetime, interrupted_before: datetime | None) -> 
             )
         ).all()
     referenced = {key for pair in keys for key in pair if key}
+    # A younger file may belong to a job that is still finishing.
     cutoff = _stale_before(now, interrupted_before)
-    root = get_settings().images_dir
-    deleted = 0
-    for name in storage.all_keys():
-        if name in referenced:
-            continue
-        path = root / name
-        try:
-            modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        except FileNotFoundError:  # its job deleted it (failed) meanwhile
-            continue
-        # A file this young may belong to a job that is still finishing.
-        if modified + _MTIME_SLACK >= cutoff:
-            continue
-        path.unlink(missing_ok=True)
-        deleted += 1
+    store = image_store()
+    deleted = store.sweep_unfinished(cutoff)
+    for key in store.keys_older_than(cutoff):
+        if key not in referenced:
+            store.delete(key)
+            deleted += 1
     return deleted
 
 

@@ -1,57 +1,44 @@
-"""Image bytes on local disk under STUDIO_IMAGES_DIR.
+"""The image stores on local disk (the embedded default), under STUDIO_IMAGES_DIR.
 
-Keys are made here, never taken from users: `YYYY/MM/<32 hex>.<ext>`. Every
-key is checked against that shape before it touches the file system, so no
-request can reach a path outside the folder.
+A key is a relative path below the store's folder, checked against the store's key
+shape before it touches the file system. A write goes to `<key>.partial`, is flushed
+to disk, then renamed into place: a crash leaves the whole file or no file under the
+key, and at worst a `.partial` that `sweep_unfinished` removes.
+
+`path_for` is for this store's own tests and crash simulations; it is not part of
+`ObjectStore`, and nothing above storage/ uses it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
-import re
-import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from studio_app.clock import utcnow
-from studio_app.settings import get_settings
+from studio_app.storage.keys import KeyShape, content_type_of
+from studio_app.storage.store import StorageError, StoredObject
 
-_KEY = re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}(?:_thumb)?\.(?:png|webp|jpg)$")
-
-
-class StorageError(Exception):
-    """The bytes could not be written or read (disk full, permissions…)."""
+_PARTIAL = ".partial"
+# File-system timestamps may lag the clock a little: a file is judged by its mtime plus this.
+_MTIME_SLACK = timedelta(seconds=1)
 
 
-def _root() -> Path:
-    return get_settings().images_dir
+def _modified(stat: os.stat_result) -> datetime:
+    return datetime.fromtimestamp(stat.st_mtime, UTC)
 
 
-def is_valid_key(key: object) -> bool:
-    return isinstance(key, str) and bool(_KEY.match(key))
-
-
-def path_for(key: str) -> Path:
-    if not is_valid_key(key):
-        raise StorageError(f"not an image key: {key!r}")
-    return _root() / key
-
-
-def new_key_pair(extension: str) -> tuple[str, str]:
-    """A fresh key for an original and its thumbnail."""
-    now = utcnow()
-    stem = f"{now:%Y}/{now:%m}/{secrets.token_hex(16)}"
-    return f"{stem}.{extension}", f"{stem}_thumb.webp"
-
-
-def write(key: str, data: bytes) -> None:
-    write_atomically(path_for(key), data)
+def _etag(stat: os.stat_result) -> str:
+    # The formula of Starlette's FileResponse, which served these files before: the
+    # validators browsers already hold stay valid.
+    base = f"{stat.st_mtime}-{stat.st_size}"
+    return f'"{hashlib.md5(base.encode(), usedforsecurity=False).hexdigest()}"'
 
 
 def write_atomically(target: Path, data: bytes) -> None:
-    """A crash leaves either the whole file or none (shared with storage.previews)."""
-    partial = target.with_suffix(target.suffix + ".partial")
+    partial = target.with_suffix(target.suffix + _PARTIAL)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with partial.open("wb") as handle:
@@ -65,22 +52,87 @@ def write_atomically(target: Path, data: bytes) -> None:
         raise StorageError(str(exc)) from exc
 
 
-def exists(key: str | None) -> bool:
-    return key is not None and is_valid_key(key) and path_for(key).is_file()
+class LocalDiskStore:
+    """An `ObjectStore` in one folder of the local disk."""
 
+    def __init__(self, root: Path, shape: KeyShape) -> None:
+        self._root = root
+        self._shape = shape
 
-def delete(key: str | None) -> None:
-    """Remove a stored file; a file that cannot be removed is left for the reconciler."""
-    if key and is_valid_key(key):
-        with contextlib.suppress(OSError):
-            path_for(key).unlink(missing_ok=True)
+    def path_for(self, key: str) -> Path:
+        return self._root / self._shape.check(key)
 
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self.path_for(key)
+        # The disk keeps no metadata: the key's extension is the content type.
+        if content_type != content_type_of(key):
+            raise StorageError(f"{key!r} cannot hold {content_type}")
+        write_atomically(path, data)
 
-def all_keys() -> Iterator[str]:
-    """Every stored key (and leftover partial files, as their own names)."""
-    root = _root()
-    if not root.is_dir():
-        return
-    for path in root.glob("*/*/*"):
-        if path.is_file():
-            yield path.relative_to(root).as_posix()
+    def open(self, key: str) -> StoredObject | None:
+        if not self._shape.is_valid(key):
+            return None
+        try:
+            handle = self.path_for(key).open("rb")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            raise StorageError(str(exc)) from exc
+        # Size and validators of the very file opened, even if it is replaced meanwhile.
+        stat = os.fstat(handle.fileno())
+        return StoredObject(
+            key=key,
+            size=stat.st_size,
+            content_type=content_type_of(key),
+            modified=_modified(stat),
+            etag=_etag(stat),
+            source=handle,
+        )
+
+    def read(self, key: str) -> bytes | None:
+        stored = self.open(key)
+        return None if stored is None else stored.read()
+
+    def exists(self, key: str | None) -> bool:
+        return self._shape.is_valid(key) and self.path_for(key or "").is_file()
+
+    def delete(self, key: str | None) -> None:
+        if self._shape.is_valid(key):
+            with contextlib.suppress(OSError):
+                self.path_for(key or "").unlink(missing_ok=True)
+
+    def _files(self) -> Iterator[tuple[str, Path]]:
+        """(name relative to the root, path) of every file in the store's folder."""
+        if not self._root.is_dir():
+            return
+        for path in self._root.rglob("*"):
+            if path.is_file():
+                yield path.relative_to(self._root).as_posix(), path
+
+    def _written_before(self, path: Path, cutoff: datetime) -> bool:
+        try:
+            return _modified(path.stat()) + _MTIME_SLACK < cutoff
+        except FileNotFoundError:  # removed meanwhile (its job failed)
+            return False
+
+    def keys(self) -> Iterator[str]:
+        for name, _ in self._files():
+            if self._shape.is_valid(name):
+                yield name
+
+    def keys_older_than(self, cutoff: datetime) -> Iterator[str]:
+        for name, path in self._files():
+            if self._shape.is_valid(name) and self._written_before(path, cutoff):
+                yield name
+
+    def sweep_unfinished(self, cutoff: datetime) -> int:
+        removed = 0
+        for name, path in self._files():
+            unfinished = name.endswith(_PARTIAL) and self._shape.is_valid(name[: -len(_PARTIAL)])
+            if unfinished and self._written_before(path, cutoff):
+                try:
+                    path.unlink()
+                except OSError:  # gone meanwhile, or not removable now: the next sweep
+                    continue
+                removed += 1
+        return removed

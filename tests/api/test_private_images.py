@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from studio_app.api.app import build_api
-from studio_app.services import auth, generation
+from studio_app.services import auth, creations, generation
 from studio_app.services.generation import GenerationRequest
 from tests import aio
 from tests.factories import add_credits, make_account
@@ -120,3 +120,46 @@ def test_path_tricks_get_404(
     response = _get(client, path.replace("{id}", public_id), owner.token)
     assert response.status_code == 404
     assert b"PNG" not in response.content[:8]
+
+
+def test_an_image_is_sent_whole_with_its_length_and_validators(
+    client: TestClient, owned_image: tuple[auth.SignedIn, str]
+) -> None:
+    owner, public_id = owned_image
+    for suffix in ("", "/thumbnail"):
+        response = _get(client, f"/images/{public_id}{suffix}", owner.token)
+        assert response.status_code == 200
+        assert int(response.headers["content-length"]) == len(response.content) > 0
+        assert response.headers["vary"] == "Cookie"
+        assert response.headers["etag"].startswith('"')
+        assert response.headers["last-modified"].endswith(" GMT")
+        assert "content-disposition" not in response.headers
+
+
+def test_a_cached_copy_is_confirmed_without_the_bytes_but_only_for_its_owner(
+    client: TestClient, owned_image: tuple[auth.SignedIn, str]
+) -> None:
+    owner, public_id = owned_image
+    url = f"/images/{public_id}"
+    etag = _get(client, url, owner.token).headers["etag"]
+
+    client.cookies.set(auth.SESSION_COOKIE, owner.token)
+    confirmed = client.get(url, headers={"If-None-Match": etag})
+    assert confirmed.status_code == 304 and confirmed.content == b""
+    assert confirmed.headers["etag"] == etag
+    assert confirmed.headers["cache-control"] == "private, max-age=300"
+    changed = client.get(url, headers={"If-None-Match": '"something-else"'})
+    assert changed.status_code == 200 and changed.content[:4] == b"\x89PNG"
+
+    stranger = make_account(email="stranger@example.com")
+    client.cookies.set(auth.SESSION_COOKIE, stranger.token)
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 404
+
+
+def test_a_deleted_image_is_gone_from_its_url(
+    client: TestClient, owned_image: tuple[auth.SignedIn, str]
+) -> None:
+    owner, public_id = owned_image
+    creations.delete_creation(auth.current_user(owner.token), public_id)
+    for suffix in ("", "/thumbnail"):
+        assert _get(client, f"/images/{public_id}{suffix}", owner.token).status_code == 404

@@ -33,9 +33,9 @@ from studio_app.services import api_tokens, ledger
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import dispose_engines, read_session
 from studio_app.settings import PROJECT_ROOT, reload_settings
-from studio_app.storage import local as storage
+from studio_app.storage import image_store
 from tests.e2e.conftest import _free_port, _stop, _wait_until_serving, app_env, start_server
-from tests.factories import PASSWORD, make_user, stray_file
+from tests.factories import PASSWORD, disk_path, make_user, stray_file
 from tests.soak import scaled
 
 USERS = scaled(3, 30)
@@ -177,7 +177,7 @@ def test_sigkill_mid_generation_then_restart_closes_every_hold_and_file(
         fresh_orphan = stray_file(age_seconds=1)
         half_written = stray_file(age_seconds=1)
         partial = f"{half_written}.partial"
-        storage.path_for(half_written).rename(images / partial)
+        disk_path(half_written).rename(images / partial)
         assert all(
             _status(client, job)["status"] == "running" for job in jobs if job.kind == "slow"
         )
@@ -243,7 +243,9 @@ def test_sigkill_mid_generation_then_restart_closes_every_hold_and_file(
         referenced = set()
         for row in rows.values():
             if row.status == "succeeded":
-                assert storage.exists(row.image_key) and storage.exists(row.thumbnail_key)
+                assert image_store().exists(row.image_key) and image_store().exists(
+                    row.thumbnail_key
+                )
                 referenced |= {row.image_key, row.thumbnail_key}
         assert _files_under(images) == referenced
 

@@ -34,7 +34,7 @@ from studio_app.providers.base import ERROR_CLASSES
 from studio_app.services import generation, ledger
 from studio_app.services.db import read_session
 from studio_app.settings import Settings, reload_settings
-from studio_app.storage import local as storage
+from studio_app.storage import image_store
 from tests.factories import make_user
 from tests.fakes import gemini_api, openai_api, replicate_api
 from tests.fakes import huggingface_api as hf_api
@@ -338,7 +338,7 @@ def test_a_provider_fault_reaches_the_user_as_its_code_and_costs_nothing(
         assert _ledger_rows(user) == entries_before
         assert _holds(user) == [HoldStatus.RELEASED.value]
         assert credit_summary(user) == ledger.CreditSummary(balance=START_CREDITS, held=0)
-        assert list(storage.all_keys()) == []
+        assert list(image_store().keys()) == []
     else:
         assert (status, row.status, row.error_code) == ("succeeded", "succeeded", None)
         new_entries = _ledger_rows(user)[len(entries_before) :]

@@ -27,7 +27,7 @@ from studio_app.providers.registry import get_provider
 from studio_app.services import generation, ledger
 from studio_app.services.tiers import get_tier
 from studio_app.settings import Settings, reload_settings
-from studio_app.storage import local as storage
+from studio_app.storage import image_store
 from tests import aio
 from tests.factories import make_user
 from tests.fakes import huggingface_api as hf_api
@@ -450,7 +450,7 @@ def test_a_success_captures_the_price_and_records_model_and_real_size(
         1216,
         832,
     )
-    with Image.open(storage.path_for(row.image_key)) as stored:
+    with Image.open(io.BytesIO(image_store().read(row.image_key))) as stored:
         assert (stored.format, stored.size) == ("PNG", (1216, 832))
     assert credit_summary(user) == ledger.CreditSummary(balance=3, held=0)
     assert len(_inferences(fake)) == 1

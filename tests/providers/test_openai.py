@@ -17,7 +17,7 @@ from studio_app.services import generation, ledger
 from studio_app.services.errors import InvalidInput
 from studio_app.services.tiers import get_tier
 from studio_app.settings import Settings, reload_settings
-from studio_app.storage import local as storage
+from studio_app.storage import image_store
 from tests import aio
 from tests.factories import make_user
 from tests.fakes import openai_api
@@ -328,7 +328,7 @@ def test_a_success_captures_the_price_and_records_model_and_real_size(
         1536,
         1024,
     )
-    with Image.open(storage.path_for(row.image_key)) as stored:
+    with Image.open(io.BytesIO(image_store().read(row.image_key))) as stored:
         assert (stored.format, stored.size) == ("PNG", (1536, 1024))
     assert credit_summary(user) == ledger.CreditSummary(balance=3, held=0)
     assert len(_generations(fake)) == 1

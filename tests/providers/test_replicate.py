@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
 from pathlib import Path
@@ -29,7 +30,7 @@ from studio_app.services import generation, ledger
 from studio_app.services.db import read_session
 from studio_app.services.tiers import get_tier
 from studio_app.settings import Settings, reload_settings
-from studio_app.storage import local as storage
+from studio_app.storage import image_store
 from tests import aio
 from tests.factories import make_user
 from tests.fakes import replicate_api
@@ -419,7 +420,7 @@ def test_a_success_captures_the_price_and_records_the_real_size(studio: FakeServ
     row = last_generation()
     assert (row.provider, row.model, row.width, row.height) == ("replicate", MODEL, 1216, 832)
     assert _credits(user) == ledger.CreditSummary(balance=3, held=0)
-    with Image.open(storage.path_for(row.image_key)) as original:
+    with Image.open(io.BytesIO(image_store().read(row.image_key))) as original:
         assert (original.format, original.size) == ("PNG", (1216, 832))
     assert len(replicate_api.creates(studio)) == 1
 

@@ -30,7 +30,7 @@ from studio_app.services.db import read_session
 from studio_app.services.errors import InvalidInput, NotFound, StudioError
 from studio_app.services.generation import GenerationRequest
 from studio_app.settings import Settings, reload_settings
-from studio_app.storage import local as storage
+from studio_app.storage import image_store
 from tests import aio, evidence
 from tests.evidence import everything
 from tests.factories import PASSWORD, make_user
@@ -65,7 +65,7 @@ def _member() -> CurrentUser:
 def refused(call: Callable[[], object], *, field: str | None = None) -> StudioError:
     """`call()` must raise a StudioError (naming `field`) and change nothing at all."""
     before = everything()
-    files_before = sorted(storage.all_keys())
+    files_before = sorted(image_store().keys())
     with pytest.raises(StudioError) as caught:
         call()
     error = caught.value
@@ -74,7 +74,7 @@ def refused(call: Callable[[], object], *, field: str | None = None) -> StudioEr
         assert isinstance(error, InvalidInput), error
         assert error.field == field, (error.field, error.message)
     assert everything() == before
-    assert sorted(storage.all_keys()) == files_before
+    assert sorted(image_store().keys()) == files_before
     return error
 
 

@@ -16,9 +16,8 @@ from studio_app.services.auth import CurrentUser
 from studio_app.services.db import get_engine, read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
 from studio_app.services.generation import GenerationRequest
-from studio_app.storage import local as storage
 from tests import aio
-from tests.factories import make_user
+from tests.factories import disk_path, make_user
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 
@@ -245,7 +244,7 @@ def test_delete_removes_the_files_and_the_row_from_view_but_keeps_the_ledger() -
     viewer = _viewer(user)
     with read_session() as db:
         row = db.exec(select(GeneratedImage).where(GeneratedImage.public_id == public_id)).one()
-    files = [storage.path_for(row.image_key), storage.path_for(row.thumbnail_key)]
+    files = [disk_path(row.image_key), disk_path(row.thumbnail_key)]
     assert all(f.is_file() for f in files)
     entries_before = _entries(user)
 
@@ -254,7 +253,7 @@ def test_delete_removes_the_files_and_the_row_from_view_but_keeps_the_ledger() -
     assert not any(f.exists() for f in files)
     assert creations.list_creations(viewer).items == []
     assert creations.get_creation(viewer, public_id) is None
-    assert creations.image_file(viewer, public_id, thumbnail=False) is None
+    assert creations.open_image(viewer, public_id, thumbnail=False) is None
     assert creations.reuse_settings(viewer, public_id) is None
     assert _entries(user) == entries_before == [(5, "grant"), (-1, "capture")]
     with read_session() as db:

@@ -18,9 +18,9 @@ from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InsufficientCredits, InvalidInput
 from studio_app.services.generation import GenerationRequest, TooManyJobs
 from studio_app.settings import Settings, reload_settings
-from studio_app.storage import local as storage
+from studio_app.storage import image_store
 from tests import aio
-from tests.factories import make_user
+from tests.factories import disk_path, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -74,12 +74,12 @@ def test_success_stores_the_image_and_captures_exactly_the_price(
     row = _row()
     assert (row.status, row.width, row.height, row.cost_credits) == ("succeeded", *size, price)
     assert row.finished_at is not None and row.duration_ms is not None
-    with Image.open(storage.path_for(row.image_key)) as original:
+    with Image.open(io.BytesIO(image_store().read(row.image_key))) as original:
         assert (original.format, original.size) == ("PNG", size)
-    with Image.open(storage.path_for(row.thumbnail_key)) as thumb:
+    with Image.open(io.BytesIO(image_store().read(row.thumbnail_key))) as thumb:
         assert thumb.format == "WEBP"
         assert max(thumb.size) <= 384
-    assert storage.path_for(row.image_key).is_relative_to(migrated_db.images_dir)
+    assert disk_path(row.image_key).is_relative_to(migrated_db.images_dir)
     assert _summary(user) == ledger.CreditSummary(balance=5 - price, held=0)
     with read_session() as db:
         hold = db.exec(select(CreditHold).where(CreditHold.generation_id == row.id)).one()
@@ -89,9 +89,9 @@ def test_success_stores_the_image_and_captures_exactly_the_price(
 def test_different_prompts_give_different_images() -> None:
     user = make_user(credits=5)
     _generate(user, GenerationRequest(prompt="Lighthouse at dawn, calm sea"))
-    first = storage.path_for(_row().image_key).read_bytes()
+    first = image_store().read(_row().image_key)
     _generate(user, GenerationRequest(prompt="Neon city street in the rain"))
-    second = storage.path_for(_row().image_key).read_bytes()
+    second = image_store().read(_row().image_key)
     with Image.open(io.BytesIO(first)) as a, Image.open(io.BytesIO(second)) as b:
         small_a = a.convert("L").resize((32, 32))
         small_b = b.convert("L").resize((32, 32))
@@ -139,7 +139,7 @@ def test_bytes_that_are_not_an_image_are_refused() -> None:
     row = _row()
     assert (row.status, row.error_code) == ("failed", "malformed_response")
     assert _summary(user).balance == 5
-    assert list(storage.all_keys()) == []
+    assert list(image_store().keys()) == []
 
 
 def test_storage_failure_releases_the_hold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

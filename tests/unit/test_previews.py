@@ -18,6 +18,7 @@ from studio_app.services.catalog_admin import TemplateFields
 from studio_app.services.db import read_session
 from studio_app.services.errors import InvalidInput, NotFound, PermissionDenied
 from studio_app.settings import Settings
+from studio_app.storage import preview_store
 from tests.factories import make_user
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
@@ -64,6 +65,12 @@ def _preview_key(template_id: int) -> str | None:
         return template.preview_image_key
 
 
+def _preview_bytes(key: str | None) -> bytes:
+    stored = previews.open_preview(key)
+    assert stored is not None
+    return stored.read()
+
+
 def _audit_actions() -> list[str]:
     with read_session() as db:
         return [e.action for e in db.exec(select(AuditEntry).order_by(AuditEntry.id)).all()]
@@ -77,9 +84,8 @@ def test_a_png_upload_is_reencoded_to_a_small_webp(
 
     key = _preview_key(template_id)
     assert key and url == f"/template-previews/{key}"
-    path = previews.preview_file(key)
-    assert path is not None and path.parent == migrated_db.images_dir / "template-previews"
-    stored = path.read_bytes()
+    assert (migrated_db.images_dir / "template-previews" / key).is_file()  # apart from images
+    stored = _preview_bytes(key)
     assert stored != original
     with Image.open(io.BytesIO(stored)) as image:
         assert (image.format, image.size) == ("WEBP", (640, 360))
@@ -99,20 +105,18 @@ def test_jpeg_webp_and_palette_images_are_accepted(
     admin: CurrentUser, template_id: int, fmt: str, mode: str
 ) -> None:
     previews.upload_preview(admin, template_id, image_bytes(fmt, (300, 200), mode))
-    path = previews.preview_file(_preview_key(template_id))
-    assert path is not None
-    with Image.open(path) as image:
+    with Image.open(io.BytesIO(_preview_bytes(_preview_key(template_id)))) as image:
         assert (image.format, image.size) == ("WEBP", (300, 200))
 
 
 def test_replacing_a_preview_removes_the_old_file(admin: CurrentUser, template_id: int) -> None:
     previews.upload_preview(admin, template_id, image_bytes("PNG", (100, 100)))
     old_key = _preview_key(template_id)
-    old_path = previews.preview_file(old_key)
+    assert preview_store().exists(old_key)
     previews.generate_preview(admin, template_id)
     assert _preview_key(template_id) != old_key
-    assert old_path is not None and not old_path.exists()
-    assert previews.preview_file(old_key) is None
+    assert not preview_store().exists(old_key)
+    assert previews.open_preview(old_key) is None
 
 
 @pytest.mark.parametrize(
@@ -163,9 +167,9 @@ def test_generated_preview_follows_the_default_tier_aspect(
     admin: CurrentUser, template_id: int
 ) -> None:
     url = previews.generate_preview(admin, template_id)
-    path = previews.preview_file(_preview_key(template_id))
-    assert path is not None and url.endswith(path.name)
-    with Image.open(path) as image:
+    key = _preview_key(template_id)
+    assert key is not None and url.endswith(key)
+    with Image.open(io.BytesIO(_preview_bytes(key))) as image:
         assert (image.format, image.size) == ("WEBP", (640, 360))  # premium-wide is 16:9
     assert _audit_actions()[-1] == "template.preview_generate"
 
@@ -191,10 +195,10 @@ def test_non_admins_and_unknown_templates_are_refused(
     assert not folder.exists() or not any(folder.iterdir())
 
 
-def test_preview_file_only_for_keys_a_template_holds(admin: CurrentUser, template_id: int) -> None:
+def test_open_preview_only_for_keys_a_template_holds(admin: CurrentUser, template_id: int) -> None:
     previews.upload_preview(admin, template_id, image_bytes("PNG", (50, 50)))
     key = _preview_key(template_id)
-    assert previews.preview_file(key) is not None
-    assert previews.preview_file("0" * 32 + ".webp") is None  # well-formed, nobody's
+    assert _preview_bytes(key)[:4] == b"RIFF"
+    assert previews.open_preview("0" * 32 + ".webp") is None  # well-formed, nobody's
     for bad in ("../studio.db", f"../{key}", key.upper(), f"2026/01/{key}", None, 5):  # type: ignore[union-attr]
-        assert previews.preview_file(bad) is None
+        assert previews.open_preview(bad) is None

@@ -1,7 +1,7 @@
 """The disk fails while an image is being saved: the user is not charged and nothing is left.
 
-The faults are injected at the storage layer (`studio_app/storage/local.py`), at the
-system call where a real disk fails: a full disk (ENOSPC) shows up when the bytes are
+The faults are injected below the local disk store (`studio_app/storage/local.py`), at
+the system call where a real disk fails: a full disk (ENOSPC) shows up when the bytes are
 flushed, a permission problem (EACCES) when the file is created or renamed into place.
 Either may hit the original or, after the original was saved, its thumbnail.
 """
@@ -19,8 +19,8 @@ from studio_app.models import CreditEntry, CreditHold
 from studio_app.services import generation, ledger
 from studio_app.services.db import read_session
 from studio_app.services.generation import ERROR_MESSAGES, STORAGE_FAILED, GenerationRequest
-from studio_app.settings import Settings
-from studio_app.storage import local as storage
+from studio_app.settings import Settings, get_settings
+from studio_app.storage import image_store, local
 from tests import aio
 from tests.factories import make_user
 from tests.generation_helpers import credit_summary, last_generation
@@ -35,7 +35,7 @@ class DiskFault:
         self.stage, self.code, self.nth = stage, code, nth
         self.writes = 0
         real_open, real_replace, real_fsync = Path.open, Path.replace, os.fsync
-        images = storage.get_settings().images_dir
+        images = get_settings().images_dir
 
         def fail(path: object) -> None:
             raise OSError(self.code, os.strerror(self.code), str(path))
@@ -59,7 +59,7 @@ class DiskFault:
 
         monkeypatch.setattr(Path, "open", fake_open)
         monkeypatch.setattr(Path, "replace", fake_replace)
-        monkeypatch.setattr(storage.os, "fsync", fake_fsync)
+        monkeypatch.setattr(local.os, "fsync", fake_fsync)
 
 
 def _files_on_disk(images: Path) -> list[str]:
@@ -115,7 +115,7 @@ def test_a_failing_disk_releases_the_hold_says_so_and_leaves_no_file(
         assert [h.status for h in db.exec(select(CreditHold))] == ["released"]
     # No orphan: neither the original, nor its thumbnail, nor a half-written .partial.
     assert _files_on_disk(migrated_db.images_dir) == []
-    assert list(storage.all_keys()) == []
+    assert list(image_store().keys()) == []
 
 
 def test_after_the_disk_recovers_the_next_image_is_saved_and_charged_once(
