@@ -168,7 +168,8 @@ def validate(db: Session, request: GenerationRequest) -> _Validated:
         raise InvalidInput(f"{provider.label}: {NotConfigured.user_message}", field="provider")
     if not provider_switches.is_enabled(db, provider.name):
         raise InvalidInput(
-            f"{provider.label} is switched off by an admin for now. Choose another provider.",
+            f"{provider.label} is {provider_switches.SWITCHED_OFF_REASON} for now. "
+            "Choose another provider.",
             field="provider",
         )
     reason = provider.unavailable_tiers().get(tier.id)
