@@ -47,6 +47,11 @@ def find_tier(tier_id: object) -> Tier | None:
     return next((tier for tier in tiers() if tier.id == tier_id), None)
 
 
+def rupees_for(credits: int, settings: Settings | None = None) -> int:
+    """What `credits` cost in rupees (tier prices and credit packs alike)."""
+    return credits * (settings or get_settings()).rupees_per_credit
+
+
 @functools.lru_cache(maxsize=4)
 def _priced(settings: Settings) -> tuple[Tier, ...]:
     prices = {
@@ -55,6 +60,6 @@ def _priced(settings: Settings) -> tuple[Tier, ...]:
         "premium-wide": settings.price_premium_wide,
     }
     return tuple(
-        Tier(*shape, credits=prices[shape[0]], rupees=prices[shape[0]] * settings.rupees_per_credit)
+        Tier(*shape, credits=prices[shape[0]], rupees=rupees_for(prices[shape[0]], settings))
         for shape in _SHAPES
     )

@@ -57,6 +57,7 @@ from studio_app.services.errors import (
     StudioError,
 )
 from studio_app.settings import get_settings
+from studio_app.tiers import rupees_for
 
 # What the page generates: secrets.token_urlsafe(18) is 24 characters.
 PURCHASE_KEY = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
@@ -184,10 +185,9 @@ def active_gateway() -> PaymentGateway | None:
 
 
 def credit_packs() -> list[CreditPack]:
-    settings = get_settings()
     return [
-        CreditPack(credits=size, rupees=size * settings.rupees_per_credit)
-        for size in sorted(set(settings.credit_pack_sizes))
+        CreditPack(credits=size, rupees=rupees_for(size))
+        for size in sorted(set(get_settings().credit_pack_sizes))
     ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from studio_app.services.errors import InvalidInput
-from studio_app.settings import get_settings
 from studio_app.tiers import TIER_IDS, Tier, find_tier
 
 
@@ -14,7 +13,3 @@ def get_tier(tier_id: str, *, field: str = "tier") -> Tier:
         valid = ", ".join(TIER_IDS)
         raise InvalidInput(f"Unknown size tier {tier_id!r}; choose one of {valid}.", field=field)
     return tier
-
-
-def rupees_for(credits: int) -> int:
-    return credits * get_settings().rupees_per_credit

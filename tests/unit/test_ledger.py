@@ -17,8 +17,8 @@ from studio_app.services.errors import (
     InsufficientCredits,
     InvalidInput,
 )
-from studio_app.services.tiers import get_tier, rupees_for
-from studio_app.tiers import tiers
+from studio_app.services.tiers import get_tier
+from studio_app.tiers import rupees_for, tiers
 from tests.factories import make_user
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
