@@ -335,15 +335,6 @@ def _move(rows: list[Any], row_id: int, direction: object) -> tuple[int, int] | 
     return index + 1, new_index + 1
 
 
-def _apply_order(rows: list[Any], ordered_ids: object, what: str) -> list[Any]:
-    if not isinstance(ordered_ids, list) or any(type(i) is not int for i in ordered_ids):
-        raise InvalidInput(f"Give the new order of the {what} as a list.", field="order")
-    by_id = {row.id: row for row in rows}
-    if sorted(ordered_ids) != sorted(by_id):
-        raise InvalidInput(f"The new order must list each of the {what} exactly once.")
-    return [by_id[i] for i in ordered_ids]
-
-
 def move_category(actor: CurrentUser | None, category_id: object, direction: object) -> None:
     """Swap a category with its neighbour above ("up") or below ("down")."""
     admin = require_admin(actor)
@@ -362,28 +353,6 @@ def move_category(actor: CurrentUser | None, category_id: object, direction: obj
             _category_target(category),
             before={"position": moved[0]},
             after={"position": moved[1]},
-        )
-
-
-def reorder_categories(actor: CurrentUser | None, ordered_ids: object) -> None:
-    """Put every category in the given order (a list of all their ids)."""
-    admin = require_admin(actor)
-    with write_session() as db:
-        rows = _ordered_categories(db)
-        before = [c.name for c in rows]
-        new_rows = _apply_order(rows, ordered_ids, "categories")
-        after = [c.name for c in new_rows]
-        if before == after:
-            return
-        _renumber(new_rows)
-        db.add_all(new_rows)
-        audit.record(
-            db,
-            admin.id,
-            "category.reorder",
-            "Categories",
-            before={"order": before},
-            after={"order": after},
         )
 
 
@@ -510,29 +479,6 @@ def move_template(actor: CurrentUser | None, template_id: object, direction: obj
         )
 
 
-def reorder_templates(actor: CurrentUser | None, category_id: object, ordered_ids: object) -> None:
-    """Put every template of one category in the given order."""
-    admin = require_admin(actor)
-    with write_session() as db:
-        category = _get_category(db, category_id)
-        rows = _ordered_templates(db, category.id or 0)
-        before = [t.name for t in rows]
-        new_rows = _apply_order(rows, ordered_ids, "templates")
-        after = [t.name for t in new_rows]
-        if before == after:
-            return
-        _renumber(new_rows)
-        db.add_all(new_rows)
-        audit.record(
-            db,
-            admin.id,
-            "template.reorder",
-            f"Templates of {_category_target(category)}",
-            before={"order": before},
-            after={"order": after},
-        )
-
-
 def set_template_active(actor: CurrentUser | None, template_id: object, active: object) -> None:
     """Deactivate (hide from the studio) or reactivate a template."""
     _set_active(actor, "template", template_id, active)
@@ -584,13 +530,11 @@ _ACTION_LABELS = {
     "category.create": "Created category",
     "category.update": "Edited category",
     "category.move": "Moved category",
-    "category.reorder": "Reordered categories",
     "category.deactivate": "Deactivated category",
     "category.reactivate": "Reactivated category",
     "template.create": "Created template",
     "template.update": "Edited template",
     "template.move": "Moved template",
-    "template.reorder": "Reordered templates",
     "template.deactivate": "Deactivated template",
     "template.reactivate": "Reactivated template",
     "template.preview_upload": "Uploaded preview",

@@ -141,7 +141,7 @@ def test_update_without_changes_writes_no_audit(admin: CurrentUser) -> None:
     assert len(_audit()) == 1
 
 
-def test_move_and_reorder_categories(admin: CurrentUser) -> None:
+def test_move_categories(admin: CurrentUser) -> None:
     a = catalog_admin.create_category(admin, "Alpha")
     b = catalog_admin.create_category(admin, "Beta")
     c = catalog_admin.create_category(admin, "Gamma")
@@ -166,15 +166,17 @@ def test_move_and_reorder_categories(admin: CurrentUser) -> None:
     with pytest.raises(InvalidInput):
         catalog_admin.move_category(admin, a, "sideways")
 
-    catalog_admin.reorder_categories(admin, [b, a, c])
+    catalog_admin.move_category(admin, a, "down")
     views = catalog_admin.list_categories(admin)
-    assert [x.name for x in views] == ["Beta", "Alpha", "Gamma"]
-    assert (views[0].is_first, views[-1].is_last) == (True, True)
-    assert json.loads(_audit()[-1].after) == {"order": ["Beta", "Alpha", "Gamma"]}
-    with pytest.raises(InvalidInput, match="exactly once"):
-        catalog_admin.reorder_categories(admin, [a, b])
-    with pytest.raises(InvalidInput):
-        catalog_admin.reorder_categories(admin, "b,a,c")
+    assert [x.name for x in views] == ["Gamma", "Alpha", "Beta"]
+    assert [(x.is_first, x.is_last) for x in views] == [
+        (True, False),
+        (False, False),
+        (False, True),
+    ]
+    assert _studio_names()[0] == ["Gamma", "Alpha", "Beta"]
+    catalog_admin.move_category(admin, b, "down")  # the last one: nothing to do
+    assert len(_audit()) == count + 1
 
 
 def test_deactivated_category_leaves_the_studio_at_once_and_comes_back(
@@ -273,7 +275,7 @@ def test_template_names_are_unique_within_a_category(admin: CurrentUser) -> None
         catalog_admin.update_template(admin, other, _fields(travel, "Poster"))
 
 
-def test_move_and_reorder_templates_within_their_category(admin: CurrentUser) -> None:
+def test_move_templates_within_their_category(admin: CurrentUser) -> None:
     travel = catalog_admin.create_category(admin, "Travel")
     food = catalog_admin.create_category(admin, "Food")
     a = catalog_admin.create_template(admin, _fields(travel, "Alpha"))
@@ -286,10 +288,16 @@ def test_move_and_reorder_templates_within_their_category(admin: CurrentUser) ->
     catalog_admin.move_template(admin, menu, "down")  # alone in its category: nothing to do
     assert len(_audit()) == count
 
-    catalog_admin.reorder_templates(admin, travel, [a, b])
+    catalog_admin.move_template(admin, a, "up")
     assert _studio_names()[1] == ["Alpha", "Beta", "Menu"]
-    with pytest.raises(InvalidInput, match="exactly once"):
-        catalog_admin.reorder_templates(admin, travel, [a, b, menu])
+    move = _audit()[-1]
+    assert (move.action, json.loads(move.before), json.loads(move.after)) == (
+        "template.move",
+        {"position": 2},
+        {"position": 1},
+    )
+    with pytest.raises(InvalidInput):
+        catalog_admin.move_template(admin, a, 1)
 
 
 def test_deactivated_template_leaves_the_studio_but_creations_keep_it(
@@ -340,12 +348,10 @@ def test_non_admins_are_refused_and_nothing_is_written(
         lambda who: catalog_admin.create_category(who, "Sneaky"),
         lambda who: catalog_admin.update_category(who, travel, "Sneaky"),
         lambda who: catalog_admin.move_category(who, travel, "down"),
-        lambda who: catalog_admin.reorder_categories(who, [travel]),
         lambda who: catalog_admin.set_category_active(who, travel, False),
         lambda who: catalog_admin.create_template(who, _fields(travel, "Sneaky")),
         lambda who: catalog_admin.update_template(who, beach, _fields(travel, "Sneaky")),
         lambda who: catalog_admin.move_template(who, beach, "down"),
-        lambda who: catalog_admin.reorder_templates(who, travel, [beach]),
         lambda who: catalog_admin.set_template_active(who, beach, False),
     ]
     for who in (member, forged, None):
