@@ -335,25 +335,39 @@ def _move(rows: list[Any], row_id: int, direction: object) -> tuple[int, int] | 
     return index + 1, new_index + 1
 
 
-def move_category(actor: CurrentUser | None, category_id: object, direction: object) -> None:
-    """Swap a category with its neighbour above ("up") or below ("down")."""
+def _move_row(actor: CurrentUser | None, kind: str, row_id: object, direction: object) -> None:
+    """Swap a category or template with its neighbour (a template: within its category),
+    audited with the old and new positions; a move past either end does nothing."""
     admin = require_admin(actor)
+    row: ImageCategory | ImageTemplate
+    siblings: list[Any]
     with write_session() as db:
-        category = _get_category(db, category_id)
-        rows = _ordered_categories(db)
-        moved = _move(rows, category.id or 0, direction)
+        if kind == "category":
+            row = _get_category(db, row_id)
+            siblings = _ordered_categories(db)
+            target = _category_target(row)
+        else:
+            row = _get_template(db, row_id)
+            siblings = _ordered_templates(db, row.category_id)
+            target = _template_target(row)
+        moved = _move(siblings, row.id or 0, direction)
         if moved is None:
             return
-        _renumber(rows)
-        db.add_all(rows)
+        _renumber(siblings)
+        db.add_all(siblings)
         audit.record(
             db,
             admin.id,
-            "category.move",
-            _category_target(category),
+            f"{kind}.move",
+            target,
             before={"position": moved[0]},
             after={"position": moved[1]},
         )
+
+
+def move_category(actor: CurrentUser | None, category_id: object, direction: object) -> None:
+    """Swap a category with its neighbour above ("up") or below ("down")."""
+    _move_row(actor, "category", category_id, direction)
 
 
 def set_category_active(actor: CurrentUser | None, category_id: object, active: object) -> None:
@@ -460,23 +474,7 @@ def update_template(actor: CurrentUser | None, template_id: object, fields: Temp
 
 def move_template(actor: CurrentUser | None, template_id: object, direction: object) -> None:
     """Swap a template with its neighbour in the same category."""
-    admin = require_admin(actor)
-    with write_session() as db:
-        template = _get_template(db, template_id)
-        rows = _ordered_templates(db, template.category_id)
-        moved = _move(rows, template.id or 0, direction)
-        if moved is None:
-            return
-        _renumber(rows)
-        db.add_all(rows)
-        audit.record(
-            db,
-            admin.id,
-            "template.move",
-            _template_target(template),
-            before={"position": moved[0]},
-            after={"position": moved[1]},
-        )
+    _move_row(actor, "template", template_id, direction)
 
 
 def set_template_active(actor: CurrentUser | None, template_id: object, active: object) -> None:
