@@ -9,7 +9,8 @@ from __future__ import annotations
 import reflex as rx
 
 from studio_app.services import previews
-from studio_app.services.catalog_admin import AdminCategoryView, AdminTemplateView, AuditLine
+from studio_app.services.audit import AuditLine
+from studio_app.services.catalog_admin import AdminCategoryView, AdminTemplateView
 from studio_app.states.admin_catalog import ALL_CATEGORIES, PREVIEW_UPLOAD_ID, AdminCatalogState
 from studio_app.tiers import tiers
 

@@ -1,4 +1,8 @@
-"""The admin audit log: who did what, when, with the values before and after."""
+"""The admin audit log: who did what, when, with the values before and after.
+
+Services write entries in their own transactions (`record`); the admin tab reads them
+back readable (`read_log`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from studio_app.models import AuditEntry, User
+from studio_app.services.admin_guard import require_admin
+from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session
 
 
@@ -36,7 +42,9 @@ def record(
 
 
 @dataclass
-class AuditView:
+class AuditLine:
+    """One audit entry, readable: before/after as "field: value" text, not JSON."""
+
     when: str = ""
     actor: str = ""
     action: str = ""
@@ -45,7 +53,53 @@ class AuditView:
     after: str = ""
 
 
-def recent(limit: int = 100) -> list[AuditView]:
+_ACTION_LABELS = {
+    "category.create": "Created category",
+    "category.update": "Edited category",
+    "category.move": "Moved category",
+    "category.deactivate": "Deactivated category",
+    "category.reactivate": "Reactivated category",
+    "template.create": "Created template",
+    "template.update": "Edited template",
+    "template.move": "Moved template",
+    "template.deactivate": "Deactivated template",
+    "template.reactivate": "Reactivated template",
+    "template.preview_upload": "Uploaded preview",
+    "template.preview_generate": "Generated preview",
+}
+
+
+def _action_label(action: str) -> str:
+    return _ACTION_LABELS.get(action, action.replace(".", " ").replace("_", " "))
+
+
+def _readable_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return " › ".join(str(v) for v in value)
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    return text if len(text) <= 160 else text[:157] + "…"
+
+
+def readable_change(text: str) -> str:
+    """`{"name": "A"}` → `name: A`; plain text stays as it is."""
+    if not text:
+        return ""
+    try:
+        values = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(values, dict):
+        return _readable_value(values)
+    return "; ".join(f"{key.replace('_', ' ')}: {_readable_value(v)}" for key, v in values.items())
+
+
+def read_log(actor: CurrentUser | None, limit: int = 200) -> list[AuditLine]:
+    """The newest admin actions first, every kind, readable; admins only."""
+    require_admin(actor)
     with read_session() as db:
         rows = db.exec(
             select(AuditEntry, User.email)
@@ -54,13 +108,13 @@ def recent(limit: int = 100) -> list[AuditView]:
             .limit(limit)
         ).all()
     return [
-        AuditView(
+        AuditLine(
             when=entry.created_at.strftime("%d %b %Y, %H:%M UTC"),
             actor=email,
-            action=entry.action,
+            action=_action_label(entry.action),
             target=entry.target,
-            before=entry.before,
-            after=entry.after,
+            before=readable_change(entry.before),
+            after=readable_change(entry.after),
         )
         for entry, email in rows
     ]

@@ -10,7 +10,6 @@ same transaction, with only the fields that changed before and after.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -507,76 +506,3 @@ def _set_active(actor: CurrentUser | None, kind: str, row_id: object, active: ob
             before={"active": not active},
             after={"active": active},
         )
-
-
-# ---------------------------------------------------------------- audit log
-
-
-@dataclass
-class AuditLine:
-    """One audit entry, readable: before/after as "field: value" text, not JSON."""
-
-    when: str = ""
-    actor: str = ""
-    action: str = ""
-    target: str = ""
-    before: str = ""
-    after: str = ""
-
-
-_ACTION_LABELS = {
-    "category.create": "Created category",
-    "category.update": "Edited category",
-    "category.move": "Moved category",
-    "category.deactivate": "Deactivated category",
-    "category.reactivate": "Reactivated category",
-    "template.create": "Created template",
-    "template.update": "Edited template",
-    "template.move": "Moved template",
-    "template.deactivate": "Deactivated template",
-    "template.reactivate": "Reactivated template",
-    "template.preview_upload": "Uploaded preview",
-    "template.preview_generate": "Generated preview",
-}
-
-
-def _readable_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return " › ".join(str(v) for v in value)
-    if value is None or value == "":
-        return "—"
-    text = str(value)
-    return text if len(text) <= 160 else text[:157] + "…"
-
-
-def readable_change(text: str) -> str:
-    """`{"name": "A"}` → `name: A`; plain text stays as it is."""
-    if not text:
-        return ""
-    try:
-        values = json.loads(text)
-    except ValueError:
-        return text
-    if not isinstance(values, dict):
-        return _readable_value(values)
-    return "; ".join(f"{key.replace('_', ' ')}: {_readable_value(v)}" for key, v in values.items())
-
-
-def audit_log(actor: CurrentUser | None, limit: int = 200) -> list[AuditLine]:
-    """The newest admin actions first (every kind, not only the catalog's)."""
-    require_admin(actor)
-    return [
-        AuditLine(
-            when=entry.when,
-            actor=entry.actor,
-            action=_ACTION_LABELS.get(
-                entry.action, entry.action.replace(".", " ").replace("_", " ")
-            ),
-            target=entry.target,
-            before=readable_change(entry.before),
-            after=readable_change(entry.after),
-        )
-        for entry in audit.recent(limit)
-    ]

@@ -12,15 +12,11 @@ import asyncio
 
 import reflex as rx
 
-from studio_app.services import catalog_admin, previews
+from studio_app.services import audit, catalog_admin, previews
 from studio_app.services.admin_guard import ADMINS_ONLY
+from studio_app.services.audit import AuditLine
 from studio_app.services.auth import CurrentUser
-from studio_app.services.catalog_admin import (
-    AdminCategoryView,
-    AdminTemplateView,
-    AuditLine,
-    TemplateFields,
-)
+from studio_app.services.catalog_admin import AdminCategoryView, AdminTemplateView, TemplateFields
 from studio_app.services.errors import StudioError
 from studio_app.states.auth import AuthState
 from studio_app.tiers import DEFAULT_TIER
@@ -74,7 +70,7 @@ class AdminCatalogState(AuthState):
     def _reload(self, admin: CurrentUser) -> None:
         self.categories = catalog_admin.list_categories(admin)
         self.templates = catalog_admin.list_templates(admin)
-        self.audit_lines = catalog_admin.audit_log(admin)
+        self.audit_lines = audit.read_log(admin)
         known = {str(c.id) for c in self.categories}
         if self.template_filter not in known:
             self.template_filter = ALL_CATEGORIES

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from studio_app.models import AuditEntry, GeneratedImage, ImageCategory, ImageTemplate
-from studio_app.services import catalog, catalog_admin
+from studio_app.services import audit, catalog, catalog_admin
 from studio_app.services.auth import CurrentUser
 from studio_app.services.catalog_admin import TemplateFields
 from studio_app.services.db import read_session, write_session
@@ -344,7 +344,7 @@ def test_non_admins_are_refused_and_nothing_is_written(
     calls = [
         lambda who: catalog_admin.list_categories(who),
         lambda who: catalog_admin.list_templates(who),
-        lambda who: catalog_admin.audit_log(who),
+        lambda who: audit.read_log(who),
         lambda who: catalog_admin.create_category(who, "Sneaky"),
         lambda who: catalog_admin.update_category(who, travel, "Sneaky"),
         lambda who: catalog_admin.move_category(who, travel, "down"),
@@ -370,7 +370,7 @@ def test_audit_log_is_readable_and_newest_first(admin: CurrentUser) -> None:
     catalog_admin.update_category(admin, travel, "Journeys", "Trips")
     catalog_admin.set_category_active(admin, travel, False)
 
-    lines = catalog_admin.audit_log(admin)
+    lines = audit.read_log(admin)
     assert [line.action for line in lines] == [
         "Deactivated category",
         "Edited category",
@@ -385,7 +385,7 @@ def test_audit_log_is_readable_and_newest_first(admin: CurrentUser) -> None:
 
 
 def test_readable_change_handles_plain_text_and_lists() -> None:
-    assert catalog_admin.readable_change("") == ""
-    assert catalog_admin.readable_change("plain words") == "plain words"
-    assert catalog_admin.readable_change('{"order": ["A", "B"]}') == "order: A › B"
-    assert catalog_admin.readable_change('{"seed": null}') == "seed: —"
+    assert audit.readable_change("") == ""
+    assert audit.readable_change("plain words") == "plain words"
+    assert audit.readable_change('{"order": ["A", "B"]}') == "order: A › B"
+    assert audit.readable_change('{"seed": null}') == "seed: —"
