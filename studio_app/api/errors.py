@@ -41,7 +41,7 @@ _STATUS_BY_ERROR: list[tuple[type[StudioError], int]] = [
     (payments.PaymentFailed, 402),
     (IdempotencyConflict, 409),
     (HoldNotOpen, 409),
-    (throttle.RateLimited, 429),
+    (throttle.Throttled, 429),
     (generation.TooManyJobs, 429),
     (payments.PaymentsUnavailable, 503),
 ]
@@ -79,7 +79,7 @@ def _studio_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StudioError)
     status = next((s for kind, s in _STATUS_BY_ERROR if isinstance(error, kind)), 400)
     headers = None
-    if isinstance(error, throttle.RateLimited):
+    if isinstance(error, throttle.Throttled):
         headers = {"Retry-After": str(error.retry_after)}
     elif isinstance(error, generation.TooManyJobs):
         headers = {"Retry-After": str(_TOO_MANY_JOBS_RETRY_AFTER_S)}

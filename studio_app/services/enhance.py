@@ -193,7 +193,7 @@ async def _ask_llm(
 async def enhance_prompt(
     user_id: int, prompt: object, *, template_id: int | None = None
 ) -> Enhancement:
-    """The enhanced prompt and who wrote it. Raises InvalidInput or throttle.RateLimited."""
+    """The enhanced prompt and who wrote it. Raises InvalidInput or throttle.Throttled."""
     settings = get_settings()
     original = clean_prompt(prompt)
     throttle.take(

@@ -75,7 +75,7 @@ ACCOUNT_CEILING_FACTOR = 2
 _SIGNUP_WINDOW = timedelta(hours=1)
 
 
-class TooManyAttempts(throttle.RateLimited):
+class TooManyAttempts(throttle.Throttled):
     """Refused before checking anything; `retry_after` says when to ask again."""
 
     code = "too_many_attempts"

@@ -14,7 +14,9 @@ from studio_app.services.db import write_session
 from studio_app.services.errors import StudioError
 
 
-class RateLimited(StudioError):
+class Throttled(StudioError):
+    """The caller did this too often (our limit; a provider's is providers.base.RateLimited)."""
+
     code = "rate_limited"
 
     def __init__(self, message: str, *, retry_after: int) -> None:
@@ -39,7 +41,7 @@ def record(db: Session, kind: str, subject: str, now: datetime) -> None:
 
 
 def take(kind: str, subject: str, *, limit: int, window_s: int, what: str) -> None:
-    """Count one event, or raise RateLimited when `limit` were counted in the window."""
+    """Count one event, or raise Throttled when `limit` were counted in the window."""
     with write_session() as db:
         take_in(db, kind, subject, limit=limit, window_s=window_s, what=what)
 
@@ -58,7 +60,7 @@ def take_in(db: Session, kind: str, subject: str, *, limit: int, window_s: int, 
             )
         ).one()
         wait = max(1, int((oldest + timedelta(seconds=window_s) - now).total_seconds()) + 1)
-        raise RateLimited(
+        raise Throttled(
             f"You have reached the limit of {limit} {what}. Try again in {wait} s.",
             retry_after=wait,
         )

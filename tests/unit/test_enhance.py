@@ -8,7 +8,7 @@ import pytest
 
 from studio_app.services import enhance
 from studio_app.services.errors import InvalidInput
-from studio_app.services.throttle import RateLimited
+from studio_app.services.throttle import Throttled
 from studio_app.settings import Settings, reload_settings
 from tests import aio
 from tests.factories import make_user
@@ -173,7 +173,7 @@ def test_enhancement_is_rate_limited_per_user(monkeypatch: pytest.MonkeyPatch) -
     busy, other = make_user(), make_user()
     for _ in range(3):
         aio.run(enhance.enhance_prompt(busy, "a red bike"))
-    with pytest.raises(RateLimited) as limited:
+    with pytest.raises(Throttled) as limited:
         aio.run(enhance.enhance_prompt(busy, "a red bike"))
     assert 1 <= limited.value.retry_after <= 61
     assert aio.run(enhance.enhance_prompt(other, "a red bike")).enhanced

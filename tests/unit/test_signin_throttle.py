@@ -91,7 +91,7 @@ def test_wrong_passwords_pause_the_account_only_where_they_were_typed(
     refused = _refused("lee@example.com", "198.51.100.7")
     assert refused.message == "Too many failed sign-ins. Try again in 15 min."
     assert refused.retry_after == 900
-    assert isinstance(refused, throttle.RateLimited)  # the REST API answers 429 + Retry-After
+    assert isinstance(refused, throttle.Throttled)  # the REST API answers 429 + Retry-After
     # The owner, elsewhere, is not affected.
     assert auth.sign_in("lee@example.com", PASSWORD, client_address="192.0.2.1").token
 
