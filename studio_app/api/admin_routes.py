@@ -15,13 +15,13 @@ from studio_app.services import admin_stats, catalog_admin
 from studio_app.services.auth import CurrentUser
 from studio_app.services.catalog_admin import AdminCategoryView, AdminTemplateView, TemplateFields
 
-router = APIRouter(tags=["admin"])
+router = APIRouter(prefix="/api/admin/studio", tags=["admin"])
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 _WRITE_ERRORS = responses(401, 403, 404, 422)
 
 
-@router.get("/api/admin/studio/stats", responses=responses(401, 403))
+@router.get("/stats", responses=responses(401, 403))
 def stats(admin: AdminCaller) -> schemas.Stats:
     """Users, generations, success rates per provider, credits sold and spent, last 14 days."""
     overview = admin_stats.overview(admin)
@@ -59,7 +59,7 @@ def _category_by_id(admin: CurrentUser, category_id: int) -> schemas.AdminCatego
     return _category(view)
 
 
-@router.get("/api/admin/studio/categories", responses=responses(401, 403))
+@router.get("/categories", responses=responses(401, 403))
 def list_categories(admin: AdminCaller) -> schemas.AdminCategoryList:
     """Every category, deactivated ones included."""
     return schemas.AdminCategoryList(
@@ -67,7 +67,7 @@ def list_categories(admin: AdminCaller) -> schemas.AdminCategoryList:
     )
 
 
-@router.post("/api/admin/studio/categories", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/categories", status_code=201, responses=_WRITE_ERRORS)
 def create_category(admin: AdminCaller, body: schemas.CategoryInput) -> schemas.AdminCategory:
     category_id = catalog_admin.create_category(admin, body.name, body.description)
     if body.is_active is False:
@@ -75,7 +75,7 @@ def create_category(admin: AdminCaller, body: schemas.CategoryInput) -> schemas.
     return _category_by_id(admin, category_id)
 
 
-@router.put("/api/admin/studio/categories/{category_id}", responses=_WRITE_ERRORS)
+@router.put("/categories/{category_id}", responses=_WRITE_ERRORS)
 def update_category(
     admin: AdminCaller, body: schemas.CategoryInput, category_id: RowId
 ) -> schemas.AdminCategory:
@@ -85,7 +85,7 @@ def update_category(
     return _category_by_id(admin, category_id)
 
 
-@router.delete("/api/admin/studio/categories/{category_id}", responses=_WRITE_ERRORS)
+@router.delete("/categories/{category_id}", responses=_WRITE_ERRORS)
 def deactivate_category(admin: AdminCaller, category_id: RowId) -> schemas.AdminCategory:
     """Deactivate: the category and its templates leave the studio; nothing is erased."""
     catalog_admin.set_category_active(admin, category_id, False)
@@ -116,7 +116,7 @@ def _fields(body: schemas.TemplateInput) -> TemplateFields:
     )
 
 
-@router.get("/api/admin/studio/templates", responses=responses(401, 403))
+@router.get("/templates", responses=responses(401, 403))
 def list_templates(admin: AdminCaller) -> schemas.AdminTemplateList:
     """Every template, deactivated ones included."""
     return schemas.AdminTemplateList(
@@ -124,7 +124,7 @@ def list_templates(admin: AdminCaller) -> schemas.AdminTemplateList:
     )
 
 
-@router.post("/api/admin/studio/templates", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/templates", status_code=201, responses=_WRITE_ERRORS)
 def create_template(admin: AdminCaller, body: schemas.TemplateInput) -> schemas.AdminTemplate:
     template_id = catalog_admin.create_template(admin, _fields(body))
     if body.is_active is False:
@@ -132,7 +132,7 @@ def create_template(admin: AdminCaller, body: schemas.TemplateInput) -> schemas.
     return _template_by_id(admin, template_id)
 
 
-@router.put("/api/admin/studio/templates/{template_id}", responses=_WRITE_ERRORS)
+@router.put("/templates/{template_id}", responses=_WRITE_ERRORS)
 def update_template(
     admin: AdminCaller, body: schemas.TemplateInput, template_id: RowId
 ) -> schemas.AdminTemplate:
@@ -142,7 +142,7 @@ def update_template(
     return _template_by_id(admin, template_id)
 
 
-@router.delete("/api/admin/studio/templates/{template_id}", responses=_WRITE_ERRORS)
+@router.delete("/templates/{template_id}", responses=_WRITE_ERRORS)
 def deactivate_template(admin: AdminCaller, template_id: RowId) -> schemas.AdminTemplate:
     """Deactivate: users no longer see it; existing creations keep its name."""
     catalog_admin.set_template_active(admin, template_id, False)

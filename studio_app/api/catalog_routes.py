@@ -25,10 +25,10 @@ from studio_app.services.provider_switches import provider_infos
 from studio_app.services.views import TemplateView
 from studio_app.tiers import tiers
 
-router = APIRouter(tags=["catalog"], dependencies=[Depends(optional_caller)])
+router = APIRouter(prefix="/api", tags=["catalog"], dependencies=[Depends(optional_caller)])
 
 
-@router.get("/api/studio/categories", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
+@router.get("/studio/categories", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
 async def list_categories() -> schemas.CategoryList:
     """Categories that have at least one template to choose, in display order."""
     entries = catalog.current_catalog()
@@ -47,7 +47,8 @@ async def list_categories() -> schemas.CategoryList:
 
 
 @router.get(
-    template_list.PATH,
+    # Named once, in template_list: its cache answers repeat requests before routing.
+    template_list.PATH.removeprefix(router.prefix),
     response_model=schemas.TemplatePage,
     responses=responses(401, 422),
     openapi_extra=OPTIONAL_TOKEN,
@@ -64,7 +65,7 @@ async def list_templates(
 
 
 @router.get(
-    "/api/studio/templates/{template_id}",
+    "/studio/templates/{template_id}",
     responses=responses(401, 404, 422),
     openapi_extra=OPTIONAL_TOKEN,
 )
@@ -75,13 +76,13 @@ async def get_template(template_id: int = Path(ge=1, le=MAX_ROW_ID)) -> schemas.
     return template_list.template(TemplateView.of(template))
 
 
-@router.get("/api/studio/tiers", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
+@router.get("/studio/tiers", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
 async def list_tiers() -> list[schemas.Tier]:
     """Sizes and prices (1 credit = rupees_per_credit ₹)."""
     return [schemas.Tier.model_validate(tier, from_attributes=True) for tier in tiers()]
 
 
-@router.get("/api/providers", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
+@router.get("/providers", responses=responses(401), openapi_extra=OPTIONAL_TOKEN)
 async def list_providers() -> list[schemas.Provider]:
     """Every provider, whether it is configured and whether it can be used now."""
     return [

@@ -11,7 +11,7 @@ from studio_app.api.errors import responses
 from studio_app.services import ledger, payments, statement
 from studio_app.settings import get_settings
 
-router = APIRouter(tags=["credits"])
+router = APIRouter(prefix="/api/studio/credits", tags=["credits"])
 
 _STATEMENT_PAGE_MAX = 200
 
@@ -20,7 +20,7 @@ def _balance(user_id: int) -> int:
     return ledger.credit_summary(user_id).balance
 
 
-@router.get("/api/studio/credits", responses=responses(401))
+@router.get("", responses=responses(401))
 def credits(viewer: Caller) -> schemas.Credits:
     """Your balance, and what is available now: the balance less the credits held for
     images still in progress (the number the studio shows)."""
@@ -32,7 +32,7 @@ def credits(viewer: Caller) -> schemas.Credits:
     )
 
 
-@router.get("/api/studio/credits/statement", responses=responses(401, 422))
+@router.get("/statement", responses=responses(401, 422))
 def credit_statement(
     viewer: Caller,
     limit: int = Query(default=50, ge=1, le=_STATEMENT_PAGE_MAX),
@@ -55,12 +55,12 @@ def credit_statement(
     )
 
 
-@router.get("/api/studio/credits/packs", responses=responses(401))
+@router.get("/packs", responses=responses(401))
 def credit_packs(_viewer: Caller) -> list[schemas.CreditPack]:
     return [schemas.CreditPack(credits=p.credits, rupees=p.rupees) for p in payments.credit_packs()]
 
 
-@router.post("/api/studio/credits/purchase", responses=responses(401, 402, 403, 404, 409, 422, 503))
+@router.post("/purchase", responses=responses(401, 402, 403, 404, 409, 422, 503))
 def purchase(
     viewer: Caller,
     body: schemas.PurchaseRequest,

@@ -21,7 +21,7 @@ from studio_app.services.auth import CurrentUser
 from studio_app.services.creations import CreationView
 from studio_app.services.errors import InvalidInput
 
-router = APIRouter(tags=["studio"])
+router = APIRouter(prefix="/api/studio", tags=["studio"])
 
 # The longest a status request may be held open (a generation's provider call is bounded
 # by its own timeout; the client simply asks again).
@@ -33,7 +33,7 @@ CreationId = Annotated[
 
 
 def status_url(public_id: str) -> str:
-    return f"/api/studio/generate/{public_id}"
+    return f"{router.prefix}/generate/{public_id}"
 
 
 def _status(view: CreationView) -> schemas.Status:
@@ -44,7 +44,7 @@ def _status(view: CreationView) -> schemas.Status:
 
 def creation(view: CreationView) -> schemas.Creation:
     succeeded = view.status == GenerationStatus.SUCCEEDED.value
-    base = f"/api/studio/creations/{view.public_id}"
+    base = f"{router.prefix}/creations/{view.public_id}"
     failed = view.status == GenerationStatus.FAILED.value
     return schemas.Creation(
         id=view.public_id,
@@ -77,7 +77,7 @@ def _own_creation(viewer: CurrentUser, public_id: str) -> CreationView:
     return view
 
 
-@router.post("/api/studio/enhance-prompt", responses=responses(401, 422, 429))
+@router.post("/enhance-prompt", responses=responses(401, 422, 429))
 async def enhance_prompt(viewer: Caller, body: schemas.EnhanceRequest) -> schemas.Enhancement:
     """An LLM rewrites the prompt (the offline enhancer answers when none can)."""
     result = await enhance.enhance_prompt(viewer.id, body.prompt, template_id=body.template_id)
@@ -90,7 +90,7 @@ async def enhance_prompt(viewer: Caller, body: schemas.EnhanceRequest) -> schema
 
 
 @router.post(
-    "/api/studio/generate",
+    "/generate",
     status_code=202,
     responses=responses(401, 402, 409, 422, 429),
 )
@@ -136,7 +136,7 @@ async def generate(
     )
 
 
-@router.get("/api/studio/generate/{creation_id}", responses=responses(401, 404, 422))
+@router.get("/generate/{creation_id}", responses=responses(401, 404, 422))
 async def generation_status(
     viewer: Caller,
     creation_id: CreationId,
@@ -161,7 +161,7 @@ async def generation_status(
     return creation(view)
 
 
-@router.get("/api/studio/my-creations", responses=responses(401, 422))
+@router.get("/my-creations", responses=responses(401, 422))
 def my_creations(
     viewer: Caller,
     limit: int = Query(default=creations.PAGE_SIZE, ge=1, le=creations.MAX_PAGE_SIZE),
@@ -213,7 +213,7 @@ _IMAGE_RESPONSES = {
 
 
 @router.get(
-    "/api/studio/creations/{creation_id}/image",
+    "/creations/{creation_id}/image",
     response_class=StreamingResponse,
     responses=_IMAGE_RESPONSES,
 )
@@ -223,7 +223,7 @@ def creation_image(request: Request, viewer: Caller, creation_id: CreationId) ->
 
 
 @router.get(
-    "/api/studio/creations/{creation_id}/thumbnail",
+    "/creations/{creation_id}/thumbnail",
     response_class=StreamingResponse,
     responses=_IMAGE_RESPONSES,
 )
@@ -232,9 +232,7 @@ def creation_thumbnail(request: Request, viewer: Caller, creation_id: CreationId
     return _image(request, viewer, creation_id, thumbnail=True)
 
 
-@router.delete(
-    "/api/studio/creations/{creation_id}", status_code=204, responses=responses(401, 404, 422)
-)
+@router.delete("/creations/{creation_id}", status_code=204, responses=responses(401, 404, 422))
 def delete_creation(viewer: Caller, creation_id: CreationId) -> Response:
     """Delete one of your images (its credits stay spent)."""
     creations.delete_creation(viewer, creation_id)
