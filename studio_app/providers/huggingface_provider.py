@@ -1,27 +1,28 @@
-"""Hugging Face Inference Providers (SDXL by default) through `huggingface_hub`'s async client.
+"""Hugging Face Inference Providers (SDXL by default) through `huggingface_hub`'s public API.
 
-What happens on the wire for one `generate()` (huggingface_hub 2.x, provider "hf-inference"):
+What happens on the wire for one `generate()` with the default provider, hf-inference
+(huggingface_hub 2.x):
 
-1. The SDK checks the model on the Hub: `GET {HF_ENDPOINT}/api/models/<id>` (its
-   `pipeline_tag` must be the task; other providers ask `?expand=inferenceProviderMapping`).
-   The SDK makes this call with its shared *synchronous* client, without a timeout, and
-   caches a success for the life of the process. We run it in a worker thread of our own
-   first, so a slow Hub never freezes the event loop; the SDK's own call then hits its cache.
-2. `POST https://router.huggingface.co/hf-inference/models/<id>` with
-   `{"inputs": prompt, "parameters": {width, height, negative_prompt, seed}}` and
-   `Accept: image/png`; the answer is the image bytes.
+1. We check the model on the Hub: `GET {HF_ENDPOINT}/api/models/<id>`, whose
+   `pipeline_tag` must be the task (the check the SDK itself makes for hf-inference).
+   `HfApi.model_info` is synchronous, so it runs in a worker thread of our own, with our
+   timeout; a success is remembered for the life of the process.
+2. `POST {origin}/hf-inference/models/<id>` with `{"inputs": prompt, "parameters":
+   {width, height, negative_prompt, seed}}` and `Accept: image/png`; the answer is the
+   image bytes. The origin is the router's (`https://router.huggingface.co`) or the
+   gateway's (`HF_INFERENCE_BASE_URL`), which receives the router's path unchanged. The
+   request goes through `AsyncInferenceClient(base_url=<model URL>)`, the SDK's public way
+   to call one endpoint: it sends the request as the router would get it and skips the
+   SDK's own Hub lookup (a synchronous call on the event loop), which step 1 replaces.
 
-Neither call is retried by the SDK (its retrying `http_backoff` is not used on these
-paths), so one `generate()` is one inference request; the generation service owns retries.
+Neither call is retried by the SDK, so one `generate()` is one inference request; the
+generation service owns retries.
 
-Base-URL override (`HF_INFERENCE_BASE_URL`): it replaces the router's origin
-(`https://router.huggingface.co`) in every inference request, keeping the path, so a
-gateway receives `{base}/hf-inference/models/<id>` exactly as the router would. The Hub
-lookup of step 1 is not redirected: it follows the SDK's own `HF_ENDPOINT` variable.
-`AsyncInferenceClient(base_url=...)` cannot do this: it is an alias of `model` (one endpoint
-URL, no provider routing, no Hub check) and `text_to_image(model=...)` ignores it. So the
-redirect is a request hook on the SDK's async HTTP client, installed through the public
-`set_async_client_factory` and active only inside our own calls (a context variable).
+Another Inference Provider (`STUDIO_HF_PROVIDER`, e.g. together) needs the SDK's routing:
+its Hub lookup maps the model to the provider's own id and payload. That lookup is
+synchronous, so such calls run whole with the SDK's synchronous client in our worker
+threads. The gateway cannot be applied to them (the SDK has no public hook to move the
+router), so `HF_INFERENCE_BASE_URL` with another provider is refused as not configured.
 """
 
 from __future__ import annotations
@@ -31,21 +32,19 @@ import functools
 import io
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import httpx2
-from huggingface_hub import AsyncInferenceClient, constants, set_async_client_factory
+from huggingface_hub import AsyncInferenceClient, HfApi, InferenceClient, constants
 from huggingface_hub.errors import (
     HfHubHTTPError,
     InferenceTimeoutError,
     OfflineModeIsEnabled,
     RepositoryNotFoundError,
 )
-from huggingface_hub.inference._providers import get_provider_helper
-from huggingface_hub.utils._http import default_async_client_factory
 from PIL import Image, UnidentifiedImageError
 
 from studio_app.providers.base import (
@@ -70,72 +69,78 @@ TIER_SIZES = {
     "premium": (1216, 832),
     "premium-wide": (1344, 768),
 }
+HF_INFERENCE = "hf-inference"
 TEXT_TO_IMAGE = "text-to-image"
 CHAT = "conversational"
 CHAT_MAX_TOKENS = 300
+# The Hub pipelines hf-inference serves each task for (as the SDK checks them).
+_PIPELINES = {
+    TEXT_TO_IMAGE: {"text-to-image"},
+    CHAT: {"text-generation", "image-text-to-text", "conversational"},
+}
 # A loading model reports `estimated_time` (often minutes); waiting longer than this
 # between our attempts only keeps the user staring at a spinner.
 MAX_LOADING_WAIT_S = 30.0
 _ROUTER_ORIGIN = constants.INFERENCE_PROXY_TEMPLATE.split("/{provider}")[0]
 _PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"}
 
-# The SDK's Hub lookup has no timeout: a hung Hub may pin these threads, but never the
-# default pool the generation service needs for storage and the database.
-_HUB_LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hf-hub-lookup")
-# The gateway for inference requests made in the current task (None: the real router).
-_gateway: ContextVar[str | None] = ContextVar("studio_hf_gateway", default=None)
+# The SDK's synchronous calls run here: a slow Hub may hold these threads, but never the
+# event loop, nor the default pool the generation service needs for storage and the database.
+_SDK_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hf-sdk")
+_T = TypeVar("_T")
 
 
-def _to_gateway(gateway: str) -> Callable[[httpx2.Request], Awaitable[None]]:
-    async def send_to_gateway(request: httpx2.Request) -> None:
-        url = str(request.url)
-        if url.startswith(_ROUTER_ORIGIN + "/"):
-            request.url = httpx2.URL(gateway.rstrip("/") + url[len(_ROUTER_ORIGIN) :])
-            request.headers["Host"] = request.url.netloc.decode("ascii")
-
-    return send_to_gateway
+async def _in_sdk_thread(call: Callable[[], _T]) -> _T:
+    return await asyncio.get_running_loop().run_in_executor(_SDK_THREADS, call)
 
 
-def _async_http_client() -> httpx2.AsyncClient:
-    """The SDK's default async client, plus the gateway redirect inside our calls."""
-    client = default_async_client_factory()
-    gateway = _gateway.get()
-    if gateway:
-        hooks = client.event_hooks
-        client.event_hooks = {**hooks, "request": [_to_gateway(gateway), *hooks["request"]]}
-    return client
+# (Hub endpoint, model) → its pipeline tag, for the life of the process (successes only).
+_known_pipelines: dict[tuple[str, str], str | None] = {}
 
 
-set_async_client_factory(_async_http_client)
+def _pipeline_tag(settings: Settings, model: str, timeout: float) -> str | None:
+    key = (constants.ENDPOINT, model)
+    if key not in _known_pipelines:
+        hub = HfApi(endpoint=key[0], token=settings.hf_token or None)
+        _known_pipelines[key] = hub.model_info(model, timeout=timeout).pipeline_tag
+    return _known_pipelines[key]
 
 
-@asynccontextmanager
-async def _inference_client(
-    settings: Settings, timeout: float
-) -> AsyncIterator[AsyncInferenceClient]:
-    """A fresh client for this call (its HTTP client belongs to this event loop)."""
-    token = _gateway.set(settings.hf_base_url or None)
-    try:
-        async with AsyncInferenceClient(
-            provider=settings.hf_inference_provider,  # type: ignore[arg-type]
-            api_key=settings.hf_token,
-            timeout=timeout,
-        ) as client:
-            yield client
-    finally:
-        _gateway.reset(token)
+async def _check_model(settings: Settings, task: str, model: str, timeout: float) -> None:
+    """hf-inference serves `model` for `task`, or BadRequest (Unavailable when the Hub fails)."""
+    pipeline = await _in_sdk_thread(functools.partial(_pipeline_tag, settings, model, timeout))
+    if pipeline not in _PIPELINES[task]:
+        raise BadRequest(
+            f"Model '{model}' doesn't support task '{task}' (its pipeline: {pipeline})"
+        )
 
 
-def _look_up_model_sync(provider: str, task: str, model: str) -> None:
-    # The same (cached) lookup the SDK runs inside text_to_image / chat_completion.
-    helper = get_provider_helper(provider, task=task, model=model)  # type: ignore[arg-type]
-    helper._prepare_mapping_info(model)
+def _model_url(settings: Settings, model: str) -> str:
+    """Where hf-inference serves `model`: the router's path, on the gateway if there is one."""
+    origin = settings.hf_base_url.rstrip("/") or _ROUTER_ORIGIN
+    return f"{origin}/{HF_INFERENCE}/models/{model}"
 
 
-async def _look_up_model(settings: Settings, task: str, model: str) -> None:
-    """The SDK's Hub lookup, off the event loop and out of the shared thread pool."""
-    lookup = functools.partial(_look_up_model_sync, settings.hf_inference_provider, task, model)
-    await asyncio.get_running_loop().run_in_executor(_HUB_LOOKUPS, lookup)
+def _model_client(settings: Settings, model: str, timeout: float) -> AsyncInferenceClient:
+    """A client for hf-inference's endpoint of `model` (a fresh one: its HTTP client belongs
+    to this event loop)."""
+    return AsyncInferenceClient(
+        base_url=_model_url(settings, model), api_key=settings.hf_token, timeout=timeout
+    )
+
+
+def _routed_client(settings: Settings, timeout: float) -> InferenceClient:
+    """The SDK's synchronous client with its own provider routing (not hf-inference)."""
+    if settings.hf_base_url:
+        raise NotConfigured(
+            f"HF_INFERENCE_BASE_URL redirects {HF_INFERENCE} only, "
+            f"not STUDIO_HF_PROVIDER={settings.hf_inference_provider}"
+        )
+    return InferenceClient(
+        provider=settings.hf_inference_provider,  # type: ignore[arg-type]
+        api_key=settings.hf_token,
+        timeout=timeout,
+    )
 
 
 def _error_message(exc: HfHubHTTPError) -> tuple[str, dict]:
@@ -241,19 +246,28 @@ class HuggingFaceProvider:
     async def generate(self, request: ImageRequest) -> ProviderImage:
         if not self.is_configured():
             raise NotConfigured("HF_TOKEN is not set")
+        settings, model = self._settings, self.model
         tier = request.tier
         width, height = TIER_SIZES.get(tier.id, (tier.width, tier.height))
-        with _taxonomy_errors(self.model):
-            await _look_up_model(self._settings, TEXT_TO_IMAGE, self.model)
-            timeout = self._settings.provider_timeout_seconds
-            async with _inference_client(self._settings, timeout) as client:
-                image = await client.text_to_image(
-                    request.prompt,
-                    model=self.model,
-                    width=width,
-                    height=height,
-                    negative_prompt=request.negative_prompt,
-                    seed=request.seed,
+        parameters: dict[str, Any] = {
+            "width": width,
+            "height": height,
+            "negative_prompt": request.negative_prompt,
+            "seed": request.seed,
+        }
+        timeout = settings.provider_timeout_seconds
+        with _taxonomy_errors(model):
+            if settings.hf_inference_provider == HF_INFERENCE:
+                await _check_model(settings, TEXT_TO_IMAGE, model, timeout)
+                async with _model_client(settings, model, timeout) as client:
+                    # No `model=` here: it would replace the client's endpoint URL.
+                    image = await client.text_to_image(request.prompt, **parameters)
+            else:
+                routed = _routed_client(settings, timeout)
+                image = await _in_sdk_thread(
+                    functools.partial(
+                        routed.text_to_image, request.prompt, model=model, **parameters
+                    )
                 )
         data, real_width, real_height = await asyncio.to_thread(_encode_png, image)
         return ProviderImage(data=data, width=real_width, height=real_height, model=self.model)
@@ -273,10 +287,19 @@ async def hf_chat(
     try:
         async with asyncio.timeout(timeout):
             with _taxonomy_errors(model):
-                await _look_up_model(settings, CHAT, model)
-                async with _inference_client(settings, timeout) as client:
-                    output = await client.chat_completion(
-                        messages, model=model, max_tokens=max_tokens
+                if settings.hf_inference_provider == HF_INFERENCE:
+                    await _check_model(settings, CHAT, model, timeout)
+                    async with _model_client(settings, model, timeout) as client:
+                        # Here `model=` is only the body's "model" field: the URL stays.
+                        output = await client.chat_completion(
+                            messages, model=model, max_tokens=max_tokens
+                        )
+                else:
+                    routed = _routed_client(settings, timeout)
+                    output = await _in_sdk_thread(
+                        functools.partial(
+                            routed.chat_completion, messages, model=model, max_tokens=max_tokens
+                        )
                     )
     except TimeoutError as exc:
         raise Unavailable(f"Hugging Face chat: no answer within {timeout}s") from exc

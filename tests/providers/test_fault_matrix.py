@@ -25,11 +25,10 @@ from typing import Any
 
 import huggingface_hub
 import pytest
-from huggingface_hub.inference._providers._common import _fetch_inference_provider_mapping
-from huggingface_hub.inference._providers.hf_inference import _check_supported_task
 from sqlmodel import select
 
 from studio_app.models import CreditEntry, CreditHold, HoldStatus
+from studio_app.providers import huggingface_provider
 from studio_app.providers.base import ERROR_CLASSES
 from studio_app.services import generation, ledger
 from studio_app.services.db import read_session
@@ -271,14 +270,12 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> _RecordedSleeps:
 
 @pytest.fixture
 def hf_hub(fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The Hub half of Hugging Face on the same fake (the SDK asks it about the model)."""
+    """The Hub half of Hugging Face on the same fake (the adapter asks it about the model)."""
     monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", fake.url)
-    _check_supported_task.cache_clear()
-    _fetch_inference_provider_mapping.cache_clear()
+    huggingface_provider._known_pipelines.clear()
     hf_api.serve_models(fake)
     yield
-    _check_supported_task.cache_clear()
-    _fetch_inference_provider_mapping.cache_clear()
+    huggingface_provider._known_pipelines.clear()
 
 
 def _ledger_rows(user_id: int) -> list[tuple[Any, ...]]:

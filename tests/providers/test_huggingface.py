@@ -2,25 +2,30 @@
 
 The Hub endpoint is the SDK's own configuration (`HF_ENDPOINT`, read at import into
 `huggingface_hub.constants.ENDPOINT`), so the tests point that constant at the fake; the
-router is reached through our `hf_base_url` setting. The SDK caches successful model
-lookups for the process: each test starts with that cache empty.
+router is reached through our `hf_base_url` setting. The adapter remembers successful
+model checks for the process: each test starts with none.
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import base64
 import io
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2
 import huggingface_hub
 import pytest
-from huggingface_hub.inference._providers._common import _fetch_inference_provider_mapping
-from huggingface_hub.inference._providers.hf_inference import _check_supported_task
+
+# Only to put the SDK's own client factory back after a test replaced it.
+from huggingface_hub.utils._http import default_client_factory
 from PIL import Image
 
-from studio_app.providers import base
+from studio_app.providers import base, huggingface_provider
 from studio_app.providers.base import ImageRequest, ProviderImage
 from studio_app.providers.huggingface_provider import HuggingFaceProvider, hf_chat
 from studio_app.providers.registry import get_provider
@@ -41,19 +46,18 @@ IMAGE_PATH = hf_api.image_path()
 CHAT_PATH = hf_api.chat_path()
 
 
-def _clear_sdk_model_cache() -> None:
-    _check_supported_task.cache_clear()
-    _fetch_inference_provider_mapping.cache_clear()
+def _clear_model_checks() -> None:
+    huggingface_provider._known_pipelines.clear()
 
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
     server = FakeServer().start()
     monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", server.url)
-    _clear_sdk_model_cache()
+    _clear_model_checks()
     hf_api.serve_models(server)
     yield server
-    _clear_sdk_model_cache()
+    _clear_model_checks()
     server.stop()
 
 
@@ -411,6 +415,94 @@ def test_chat_without_a_token_sends_nothing(fake: FakeServer, tmp_path: Path) ->
     with pytest.raises(base.NotConfigured):
         _chat(fake, tmp_path, hf_token="")
     assert fake.requests == []
+
+
+# --- the SDK's public API only -------------------------------------------------------------
+
+
+def test_the_adapter_uses_only_public_huggingface_hub_modules() -> None:
+    tree = ast.parse(Path(huggingface_provider.__file__).read_text())
+    modules = [
+        node.module or ""
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("huggingface_hub")
+    ]
+    assert modules and all(not part.startswith("_") for m in modules for part in m.split("."))
+    names = [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("huggingface_hub")
+        for alias in node.names
+    ]
+    assert "set_async_client_factory" not in names and "set_client_factory" not in names
+
+
+# Another Inference Provider than hf-inference: the SDK's own routing to the real router,
+# reached here through the SDK's public HTTP client factory (the only way in for a test).
+TOGETHER_MODEL = "black-forest-labs/FLUX.1-schnell"
+
+
+@pytest.fixture
+def together_wire() -> Iterator[list[httpx2.Request]]:
+    sent: list[httpx2.Request] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        sent.append(request)
+        if request.url.path == f"/api/models/{TOGETHER_MODEL}":
+            return httpx2.Response(
+                200,
+                json={
+                    "id": TOGETHER_MODEL,
+                    "pipeline_tag": "text-to-image",
+                    "inferenceProviderMapping": {
+                        "together": {
+                            "status": "live",
+                            "providerId": "flux-schnell-on-together",
+                            "task": "text-to-image",
+                        }
+                    },
+                },
+            )
+        if request.url.path == "/together/v1/images/generations":
+            size = json.loads(request.content)
+            png = base64.b64encode(encoded(size["width"], size["height"], "PNG")).decode()
+            return httpx2.Response(200, json={"data": [{"b64_json": png}]})
+        return httpx2.Response(404, json={"error": "not on this wire"})
+
+    huggingface_hub.set_client_factory(
+        lambda: httpx2.Client(transport=httpx2.MockTransport(answer))
+    )
+    yield sent
+    huggingface_hub.set_client_factory(default_client_factory)
+
+
+def test_another_inference_provider_is_routed_by_the_sdk(
+    together_wire: list[httpx2.Request], tmp_path: Path
+) -> None:
+    provider = HuggingFaceProvider(
+        Settings(  # type: ignore[call-arg]
+            database_url="sqlite://",
+            images_dir=tmp_path,
+            hf_token=TOKEN,
+            hf_inference_provider="together",
+            hf_image_model=TOGETHER_MODEL,
+        )
+    )
+    image = aio.run(provider.generate(ImageRequest(prompt=PROMPT, tier=get_tier("premium"))))
+    assert (image.width, image.height, image.model) == (1216, 832, TOGETHER_MODEL)
+    inference = together_wire[-1]
+    assert str(inference.url) == "https://router.huggingface.co/together/v1/images/generations"
+    assert json.loads(inference.content)["model"] == "flux-schnell-on-together"
+    assert inference.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_a_gateway_with_another_inference_provider_is_refused_and_sends_nothing(
+    together_wire: list[httpx2.Request], fake: FakeServer, tmp_path: Path
+) -> None:
+    provider = _provider(fake, tmp_path, hf_inference_provider="together")
+    with pytest.raises(base.NotConfigured, match="HF_INFERENCE_BASE_URL"):
+        _generate(provider)
+    assert together_wire == [] and fake.requests == []
 
 
 # --- through the whole generation path ----------------------------------------------------
