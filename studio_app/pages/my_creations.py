@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from studio_app.components.files import download_link
+from studio_app.components.creation_card import RADIUS, TWO_LINES, creation_card, credits_label
 from studio_app.components.layout import page_frame
 from studio_app.routes import STUDIO
 from studio_app.services.creations import CreationView, FilterChoice
 from studio_app.states.creations import ALL, CreationsState
-
-_TILE_RADIUS = "var(--radius-3)"
-_TWO_LINES = {
-    "display": "-webkit-box",
-    "WebkitLineClamp": "2",
-    "WebkitBoxOrient": "vertical",
-    "overflow": "hidden",
-}
 
 
 def _choice_item(choice: FilterChoice) -> rx.Component:
@@ -116,7 +108,7 @@ def _tile_frame(*children: rx.Component, **props: object) -> rx.Component:
         *children,
         width="100%",
         aspect_ratio="1",
-        border_radius=_TILE_RADIUS,
+        border_radius=RADIUS,
         overflow="hidden",
         position="relative",
         **props,
@@ -146,7 +138,7 @@ def _tile(item: CreationView) -> rx.Component:
             "cursor": "pointer",
             "display": "block",
             "width": "100%",
-            "borderRadius": _TILE_RADIUS,
+            "borderRadius": RADIUS,
         },
         _focus_visible={"outline": f"2px solid {rx.color('violet', 8)}"},
     )
@@ -186,7 +178,7 @@ def _tile(item: CreationView) -> rx.Component:
     )
     return rx.vstack(
         rx.match(item.status, ("succeeded", succeeded), ("pending", pending), failed),
-        rx.text(item.prompt, size="1", color=rx.color("gray", 11), style=_TWO_LINES),
+        rx.text(item.prompt, size="1", color=rx.color("gray", 11), style=TWO_LINES),
         spacing="1",
         width="100%",
         min_width="0",
@@ -311,27 +303,11 @@ def _creation_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("Image details", size="4", margin_bottom="1rem"),
-            rx.flex(
-                rx.box(
-                    rx.el.a(
-                        rx.image(
-                            src=view.image_url,
-                            alt=view.prompt,
-                            width="100%",
-                            max_height="70vh",
-                            object_fit="contain",
-                            border_radius=_TILE_RADIUS,
-                            class_name="creation-full",
-                        ),
-                        href=view.image_url,
-                        target="_blank",
-                        rel="noopener",
-                        reload_document=True,
-                    ),
-                    flex="3",
-                    min_width="0",
-                ),
-                rx.vstack(
+            creation_card(
+                view,
+                image_class="creation-full",
+                download_class="download-creation",
+                details=[
                     rx.data_list.root(
                         _detail("Prompt", view.prompt, "detail-prompt"),
                         rx.cond(
@@ -356,38 +332,20 @@ def _creation_dialog() -> rx.Component:
                             + view.height.to_string(),
                             "detail-size",
                         ),
-                        _detail(
-                            "Cost",
-                            view.cost_credits.to_string()
-                            + rx.cond(view.cost_credits == 1, " credit", " credits"),
-                            "detail-cost",
-                        ),
+                        _detail("Cost", credits_label(view.cost_credits), "detail-cost"),
                         _detail("Made", view.created_at, "detail-date"),
                         orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
                         size="2",
                     ),
-                    rx.flex(
-                        rx.button(
-                            download_link(view.download_url, "download-creation", "Download"),
-                            as_child=True,
-                        ),
-                        rx.link(
-                            rx.button(
-                                rx.icon("repeat", size=16), "Use this prompt", variant="soft"
-                            ),
-                            href=f"{STUDIO}?use=" + view.public_id,
-                            class_name="reuse-creation",
-                        ),
-                        _delete_button(),
-                        wrap="wrap",
-                        gap="2",
+                ],
+                actions=[
+                    rx.link(
+                        rx.button(rx.icon("repeat", size=16), "Use this prompt", variant="soft"),
+                        href=f"{STUDIO}?use=" + view.public_id,
+                        class_name="reuse-creation",
                     ),
-                    flex="2",
-                    spacing="4",
-                    min_width="0",
-                ),
-                direction=rx.breakpoints(initial="column", md="row"),
-                gap="5",
+                    _delete_button(),
+                ],
             ),
             rx.dialog.close(
                 rx.icon_button(

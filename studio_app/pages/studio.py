@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
+from studio_app.components.creation_card import (
+    RADIUS,
+    TWO_LINES,
+    creation_card,
+    credits_label,
+    original_link,
+)
 from studio_app.components.files import download_link
 from studio_app.components.layout import page_frame
 from studio_app.routes import BUY_CREDITS, MY_CREATIONS
@@ -439,12 +446,13 @@ def _job_card(job: CreationView) -> rx.Component:
                 aspect_ratio="1",
                 width="100%",
                 background_color=rx.color("violet", 3),
-                border_radius="var(--radius-3)",
+                border_radius=RADIUS,
             ),
         ),
         (
             "succeeded",
-            rx.el.a(
+            original_link(
+                job,
                 rx.image(
                     src=job.thumbnail_url,
                     alt=job.prompt,
@@ -452,13 +460,9 @@ def _job_card(job: CreationView) -> rx.Component:
                     width="100%",
                     aspect_ratio="1",
                     object_fit="cover",
-                    border_radius="var(--radius-3)",
+                    border_radius=RADIUS,
                     class_name="job-thumb",
                 ),
-                href=job.image_url,
-                target="_blank",
-                rel="noopener",
-                reload_document=True,
             ),
         ),
         rx.callout(
@@ -476,12 +480,7 @@ def _job_card(job: CreationView) -> rx.Component:
                 size="1",
                 color=rx.color("gray", 11),
                 width="100%",
-                style={
-                    "display": "-webkit-box",
-                    "WebkitLineClamp": "2",
-                    "WebkitBoxOrient": "vertical",
-                    "overflow": "hidden",
-                },
+                style=TWO_LINES,
                 class_name="job-prompt",
             ),
             rx.hstack(
@@ -509,25 +508,11 @@ def _job_card(job: CreationView) -> rx.Component:
 def _latest_result() -> rx.Component:
     job = JobsState.latest
     return rx.card(
-        rx.flex(
-            rx.el.a(
-                rx.image(
-                    src=job.image_url,
-                    alt=job.prompt,
-                    width="100%",
-                    max_height="70vh",
-                    object_fit="contain",
-                    border_radius="var(--radius-3)",
-                    class_name="result-image",
-                ),
-                href=job.image_url,
-                target="_blank",
-                rel="noopener",
-                reload_document=True,
-                flex="3",
-                min_width="0",
-            ),
-            rx.vstack(
+        creation_card(
+            job,
+            image_class="result-image",
+            download_class="download-latest",
+            details=[
                 rx.badge("Newest", color_scheme="violet", variant="soft"),
                 rx.text(job.prompt, size="2", class_name="latest-prompt"),
                 rx.text(
@@ -537,8 +522,7 @@ def _latest_result() -> rx.Component:
                     "×",
                     job.height,
                     " · ",
-                    job.cost_credits,
-                    rx.cond(job.cost_credits == 1, " credit", " credits"),
+                    credits_label(job.cost_credits),
                     rx.cond(
                         job.elapsed_seconds > 0,
                         " · ready in " + job.elapsed_seconds.to_string() + " s",
@@ -547,34 +531,23 @@ def _latest_result() -> rx.Component:
                     size="1",
                     color=rx.color("gray", 11),
                 ),
-                rx.flex(
-                    rx.button(
-                        download_link(job.download_url, "download-latest", "Download"),
-                        as_child=True,
-                    ),
-                    rx.button(
-                        rx.icon("refresh-cw", size=16),
-                        "Generate again",
-                        variant="soft",
-                        on_click=JobsState.generate_again(job.public_id),
-                        class_name="generate-again",
-                    ),
-                    rx.button(
-                        rx.icon("repeat", size=16),
-                        "Use this prompt",
-                        variant="soft",
-                        on_click=StudioState.use_creation(job.public_id),
-                        class_name="use-prompt",
-                    ),
-                    wrap="wrap",
-                    gap="2",
+            ],
+            actions=[
+                rx.button(
+                    rx.icon("refresh-cw", size=16),
+                    "Generate again",
+                    variant="soft",
+                    on_click=JobsState.generate_again(job.public_id),
+                    class_name="generate-again",
                 ),
-                flex="2",
-                spacing="3",
-                min_width="0",
-            ),
-            direction=rx.breakpoints(initial="column", md="row"),
-            gap="5",
+                rx.button(
+                    rx.icon("repeat", size=16),
+                    "Use this prompt",
+                    variant="soft",
+                    on_click=StudioState.use_creation(job.public_id),
+                    class_name="use-prompt",
+                ),
+            ],
         ),
         size="3",
         width="100%",
