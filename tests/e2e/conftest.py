@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from studio_app.settings import PROJECT_ROOT
 from tests import app_server
@@ -24,6 +24,11 @@ from tests.e2e.helpers import record_csp_violations
 from tests.e2e.state_files import secrets_in_state_files
 from tests.fakes import openai_api
 from tests.fakes.server import FakeServer
+
+# How long an `expect` waits for the page to get there (Playwright's default is 5 s): on
+# this 2-core machine under the whole suite a server answer can take longer. Only the
+# waiting changes, never what is asserted.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = app_server.CHROMIUM
 CHROMIUM_ARGS = app_server.CHROMIUM_ARGS
