@@ -16,10 +16,6 @@ router = APIRouter(prefix="/api/studio/credits", tags=["credits"])
 _STATEMENT_PAGE_MAX = 200
 
 
-def _balance(user_id: int) -> int:
-    return ledger.credit_summary(user_id).balance
-
-
 @router.get("", responses=responses(401))
 def credits(viewer: Caller) -> schemas.Credits:
     """Your balance, and what is available now: the balance less the credits held for
@@ -78,5 +74,5 @@ def purchase(
         amount_rupees=outcome.amount_rupees,
         newly_credited=outcome.newly_credited,
         redirect_url=outcome.redirect_url or None,
-        balance=_balance(viewer.id),
+        balance=ledger.credit_summary(viewer.id).balance,
     )

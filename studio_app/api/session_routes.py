@@ -75,10 +75,8 @@ def _error(error: StudioError) -> JSONResponse:
 
 
 def _signed_in(result: auth.SignedIn, next_path: object) -> JSONResponse:
-    expires_at = auth.refresh_session(result.token)
     response = JSONResponse({"next": safe_next_path(next_path)})
-    if expires_at is not None:
-        response.headers.append("set-cookie", session_cookie(result.token, expires_at))
+    response.headers.append("set-cookie", session_cookie(result.token, result.expires_at))
     return response
 
 
@@ -97,7 +95,7 @@ async def _enter(request: Request, action: Callable[[dict[str, Any], str], auth.
         result = await run_in_threadpool(action, data, client)
     except StudioError as error:
         return _error(error)
-    return await run_in_threadpool(_signed_in, result, data.get("next"))
+    return _signed_in(result, data.get("next"))
 
 
 def _sign_in(data: dict[str, Any], client: str) -> auth.SignedIn:

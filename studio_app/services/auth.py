@@ -53,6 +53,8 @@ class SignedIn:
     user_id: int
     email: str
     token: str
+    # When the new session ends (the cookie's lifetime).
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -103,17 +105,18 @@ def session_hash(token: object) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_session(db: Session, user_id: int, now: datetime) -> str:
+def _new_session(db: Session, user_id: int, email: str, now: datetime) -> SignedIn:
     token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(days=get_settings().session_days)
     db.add(
         AuthSession(
             user_id=user_id,
             token_hash=session_hash(token),
             created_at=now,
-            expires_at=now + timedelta(days=get_settings().session_days),
+            expires_at=expires_at,
         )
     )
-    return token
+    return SignedIn(user_id=user_id, email=email, token=token, expires_at=expires_at)
 
 
 def sign_up(email: object, password: object, *, client_address: str = "") -> SignedIn:
@@ -146,8 +149,7 @@ def sign_up(email: object, password: object, *, client_address: str = "") -> Sig
                 reference="Welcome credits",
             )
         signin_throttle.record_sign_up(db, client_address, now)
-        token = _new_session(db, user.id, now)
-        return SignedIn(user_id=user.id, email=normalized, token=token)
+        return _new_session(db, user.id, normalized, now)
 
 
 def sign_in(email: object, password: object, *, client_address: str = "") -> SignedIn:
@@ -168,8 +170,7 @@ def sign_in(email: object, password: object, *, client_address: str = "") -> Sig
         raise AuthError("Wrong email or password.")
     signin_throttle.forgive(attempt)
     with write_session() as db:
-        token = _new_session(db, user.id, now)
-    return SignedIn(user_id=user.id, email=user.email, token=token)
+        return _new_session(db, user.id, user.email, now)
 
 
 def cookie_value(header: str, name: str) -> str:
