@@ -27,6 +27,9 @@ def _generate_two(page: Page) -> None:
     page.locator("#generate").click()
     _wait_for_result(page, 1)
     page.locator(".template-card", has_text="Product launch hero").click()
+    # As a person would: wait until the template has filled the prompt, then rewrite it.
+    expect(page.get_by_text("Template: Product launch hero")).to_be_visible()
+    expect(page.locator("#prompt")).to_have_value(re.compile(r"^A sleek \[product\]"))
     page.locator("#prompt").fill(ROBOT)
     page.locator(".tier-option", has_text="Standard").click()
     page.locator("#generate").click()
