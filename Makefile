@@ -38,6 +38,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	@# Pinned: no asking PyPI whether a newer pyright exists.
+	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(BIN)/pyright
 
 test: install chromium lint
 	$(REFLEX_ENV) $(BIN)/python -m pytest
