@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -49,7 +50,7 @@ class User(SQLModel, table=True):
 
 
 class ImageCategory(SQLModel, table=True):
-    __tablename__ = "image_category"
+    __tablename__: ClassVar[str] = "image_category"
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=80, unique=True)
@@ -66,14 +67,14 @@ class CatalogRevision(SQLModel, table=True):
     """One row counting changes to categories and templates (services/catalog.py bumps
     it in the same transaction), so a cached answer can be checked against it."""
 
-    __tablename__ = "catalog_revision"
+    __tablename__: ClassVar[str] = "catalog_revision"
 
     id: int = Field(default=1, primary_key=True)
     revision: int = Field(default=0)
 
 
 class ImageTemplate(SQLModel, table=True):
-    __tablename__ = "image_template"
+    __tablename__: ClassVar[str] = "image_template"
     __table_args__ = (UniqueConstraint("category_id", "slug", name="uq_template_category_slug"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -91,7 +92,7 @@ class ImageTemplate(SQLModel, table=True):
 
 
 class GeneratedImage(SQLModel, table=True):
-    __tablename__ = "generated_image"
+    __tablename__: ClassVar[str] = "generated_image"
     __table_args__ = (
         Index("ix_generated_image_user_created", "user_id", "created_at", "id"),
         # My Creations' filter choices: which templates and providers a user has used,
@@ -144,7 +145,7 @@ class CreditEntry(SQLModel, table=True):
     Grants link to nothing. `idempotency_key` stays the retry key.
     """
 
-    __tablename__ = "credit_entry"
+    __tablename__: ClassVar[str] = "credit_entry"
     __table_args__ = (
         CheckConstraint(
             "(kind = 'capture' AND amount < 0) OR (kind <> 'capture' AND amount > 0)",
@@ -169,7 +170,7 @@ class CreditEntry(SQLModel, table=True):
 class CreditHold(SQLModel, table=True):
     """Credits set aside for a generation until it is captured or released."""
 
-    __tablename__ = "credit_hold"
+    __tablename__: ClassVar[str] = "credit_hold"
     __table_args__ = (
         Index("ix_credit_hold_user_status", "user_id", "status"),
         CheckConstraint("amount > 0", name="ck_credit_hold_positive"),
@@ -188,7 +189,7 @@ class CreditHold(SQLModel, table=True):
 class AuthSession(SQLModel, table=True):
     """A signed-in browser (or client). Only the token's SHA-256 is stored."""
 
-    __tablename__ = "auth_session"
+    __tablename__: ClassVar[str] = "auth_session"
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
@@ -201,7 +202,7 @@ class AuthSession(SQLModel, table=True):
 class ThrottleEvent(SQLModel, table=True):
     """One counted event (a failed sign-in, a sign-up) for rate limits."""
 
-    __tablename__ = "throttle_event"
+    __tablename__: ClassVar[str] = "throttle_event"
     __table_args__ = (Index("ix_throttle_event_lookup", "kind", "subject", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -213,7 +214,7 @@ class ThrottleEvent(SQLModel, table=True):
 class Payment(SQLModel, table=True):
     """A credit-pack purchase through a payment gateway."""
 
-    __tablename__ = "payment"
+    __tablename__: ClassVar[str] = "payment"
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
@@ -232,7 +233,7 @@ class Payment(SQLModel, table=True):
 class ProviderSetting(SQLModel, table=True):
     """An admin's switch for a provider (a kill switch when it misbehaves or costs too much)."""
 
-    __tablename__ = "provider_setting"
+    __tablename__: ClassVar[str] = "provider_setting"
 
     name: str = Field(primary_key=True, max_length=32)
     enabled: bool = Field(default=True)
@@ -242,7 +243,7 @@ class ProviderSetting(SQLModel, table=True):
 class AuditEntry(SQLModel, table=True):
     """One admin action: who did what to which thing, with the values before and after."""
 
-    __tablename__ = "audit_entry"
+    __tablename__: ClassVar[str] = "audit_entry"
 
     id: int | None = Field(default=None, primary_key=True)
     actor_id: int = Field(foreign_key="user.id", index=True)
@@ -256,7 +257,7 @@ class AuditEntry(SQLModel, table=True):
 class ApiToken(SQLModel, table=True):
     """A personal token for the REST API. Shown once at creation; only its SHA-256 is kept."""
 
-    __tablename__ = "api_token"
+    __tablename__: ClassVar[str] = "api_token"
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
