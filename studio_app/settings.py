@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AliasChoices, AliasGenerator, BeforeValidator, Field
@@ -127,61 +127,65 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'studio.db'}"
     images_dir: Path = PROJECT_ROOT / "uploaded_images"
     # Credit prices per tier (see services/tiers.py) and their rupee value.
-    price_standard: int = Field(1, ge=1)
-    price_premium: int = Field(2, ge=1)
-    price_premium_wide: int = Field(4, ge=1)
-    rupees_per_credit: int = Field(5, ge=1)
-    signup_grant_credits: int = Field(5, ge=0, validation_alias="STUDIO_SIGNUP_GRANT")
-    credit_pack_sizes: CreditPacks = Field((10, 50, 100), validation_alias="STUDIO_CREDIT_PACKS")
+    price_standard: int = Field(default=1, ge=1)
+    price_premium: int = Field(default=2, ge=1)
+    price_premium_wide: int = Field(default=4, ge=1)
+    rupees_per_credit: int = Field(default=5, ge=1)
+    signup_grant_credits: int = Field(default=5, ge=0, validation_alias="STUDIO_SIGNUP_GRANT")
+    credit_pack_sizes: CreditPacks = Field(
+        default=(10, 50, 100), validation_alias="STUDIO_CREDIT_PACKS"
+    )
     # A hold must outlive the slowest provider call; the sweeper ends it after this.
-    hold_expiry_seconds: int = Field(600, ge=1)
-    max_concurrent_generations: int = Field(3, ge=1)
+    hold_expiry_seconds: int = Field(default=600, ge=1)
+    max_concurrent_generations: int = Field(default=3, ge=1)
     # Per user and minute, shared by the studio page and the REST API.
-    generations_per_minute: int = Field(20, ge=1)
+    generations_per_minute: int = Field(default=20, ge=1)
     # Provider calls in flight in one server process; further jobs wait their turn (queued).
-    max_parallel_generations: int = Field(64, ge=1)
-    provider_timeout_seconds: int = Field(120, ge=1)
+    max_parallel_generations: int = Field(default=64, ge=1)
+    provider_timeout_seconds: int = Field(default=120, ge=1)
     # The address people use: our origin for CORS and sign-in forms, Secure cookies and
     # HSTS when it is https, absolute links.
     public_url: PublicUrl = "http://localhost:3000"
     # How many reverse proxies in front of the app append to X-Forwarded-For (0: none,
     # the connection's peer is the client).
-    trusted_proxy_hops: int = Field(0, ge=0)
-    session_days: int = Field(7, ge=1)
-    signin_max_failures: int = Field(5, ge=1)
-    signin_window_seconds: int = Field(900, ge=1)
-    signups_per_address_per_hour: int = Field(5, ge=1)
+    trusted_proxy_hops: int = Field(default=0, ge=0)
+    session_days: int = Field(default=7, ge=1)
+    signin_max_failures: int = Field(default=5, ge=1)
+    signin_window_seconds: int = Field(default=900, ge=1)
+    signups_per_address_per_hour: int = Field(default=5, ge=1)
     admin_email: str = ""
     admin_password: Password = ""
     # Only tests turn this on: it registers the fault-injecting provider.
     enable_fault_provider: Switch = False
     test_payment_gateway: Switch = False
     sqlite_busy_timeout_seconds: int = Field(
-        30, ge=1, validation_alias="STUDIO_SQLITE_BUSY_TIMEOUT"
+        default=30, ge=1, validation_alias="STUDIO_SQLITE_BUSY_TIMEOUT"
     )
     # Hosted providers: a key makes a provider available; a base URL points it at a
     # gateway or proxy (and, in tests, at a local fake of the provider's API).
-    openai_api_key: Secret = Field("", validation_alias="OPENAI_API_KEY")
-    openai_base_url: str = Field("", validation_alias="OPENAI_BASE_URL")
+    openai_api_key: Secret = Field(default="", validation_alias="OPENAI_API_KEY")
+    openai_base_url: str = Field(default="", validation_alias="OPENAI_BASE_URL")
     openai_image_model: str = "gpt-image-1.5"
     openai_image_quality: str = "medium"
     openai_chat_model: str = "gpt-4.1-mini"
     gemini_api_key: Secret = Field(
-        "", validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY")
+        default="", validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY")
     )
-    gemini_base_url: str = Field("", validation_alias="GEMINI_BASE_URL")
+    gemini_base_url: str = Field(default="", validation_alias="GEMINI_BASE_URL")
     gemini_image_model: str = "gemini-2.5-flash-image"
     gemini_chat_model: str = "gemini-2.5-flash"
-    replicate_api_token: Secret = Field("", validation_alias="REPLICATE_API_TOKEN")
-    replicate_base_url: str = Field("", validation_alias="REPLICATE_BASE_URL")
+    replicate_api_token: Secret = Field(default="", validation_alias="REPLICATE_API_TOKEN")
+    replicate_base_url: str = Field(default="", validation_alias="REPLICATE_BASE_URL")
     replicate_model: str = "black-forest-labs/flux-schnell"
-    hf_token: Secret = Field("", validation_alias="HF_TOKEN")
-    hf_base_url: str = Field("", validation_alias="HF_INFERENCE_BASE_URL")
-    hf_inference_provider: str = Field("hf-inference", validation_alias="STUDIO_HF_PROVIDER")
+    hf_token: Secret = Field(default="", validation_alias="HF_TOKEN")
+    hf_base_url: str = Field(default="", validation_alias="HF_INFERENCE_BASE_URL")
+    hf_inference_provider: str = Field(
+        default="hf-inference", validation_alias="STUDIO_HF_PROVIDER"
+    )
     hf_image_model: str = "stabilityai/stable-diffusion-xl-base-1.0"
     hf_chat_model: str = "mistralai/Mistral-7B-Instruct-v0.3"
-    enhance_timeout_seconds: int = Field(15, ge=1)
-    enhancements_per_minute: int = Field(10, ge=1)
+    enhance_timeout_seconds: int = Field(default=15, ge=1)
+    enhancements_per_minute: int = Field(default=10, ge=1)
     # Extra Content-Security-Policy sources for later needs (a payment checkout's script
     # and frame, analytics).
     csp_script_src: CspSources = ()
@@ -191,8 +195,13 @@ class Settings(BaseSettings):
     # Reflex's disk state manager writes each tab's state to `.states/`, one file per
     # state class; any websocket with a made-up tab id adds files. The sweep keeps the
     # folder at most this big (the least recently written go first), every so often.
-    max_state_files: int = Field(20_000, ge=1)
-    state_sweep_seconds: int = Field(30, ge=1)
+    max_state_files: int = Field(default=20_000, ge=1)
+    state_sweep_seconds: int = Field(default=30, ge=1)
+
+    if TYPE_CHECKING:
+        # frozen=True: pydantic hashes the values (the caches keyed by settings need it); the
+        # type checker only sees BaseModel's __eq__, which leaves __hash__ None.
+        def __hash__(self) -> int: ...
 
     @property
     def public_is_https(self) -> bool:
