@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func
+from sqlalchemy import ColumnElement, case, func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from studio_app.clock import utcnow
 from studio_app.models import (
@@ -79,7 +80,7 @@ def _rate(succeeded: int, failed: int) -> float | None:
     return succeeded / finished if finished else None
 
 
-def _count_status(status: str):  # type: ignore[no-untyped-def]
+def _count_status(status: str) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((col(GeneratedImage.status) == status, 1), else_=0)), 0)
 
 
@@ -101,8 +102,9 @@ def overview(actor: CurrentUser, *, now: datetime | None = None) -> Overview:
     created = col(GeneratedImage.created_at)
     with read_session() as db:
         users = db.exec(select(func.count()).select_from(User)).one()
+        # Select(...), not select(...): sqlmodel types select() for up to four columns.
         totals = db.exec(
-            select(
+            Select(
                 func.count(),
                 func.coalesce(func.sum(case((created >= today, 1), else_=0)), 0),
                 func.coalesce(func.sum(case((created >= week_start, 1), else_=0)), 0),
@@ -111,8 +113,8 @@ def overview(actor: CurrentUser, *, now: datetime | None = None) -> Overview:
             ).select_from(GeneratedImage)
         ).one()
         per_provider = db.exec(
-            select(
-                GeneratedImage.provider,
+            Select(
+                col(GeneratedImage.provider),
                 func.count(),
                 _count_status(_SUCCEEDED),
                 _count_status(_FAILED),

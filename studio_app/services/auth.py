@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from studio_app.clock import utcnow
 from studio_app.models import ApiToken, AuthSession, Role, ThrottleEvent, User
@@ -214,7 +214,7 @@ def _live_session(token_hash: object, now: datetime) -> tuple[AuthSession, User]
     with read_session() as db:
         row = db.exec(
             select(AuthSession, User)
-            .join(User, User.id == AuthSession.user_id)
+            .join(User, col(User.id) == AuthSession.user_id)
             .where(AuthSession.token_hash == token_hash)
         ).first()
     if row is None:
@@ -241,9 +241,9 @@ def refresh_session(token: object, *, now: datetime | None = None) -> datetime |
     if session.expires_at - now > lifetime - SESSION_REFRESH_INTERVAL:
         return session.expires_at
     with write_session() as db:
-        db.exec(  # type: ignore[call-overload]
+        db.exec(
             update(AuthSession)
-            .where(AuthSession.id == session.id, AuthSession.revoked_at.is_(None))
+            .where(col(AuthSession.id) == session.id, col(AuthSession.revoked_at).is_(None))
             .values(expires_at=now + lifetime)
         )
     return now + lifetime
@@ -254,9 +254,12 @@ def sign_out(token: object) -> None:
     if not isinstance(token, str) or not token:
         return
     with write_session() as db:
-        db.exec(  # type: ignore[call-overload]
+        db.exec(
             update(AuthSession)
-            .where(AuthSession.token_hash == session_hash(token), AuthSession.revoked_at.is_(None))
+            .where(
+                col(AuthSession.token_hash) == session_hash(token),
+                col(AuthSession.revoked_at).is_(None),
+            )
             .values(revoked_at=utcnow())
         )
 
@@ -274,9 +277,9 @@ def revoke_credentials(
     transaction: after a password change, a sign-out everywhere, a role change or a
     disable, nothing issued before it still works."""
     revoke_sessions(db, user_id, now, keep_session_hash=keep_session_hash)
-    db.exec(  # type: ignore[call-overload]
+    db.exec(
         update(ApiToken)
-        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
         .values(revoked_at=now)
     )
 
@@ -285,12 +288,12 @@ def revoke_sessions(
     db: Session, user_id: int, now: datetime, *, keep_session_hash: str = ""
 ) -> None:
     """End the user's sign-in sessions (but `keep_session_hash`), in `db`'s transaction."""
-    db.exec(  # type: ignore[call-overload]
+    db.exec(
         update(AuthSession)
         .where(
-            AuthSession.user_id == user_id,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.token_hash != keep_session_hash,
+            col(AuthSession.user_id) == user_id,
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.token_hash) != keep_session_hash,
         )
         .values(revoked_at=now)
     )
@@ -408,9 +411,7 @@ def purge_stale_records(*, now: datetime | None = None) -> None:
     """Drop throttle events and sessions nobody can use any more."""
     now = now or utcnow()
     with write_session() as db:
-        db.exec(  # type: ignore[call-overload]
-            delete(ThrottleEvent).where(ThrottleEvent.created_at < now - timedelta(days=1))
+        db.exec(
+            delete(ThrottleEvent).where(col(ThrottleEvent.created_at) < now - timedelta(days=1))
         )
-        db.exec(  # type: ignore[call-overload]
-            delete(AuthSession).where(AuthSession.expires_at < now - timedelta(days=1))
-        )
+        db.exec(delete(AuthSession).where(col(AuthSession.expires_at) < now - timedelta(days=1)))

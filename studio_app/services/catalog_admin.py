@@ -104,7 +104,7 @@ def _clean_prompt(value: object) -> str:
 
 
 def _clean_tier(value: object) -> str:
-    return get_tier(value, field="default_tier").id  # type: ignore[arg-type]
+    return get_tier(value, field="default_tier").id
 
 
 def _clean_id(value: object, what: str) -> int:

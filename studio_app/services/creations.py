@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import tuple_
 from sqlmodel import col, select
+from sqlmodel.sql.expression import Select
 
 from studio_app.clock import utcnow
 from studio_app.models import GeneratedImage, GenerationStatus, ImageTemplate
@@ -101,7 +102,9 @@ class CreationView:
         )
 
 
-def _with_template_names(query):  # type: ignore[no-untyped-def]
+def _with_template_names(
+    query: Select[GeneratedImage, str],
+) -> Select[GeneratedImage, str]:
     return query.outerjoin(ImageTemplate, col(ImageTemplate.id) == col(GeneratedImage.template_id))
 
 

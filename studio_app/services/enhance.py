@@ -15,7 +15,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from studio_app.models import ImageCategory, ImageTemplate
 from studio_app.providers.base import ProviderError
@@ -115,7 +115,7 @@ def _template_context(template_id: int | None) -> _TemplateContext:
     with read_session() as db:
         row = db.exec(
             select(ImageTemplate, ImageCategory)
-            .join(ImageCategory, ImageCategory.id == ImageTemplate.category_id)
+            .join(ImageCategory, col(ImageCategory.id) == ImageTemplate.category_id)
             .where(ImageTemplate.id == template_id)
         ).first()
     if row is None:

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from studio_app.clock import utcnow
 from studio_app.models import (
@@ -435,7 +435,7 @@ def _load_for_run(ticket: Ticket) -> tuple[GeneratedImage, str]:
             slug = (
                 db.exec(
                     select(ImageCategory.slug)
-                    .join(ImageTemplate, ImageTemplate.category_id == ImageCategory.id)
+                    .join(ImageTemplate, col(ImageTemplate.category_id) == ImageCategory.id)
                     .where(ImageTemplate.id == row.template_id)
                 ).first()
                 or ""

@@ -301,11 +301,14 @@ def _release_expired(db: Session, now: datetime, *, user_id: int | None = None) 
     )
     if user_id is not None:
         query = query.where(CreditHold.user_id == user_id)
-    expired_ids = list(db.exec(query).all())
+    expired_ids = [hold_id for hold_id in db.exec(query).all() if hold_id is not None]
     if expired_ids:
-        db.exec(  # type: ignore[call-overload]
+        db.exec(
             update(CreditHold)
-            .where(col(CreditHold.id).in_(expired_ids), CreditHold.status == HoldStatus.OPEN.value)
+            .where(
+                col(CreditHold.id).in_(expired_ids),
+                col(CreditHold.status) == HoldStatus.OPEN.value,
+            )
             .values(status=HoldStatus.RELEASED.value, closed_at=now)
         )
     return expired_ids

@@ -107,11 +107,11 @@ def _account_prefix(email: str) -> str:
 
 
 def _is(kind: str, subject: str) -> ColumnElement[bool]:
-    return and_(ThrottleEvent.kind == kind, ThrottleEvent.subject == subject)
+    return and_(col(ThrottleEvent.kind) == kind, col(ThrottleEvent.subject) == subject)
 
 
 def _of_account(prefix: str) -> ColumnElement[bool]:
-    return and_(ThrottleEvent.kind == _PAIR, col(ThrottleEvent.subject).startswith(prefix))
+    return and_(col(ThrottleEvent.kind) == _PAIR, col(ThrottleEvent.subject).startswith(prefix))
 
 
 def _nth_newest(
@@ -220,9 +220,9 @@ def forgive(attempt: Attempt) -> None:
     """The attempt succeeded: it and the earlier failures it proves wrong stop counting."""
     with write_session() as db:
         if attempt.pending_ids:
-            db.exec(delete(ThrottleEvent).where(col(ThrottleEvent.id).in_(attempt.pending_ids)))  # type: ignore[call-overload]
+            db.exec(delete(ThrottleEvent).where(col(ThrottleEvent.id).in_(attempt.pending_ids)))
         for kind, subject in attempt.forgiven:
-            db.exec(delete(ThrottleEvent).where(_is(kind, subject)))  # type: ignore[call-overload]
+            db.exec(delete(ThrottleEvent).where(_is(kind, subject)))
 
 
 def check_sign_up(db: Session, address: str, now: datetime) -> None:
@@ -277,7 +277,7 @@ def unlock_account(email: object) -> Unlocked:
             _is(_LEGACY_ACCOUNT, normalized),
             _is(_CURRENT_PASSWORD, f"user:{user.id}"),
         ):
-            db.exec(delete(ThrottleEvent).where(condition))  # type: ignore[call-overload]
+            db.exec(delete(ThrottleEvent).where(condition))
     return Unlocked(
         email=normalized,
         failed_sign_ins=len(pair_subjects) + len(legacy),

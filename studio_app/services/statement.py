@@ -58,10 +58,10 @@ def _tier_names(db: Session, entries: list[CreditEntry]) -> dict[int, str]:
         return {}
     query = (
         select(CreditHold.id, GeneratedImage.tier)
-        .join(GeneratedImage, GeneratedImage.id == CreditHold.generation_id)
+        .join(GeneratedImage, col(GeneratedImage.id) == CreditHold.generation_id)
         .where(col(CreditHold.id).in_(hold_ids))
     )
-    tier_by_hold: dict[int, str] = dict(db.exec(query).all())  # type: ignore[arg-type]
+    tier_by_hold: dict[int | None, str] = dict(db.exec(query).all())
     tier_names: dict[int, str] = {}
     for entry in entries:
         capture_id = entry.refunds_entry_id if entry.refunds_entry_id is not None else entry.id

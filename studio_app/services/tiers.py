@@ -6,7 +6,7 @@ from studio_app.services.errors import InvalidInput
 from studio_app.tiers import TIER_IDS, Tier, find_tier
 
 
-def get_tier(tier_id: str, *, field: str = "tier") -> Tier:
+def get_tier(tier_id: object, *, field: str = "tier") -> Tier:
     """The tier called `tier_id`, or InvalidInput naming the valid ones (and `field`)."""
     tier = find_tier(tier_id) if isinstance(tier_id, str) else None
     if tier is None:
