@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from studio_app.providers.base import MalformedResponse, Unavailable
 from studio_app.providers.http_errors import error_for_status
@@ -18,6 +19,14 @@ from studio_app.settings import Settings
 log = logging.getLogger(__name__)
 
 Messages = list[dict[str, str]]
+"""A system turn and a user turn: {"role": ..., "content": ...}."""
+
+
+def _openai_message(message: dict[str, str]) -> ChatCompletionMessageParam:
+    # The SDK types each role's message apart; ours are system and user turns.
+    if message["role"] == "system":
+        return {"role": "system", "content": message["content"]}
+    return {"role": "user", "content": message["content"]}
 
 
 async def openai_chat(settings: Settings, messages: Messages, *, timeout: float) -> str:
@@ -29,7 +38,9 @@ async def openai_chat(settings: Settings, messages: Messages, *, timeout: float)
     )
     try:
         completion = await client.chat.completions.create(
-            model=settings.openai_chat_model, messages=messages, max_tokens=300
+            model=settings.openai_chat_model,
+            messages=[_openai_message(message) for message in messages],
+            max_tokens=300,
         )
     except openai.APIStatusError as exc:
         body = exc.body if isinstance(exc.body, dict) else {}

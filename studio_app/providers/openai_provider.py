@@ -15,6 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from typing import Any, cast
 
 import openai
 from openai.types import ImagesResponse
@@ -151,7 +152,9 @@ class OpenAIProvider:
                 model=self.model,
                 prompt=request.prompt,
                 size=size,
-                quality=self._settings.openai_image_quality,  # type: ignore[arg-type]
+                # As configured: the API checks it for the model, while the SDK's Literal
+                # lists only the values this SDK version knew of.
+                quality=cast(Any, self._settings.openai_image_quality),
                 n=1,
             )
         except openai.OpenAIError as exc:
