@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 
+from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp
 
@@ -44,7 +45,7 @@ header to make retries safe.
 """
 
 
-def build_api() -> FastAPIOffline:
+def build_api() -> FastAPI:
     api = FastAPIOffline(
         title="Studio API",
         version="1.0",

@@ -9,6 +9,7 @@ with the path's methods in `Allow`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -197,7 +198,7 @@ class ApiPaths:
         await response(scope, receive, send)
 
 
-def _http_error_handler(api: FastAPI):  # type: ignore[no-untyped-def]
+def _http_error_handler(api: FastAPI) -> Callable[[Request, Exception], JSONResponse]:
     def handle(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
         codes = {404: "not_found", 405: "method_not_allowed"}

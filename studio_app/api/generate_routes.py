@@ -37,8 +37,10 @@ def status_url(public_id: str) -> str:
 
 
 def _status(view: CreationView) -> schemas.Status:
-    if view.status != GenerationStatus.PENDING.value:
-        return view.status  # type: ignore[return-value]
+    if view.status == GenerationStatus.SUCCEEDED:
+        return "succeeded"
+    if view.status == GenerationStatus.FAILED:
+        return "failed"
     return "running" if generation.is_running(view.public_id) else "queued"
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 from studio_app.api.cursors import ID_CURSOR_PATTERN, MAX_ROW_ID
 from studio_app.services import creations, generation, payments
@@ -84,8 +85,8 @@ NAME_PATTERN = _rule(
 )
 
 
-def _text(max_length: int, *, pattern: str = TEXT_PATTERN, min_length: int = 0) -> Any:
-    return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=pattern)]
+def _text(max_length: int, *, pattern: str = TEXT_PATTERN, min_length: int = 0) -> FieldInfo:
+    return Field(min_length=min_length, max_length=max_length, pattern=pattern)
 
 
 def _listed_now(values: Callable[[], list]) -> Callable[[dict], None]:
@@ -94,12 +95,12 @@ def _listed_now(values: Callable[[], list]) -> Callable[[dict], None]:
 
 
 TierId = Literal["standard", "premium", "premium-wide"]
-Prompt = _text(MAX_PROMPT_CHARS, pattern=FILLED_TEXT_PATTERN, min_length=1)
-OptionalText = _text(MAX_PROMPT_CHARS)
-NegativePrompt = _text(MAX_NEGATIVE_PROMPT_CHARS)
-Description = _text(DESCRIPTION_MAX)
-CategoryName = _text(CATEGORY_NAME_MAX, pattern=NAME_PATTERN, min_length=NAME_MIN)
-TemplateName = _text(TEMPLATE_NAME_MAX, pattern=NAME_PATTERN, min_length=NAME_MIN)
+Prompt = Annotated[str, _text(MAX_PROMPT_CHARS, pattern=FILLED_TEXT_PATTERN, min_length=1)]
+OptionalText = Annotated[str, _text(MAX_PROMPT_CHARS)]
+NegativePrompt = Annotated[str, _text(MAX_NEGATIVE_PROMPT_CHARS)]
+Description = Annotated[str, _text(DESCRIPTION_MAX)]
+CategoryName = Annotated[str, _text(CATEGORY_NAME_MAX, pattern=NAME_PATTERN, min_length=NAME_MIN)]
+TemplateName = Annotated[str, _text(TEMPLATE_NAME_MAX, pattern=NAME_PATTERN, min_length=NAME_MIN)]
 
 
 def _integral(value: object) -> object:
@@ -109,13 +110,10 @@ def _integral(value: object) -> object:
     return value
 
 
-def _whole_number(**bounds: int) -> Any:
-    return Annotated[int, Field(**bounds), BeforeValidator(_integral)]
-
-
-WholeNumber = _whole_number()
-RowId = _whole_number(ge=1, le=MAX_ROW_ID)
-Seed = _whole_number(ge=0, le=MAX_SEED)
+_INTEGRAL = BeforeValidator(_integral)
+WholeNumber = Annotated[int, _INTEGRAL]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), _INTEGRAL]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED), _INTEGRAL]
 ProviderName = Annotated[
     str,
     Field(
