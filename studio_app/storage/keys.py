@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from studio_app.clock import utcnow
 from studio_app.storage.store import StorageError
@@ -26,13 +27,13 @@ class KeyShape:
     what: str
     pattern: re.Pattern[str]
 
-    def is_valid(self, key: object) -> bool:
+    def is_valid(self, key: object) -> TypeGuard[str]:
         return isinstance(key, str) and bool(self.pattern.match(key))
 
     def check(self, key: object) -> str:
         if not self.is_valid(key):
             raise StorageError(f"not {self.what}: {key!r}")
-        return key  # type: ignore[return-value]
+        return key
 
 
 IMAGE_KEYS = KeyShape(
