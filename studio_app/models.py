@@ -40,6 +40,12 @@ class HoldStatus(str, Enum):
     RELEASED = "released"
 
 
+class PaymentStatus(str, Enum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
 class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
@@ -223,7 +229,7 @@ class Payment(SQLModel, table=True):
     gateway: str = Field(max_length=32)
     # The gateway's own reference for the payment (order / charge id).
     gateway_reference: str = Field(default="", max_length=120)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=PaymentStatus.PENDING.value, max_length=16)
     # Per user: the same key never pays or credits twice.
     idempotency_key: str = Field(max_length=200, unique=True)
     created_at: datetime = Field(default_factory=utcnow)

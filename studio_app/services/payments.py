@@ -39,14 +39,13 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
 from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from studio_app.clock import utcnow
-from studio_app.models import Payment, User
+from studio_app.models import Payment, PaymentStatus, User
 from studio_app.services import ledger
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import (
@@ -61,12 +60,6 @@ from studio_app.tiers import rupees_for
 
 # What the page generates: secrets.token_urlsafe(18) is 24 characters.
 PURCHASE_KEY = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
-
-
-class PaymentStatus(str, Enum):
-    PENDING = "pending"
-    COMPLETED = "completed"
-    FAILED = "failed"
 
 
 class PaymentsUnavailable(StudioError):
