@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import reflex as rx
 
+from studio_app.models import GenerationStatus
+
 
 def status_badge(status: rx.Var) -> rx.Component:
     return rx.badge(
         status,
-        color_scheme=rx.match(status, ("succeeded", "green"), ("failed", "red"), "amber"),
+        color_scheme=rx.match(
+            status,
+            (GenerationStatus.SUCCEEDED.value, "green"),
+            (GenerationStatus.FAILED.value, "red"),
+            "amber",
+        ),
         variant="soft",
     )
 

@@ -6,6 +6,7 @@ import reflex as rx
 
 from studio_app.components.creation_card import RADIUS, TWO_LINES, creation_card, credits_label
 from studio_app.components.layout import page_frame
+from studio_app.models import GenerationStatus
 from studio_app.routes import STUDIO
 from studio_app.services.creations import CreationView, FilterChoice
 from studio_app.states.creations import ALL, CreationsState
@@ -177,7 +178,12 @@ def _tile(item: CreationView) -> rx.Component:
         border=f"1px dashed {rx.color('red', 6)}",
     )
     return rx.vstack(
-        rx.match(item.status, ("succeeded", succeeded), ("pending", pending), failed),
+        rx.match(
+            item.status,
+            (GenerationStatus.SUCCEEDED.value, succeeded),
+            (GenerationStatus.PENDING.value, pending),
+            failed,
+        ),
         rx.text(item.prompt, size="1", color=rx.color("gray", 11), style=TWO_LINES),
         spacing="1",
         width="100%",

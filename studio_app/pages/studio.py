@@ -13,6 +13,7 @@ from studio_app.components.creation_card import (
 )
 from studio_app.components.files import download_link
 from studio_app.components.layout import page_frame
+from studio_app.models import GenerationStatus
 from studio_app.routes import BUY_CREDITS, MY_CREATIONS
 from studio_app.services.creations import CreationView
 from studio_app.services.views import CategoryView, TemplateView
@@ -397,7 +398,7 @@ def _job_actions(job: CreationView, *, size: str = "1") -> rx.Component:
             content="Use this prompt",
         ),
         rx.cond(
-            job.status == "succeeded",
+            job.status == GenerationStatus.SUCCEEDED.value,
             rx.tooltip(
                 rx.icon_button(
                     rx.icon("refresh-cw", size=16),
@@ -411,7 +412,7 @@ def _job_actions(job: CreationView, *, size: str = "1") -> rx.Component:
             ),
         ),
         rx.cond(
-            job.status == "succeeded",
+            job.status == GenerationStatus.SUCCEEDED.value,
             rx.tooltip(
                 rx.icon_button(
                     download_link(job.download_url, "download-job"),
@@ -429,7 +430,7 @@ def _job_card(job: CreationView) -> rx.Component:
     body = rx.match(
         job.status,
         (
-            "pending",
+            GenerationStatus.PENDING.value,
             rx.center(
                 rx.vstack(
                     rx.spinner(size="3"),
@@ -450,7 +451,7 @@ def _job_card(job: CreationView) -> rx.Component:
             ),
         ),
         (
-            "succeeded",
+            GenerationStatus.SUCCEEDED.value,
             original_link(
                 job,
                 rx.image(
@@ -486,15 +487,15 @@ def _job_card(job: CreationView) -> rx.Component:
             rx.hstack(
                 rx.badge(job.tier_label, variant="soft"),
                 rx.cond(
-                    job.status == "succeeded",
+                    job.status == GenerationStatus.SUCCEEDED.value,
                     rx.text(job.cost_credits, " cr", size="1"),
                     rx.cond(
-                        job.status == "failed",
+                        job.status == GenerationStatus.FAILED.value,
                         rx.text("no charge", size="1", color=rx.color("gray", 11)),
                     ),
                 ),
                 rx.spacer(),
-                rx.cond(job.status != "pending", _job_actions(job)),
+                rx.cond(job.status != GenerationStatus.PENDING.value, _job_actions(job)),
                 width="100%",
                 align="center",
             ),

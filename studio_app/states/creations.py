@@ -6,6 +6,7 @@ import asyncio
 
 import reflex as rx
 
+from studio_app.models import GenerationStatus
 from studio_app.services import creations
 from studio_app.services.creations import CreationView, FilterChoice
 from studio_app.services.errors import StudioError
@@ -56,7 +57,7 @@ class CreationsState(AuthState):
 
     @rx.var
     def has_pending(self) -> bool:
-        return any(item.status == "pending" for item in self.items)
+        return any(item.status == GenerationStatus.PENDING for item in self.items)
 
     def _filters(self) -> creations.CreationFilters:
         return creations.parse_filters(
@@ -222,7 +223,7 @@ class CreationsState(AuthState):
                     for item in self.items:
                         fresh = (
                             creations.get_creation(viewer, item.public_id)
-                            if item.status == "pending"
+                            if item.status == GenerationStatus.PENDING
                             else None
                         )
                         updated.append(fresh or item)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from studio_app.models import GenerationStatus
 from studio_app.routes import LOGIN
 from studio_app.services import auth, catalog, creations, enhance, jobs, ledger
 from studio_app.services.auth import CurrentUser
@@ -174,7 +175,7 @@ class StudioState(AuthState):
         if reuse:
             async for event in self._reuse(session, viewer, reuse):
                 yield event
-        if any(job.status == "pending" for job in page.jobs):
+        if any(job.status == GenerationStatus.PENDING for job in page.jobs):
             yield JobsState.watch_pending
 
     async def _reuse(self, session: str, viewer: CurrentUser, public_id: str):  # type: ignore[no-untyped-def]
@@ -369,7 +370,9 @@ class JobsState(StudioState):
     @rx.var
     def latest(self) -> CreationView:
         """The newest finished image, shown large."""
-        return next((job for job in self.jobs if job.status == "succeeded"), CreationView())
+        return next(
+            (job for job in self.jobs if job.status == GenerationStatus.SUCCEEDED), CreationView()
+        )
 
     @rx.var
     def other_jobs(self) -> list[CreationView]:
@@ -425,7 +428,7 @@ class JobsState(StudioState):
             async with self:
                 if not self._still_bound_to(session):
                     return
-                if ticking is not None and ticking.status == "pending":
+                if ticking is not None and ticking.status == GenerationStatus.PENDING:
                     self._replace_job(ticking)
         finished, credits = await asyncio.to_thread(_job_and_credits, viewer, ticket.public_id)
         async with self:
@@ -433,7 +436,7 @@ class JobsState(StudioState):
                 return
             self._replace_job(finished)
             self._set_credits(credits)
-        if finished.status == "failed":
+        if finished.status == GenerationStatus.FAILED:
             yield rx.toast.error(finished.error_message)
         else:
             cost = finished.cost_credits
@@ -474,7 +477,9 @@ class JobsState(StudioState):
             async with self:
                 if not self._still_bound_to(session):
                     return
-                pending = [job.public_id for job in self.jobs if job.status == "pending"]
+                pending = [
+                    job.public_id for job in self.jobs if job.status == GenerationStatus.PENDING
+                ]
             if not pending:
                 return
             fresh = await asyncio.to_thread(_jobs_and_credits, viewer, pending)
