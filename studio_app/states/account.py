@@ -57,7 +57,7 @@ class AccountState(AuthState):
     changing_password: bool = False
     loaded: bool = False
     # API tokens
-    tokens: list[TokenRow] = []
+    tokens: rx.Field[list[TokenRow]] = rx.field(default_factory=list)
     _token_ids: list[int] = []
     token_error: str = ""
     # The "Create token" dialog: open, and (once made) the new token's name.

@@ -93,14 +93,14 @@ class AdminState(AuthState):
     loaded: bool = False
     # Overview
     stat_cards: list[StatCard] = []
-    provider_stats: list[ProviderStatRow] = []
-    recent: list[LogRow] = []
+    provider_stats: rx.Field[list[ProviderStatRow]] = rx.field(default_factory=list)
+    recent: rx.Field[list[LogRow]] = rx.field(default_factory=list)
     failures_only: bool = False
     chart: list[dict[str, Any]] = []
     # Providers
     providers: list[ProviderRow] = []
     # Users
-    users: list[UserView] = []
+    users: rx.Field[list[UserView]] = rx.field(default_factory=list)
     user_query: str = ""
     user_page: int = 0
     user_page_count: int = 1
@@ -117,7 +117,7 @@ class AdminState(AuthState):
     # Refund dialog
     refund_open: bool = False
     refund_email: str = ""
-    refund_options: list[RefundOption] = []
+    refund_options: rx.Field[list[RefundOption]] = rx.field(default_factory=list)
     _refund_user_id: int = 0
     _refund_generation_ids: list[int] = []
     # Disable / enable confirmation

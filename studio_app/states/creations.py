@@ -25,8 +25,8 @@ class CreationsState(AuthState):
     that of the first.
     """
 
-    items: list[CreationView] = []
-    has_more: bool = False
+    items: rx.Field[list[CreationView]] = rx.field(default_factory=list)
+    has_more: rx.Field[bool] = rx.field(False)
     page_number: int = 1
     loaded: bool = False
     template_choices: list[FilterChoice] = []
@@ -36,7 +36,7 @@ class CreationsState(AuthState):
     filter_from: str = ""
     filter_to: str = ""
     # The creation opened in the dialog.
-    selected: CreationView = CreationView()
+    selected: rx.Field[CreationView] = rx.field(default_factory=CreationView)
     viewing: bool = False
     # Keyset cursors (public ids), kept on the server: where the page on screen starts
     # ("" for the newest), where each page before it started, where the next one starts.

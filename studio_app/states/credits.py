@@ -39,13 +39,13 @@ def _pack_view(pack: payments.CreditPack) -> PackView:
 
 class CreditsState(AuthState):
     packs: list[PackView] = []
-    can_buy: bool = False
+    can_buy: rx.Field[bool] = rx.field(False)
     test_mode: bool = False
     # One key per purchase intent: both clicks of a double click send this same key.
     purchase_key: str = ""
     # The pack being bought right now (0: none).
     buying: int = 0
-    statement_rows: list[StatementRow] = []
+    statement_rows: rx.Field[list[StatementRow]] = rx.field(default_factory=list)
     loaded: bool = False
     # The last key this tab completed: a duplicate click with it gets no second toast.
     _completed_key: str = ""

@@ -364,7 +364,7 @@ class EnhanceState(StudioState):
 class JobsState(StudioState):
     """The user's images in progress and just made, each with its own card and clock."""
 
-    jobs: list[CreationView] = []
+    jobs: rx.Field[list[CreationView]] = rx.field(default_factory=list)
 
     @rx.var
     def latest(self) -> CreationView:
