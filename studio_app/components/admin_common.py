@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 
-def status_badge(status: rx.Var) -> rx.Component:
+def status_badge(status: rx.Var[str] | str) -> rx.Component:
     return rx.badge(
         status,
         color_scheme=rx.match(status, ("succeeded", "green"), ("failed", "red"), "amber"),

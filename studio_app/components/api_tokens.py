@@ -305,7 +305,7 @@ def _status(row: TokenRow) -> rx.Component:
     )
 
 
-def _fact(label: str, value: rx.Var) -> rx.Component:
+def _fact(label: str, value: rx.Var[str] | str) -> rx.Component:
     return rx.text(
         rx.text.span(label, color=rx.color("gray", 11)),
         " ",
