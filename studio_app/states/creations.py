@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import reflex as rx
 
@@ -82,7 +83,7 @@ class CreationsState(AuthState):
         self.page_number = 1
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    def load(self) -> Iterator[rx.event.EventType[()] | None]:
         viewer = self._viewer()
         if viewer is None:
             return
@@ -103,7 +104,7 @@ class CreationsState(AuthState):
             yield CreationsState.watch_pending
 
     @rx.event
-    def older_page(self):  # type: ignore[no-untyped-def]
+    def older_page(self) -> rx.event.EventSpec | None:
         if self._viewer() is None or not self._next_cursor:
             return None
         current = self._page_start
@@ -116,7 +117,7 @@ class CreationsState(AuthState):
         return rx.scroll_to("creations-top")
 
     @rx.event
-    def newer_page(self):  # type: ignore[no-untyped-def]
+    def newer_page(self) -> rx.event.EventSpec | None:
         if self._viewer() is None or not self._earlier_starts:
             return None
         try:
@@ -127,7 +128,7 @@ class CreationsState(AuthState):
         self.page_number -= 1
         return rx.scroll_to("creations-top")
 
-    def _apply_filters(self):  # type: ignore[no-untyped-def]
+    def _apply_filters(self) -> rx.event.EventSpec | None:
         try:
             self._first_page()
         except StudioError as error:
@@ -135,22 +136,22 @@ class CreationsState(AuthState):
         return None
 
     @rx.event
-    def set_filter_template(self, value: str):  # type: ignore[no-untyped-def]
+    def set_filter_template(self, value: str) -> rx.event.EventSpec | None:
         self.filter_template = value if isinstance(value, str) else ALL
         return self._apply_filters()
 
     @rx.event
-    def set_filter_provider(self, value: str):  # type: ignore[no-untyped-def]
+    def set_filter_provider(self, value: str) -> rx.event.EventSpec | None:
         self.filter_provider = value if isinstance(value, str) else ALL
         return self._apply_filters()
 
     @rx.event
-    def set_filter_from(self, value: str):  # type: ignore[no-untyped-def]
+    def set_filter_from(self, value: str) -> rx.event.EventSpec | None:
         self.filter_from = value if isinstance(value, str) else ""
         return self._apply_filters()
 
     @rx.event
-    def set_filter_to(self, value: str):  # type: ignore[no-untyped-def]
+    def set_filter_to(self, value: str) -> rx.event.EventSpec | None:
         self.filter_to = value if isinstance(value, str) else ""
         return self._apply_filters()
 
@@ -159,12 +160,12 @@ class CreationsState(AuthState):
         self.filter_from = self.filter_to = ""
 
     @rx.event
-    def clear_filters(self):  # type: ignore[no-untyped-def]
+    def clear_filters(self) -> rx.event.EventSpec | None:
         self._reset_filters()
         return self._apply_filters()
 
     @rx.event
-    def open_creation(self, public_id: str):  # type: ignore[no-untyped-def]
+    def open_creation(self, public_id: str) -> rx.event.EventSpec | None:
         viewer = self._viewer()
         if viewer is None:
             return None
@@ -182,7 +183,7 @@ class CreationsState(AuthState):
             self.viewing = False
 
     @rx.event
-    def delete_selected(self):  # type: ignore[no-untyped-def]
+    def delete_selected(self) -> rx.event.EventSpec | None:
         viewer = self._viewer()
         if viewer is None:
             return None
@@ -205,7 +206,7 @@ class CreationsState(AuthState):
         return rx.toast.success("Image deleted.")
 
     @rx.event(background=True)
-    async def watch_pending(self):  # type: ignore[no-untyped-def]
+    async def watch_pending(self) -> None:
         """While images are still being made, refresh their tiles until they finish."""
         async with self:
             if self._watching:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import reflex as rx
@@ -68,7 +69,9 @@ class CreditsState(AuthState):
         self.loaded = True
 
     @rx.event
-    async def buy(self, credits: int, purchase_key: str):  # type: ignore[no-untyped-def]
+    async def buy(
+        self, credits: int, purchase_key: str
+    ) -> AsyncIterator[rx.event.EventSpec | None]:
         viewer = self._viewer()
         if viewer is None:
             yield rx.redirect(LOGIN)
