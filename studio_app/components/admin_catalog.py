@@ -6,7 +6,10 @@ pages/admin.py. Rows are cards that wrap on a phone rather than wide tables.
 
 from __future__ import annotations
 
+from typing import cast
+
 import reflex as rx
+from reflex.vars import StringVar
 
 from studio_app.services import previews
 from studio_app.services.audit import AuditLine
@@ -38,11 +41,11 @@ def _section_header(title: str, subtitle: str, *actions: rx.Component) -> rx.Com
 
 
 def _order_buttons(
-    label: rx.Var,
-    is_first: rx.Var,
-    is_last: rx.Var,
-    on_up: rx.EventHandler,
-    on_down: rx.EventHandler,
+    label: StringVar | str,
+    is_first: rx.Var[bool] | bool,
+    is_last: rx.Var[bool] | bool,
+    on_up: rx.event.EventType[()],
+    on_down: rx.event.EventType[()],
 ) -> rx.Component:
     return rx.flex(
         rx.icon_button(
@@ -73,7 +76,7 @@ def _order_buttons(
     )
 
 
-def _status_badge(is_active: rx.Var) -> rx.Component:
+def _status_badge(is_active: rx.Var[bool] | bool) -> rx.Component:
     return rx.cond(
         is_active,
         rx.badge("Active", color_scheme="green", variant="soft"),
@@ -84,7 +87,10 @@ def _status_badge(is_active: rx.Var) -> rx.Component:
 
 
 def _toggle_button(
-    is_active: rx.Var, name: rx.Var, on_deactivate: rx.EventSpec, on_reactivate: rx.EventSpec
+    is_active: rx.Var[bool] | bool,
+    name: StringVar | str,
+    on_deactivate: rx.event.EventType[()],
+    on_reactivate: rx.event.EventType[()],
 ) -> rx.Component:
     return rx.cond(
         is_active,
@@ -124,7 +130,7 @@ def _field(label: str, control: rx.Component, field_id: str, hint: str = "") -> 
     )
 
 
-def _form_error(message: rx.Var) -> rx.Component:
+def _form_error(message: rx.Var[str] | str) -> rx.Component:
     return rx.cond(
         message != "",
         rx.callout(
@@ -386,11 +392,15 @@ def _thumbnail(template: AdminTemplateView) -> rx.Component:
     )
 
 
-def _tier_label(tier_id: rx.Var) -> rx.Component:
-    return rx.match(
-        tier_id,
-        *[(t.id, f"{t.label} · {t.aspect_ratio}") for t in tiers()],
-        tier_id,
+def _tier_label(tier_id: rx.Var[str] | str) -> rx.Var:
+    # Reflex 0.10 types rx.match as Component | Var whatever its cases; text makes a Var.
+    return cast(
+        rx.Var,
+        rx.match(
+            tier_id,
+            *[(t.id, f"{t.label} · {t.aspect_ratio}") for t in tiers()],
+            tier_id,
+        ),
     )
 
 

@@ -7,7 +7,7 @@ import reflex as rx
 from studio_app.models import GenerationStatus
 
 
-def status_badge(status: rx.Var) -> rx.Component:
+def status_badge(status: rx.Var[str] | str) -> rx.Component:
     return rx.badge(
         status,
         color_scheme=rx.match(

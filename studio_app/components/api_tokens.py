@@ -305,7 +305,7 @@ def _status(row: TokenRow) -> rx.Component:
     )
 
 
-def _fact(label: str, value: rx.Var) -> rx.Component:
+def _fact(label: str, value: rx.Var[str] | str) -> rx.Component:
     return rx.text(
         rx.text.span(label, color=rx.color("gray", 11)),
         " ",
@@ -391,7 +391,7 @@ def _empty() -> rx.Component:
 
 def _token_list() -> rx.Component:
     return rx.cond(
-        AccountState.tokens.length() > 0,  # type: ignore[attr-defined]
+        AccountState.tokens.length() > 0,
         rx.vstack(
             rx.hstack(
                 rx.text("Your tokens", size="2", weight="medium"),

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from studio_app.components.files import download_link
+from studio_app.services.creations import CreationView
 
 # A prompt under a thumbnail: two lines at most, then an ellipsis.
 TWO_LINES = {
@@ -23,12 +25,12 @@ TWO_LINES = {
 RADIUS = "var(--radius-3)"
 
 
-def credits_label(count: rx.Var) -> rx.Var:
+def credits_label(count: rx.Var[int]) -> rx.Var[str]:
     """`1 credit`, `2 credits`."""
-    return count.to_string() + rx.cond(count == 1, " credit", " credits")
+    return count.to_string() + rx.cond(count == 1, " credit", " credits").to(str)
 
 
-def original_link(view: rx.Var, picture: rx.Component) -> rx.Component:
+def original_link(view: ObjectVar[CreationView], picture: rx.Component) -> rx.Component:
     """`picture` as a link to the original image, opened in a new tab.
 
     A document link: the image route is not one of the app's pages.
@@ -43,7 +45,7 @@ def original_link(view: rx.Var, picture: rx.Component) -> rx.Component:
 
 
 def creation_card(
-    view: rx.Var,
+    view: ObjectVar[CreationView],
     *,
     image_class: str,
     download_class: str,

@@ -165,7 +165,7 @@ def _statement() -> rx.Component:
             color=rx.color("gray", 11),
         ),
         rx.cond(
-            CreditsState.statement_rows.length() > 0,  # type: ignore[attr-defined]
+            CreditsState.statement_rows.length() > 0,
             rx.fragment(_statement_table(), _statement_list()),
             rx.cond(
                 CreditsState.loaded,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from studio_app.components.creation_card import RADIUS, TWO_LINES, creation_card, credits_label
@@ -104,7 +106,7 @@ def _filters() -> rx.Component:
     )
 
 
-def _tile_frame(*children: rx.Component, **props: object) -> rx.Component:
+def _tile_frame(*children: rx.Component, **props: Any) -> rx.Component:
     return rx.box(
         *children,
         width="100%",
@@ -305,6 +307,8 @@ def _delete_button() -> rx.Component:
 
 
 def _creation_dialog() -> rx.Component:
+    # The type checker sees a field of an object var as an untyped Var: `.to(str)` says it
+    # is text, so it can be joined with `+` (the compiled expression is unchanged).
     view = CreationsState.selected
     return rx.dialog.root(
         rx.dialog.content(
@@ -326,12 +330,12 @@ def _creation_dialog() -> rx.Component:
                         ),
                         _detail(
                             "Provider",
-                            view.provider_label + " · " + view.model,
+                            view.provider_label.to(str) + " · " + view.model.to(str),
                             "detail-provider",
                         ),
                         _detail(
                             "Size",
-                            view.tier_label
+                            view.tier_label.to(str)
                             + " · "
                             + view.width.to_string()
                             + "×"
@@ -347,7 +351,7 @@ def _creation_dialog() -> rx.Component:
                 actions=[
                     rx.link(
                         rx.button(rx.icon("repeat", size=16), "Use this prompt", variant="soft"),
-                        href=f"{STUDIO}?use=" + view.public_id,
+                        href=f"{STUDIO}?use=" + view.public_id.to(str),
                         class_name="reuse-creation",
                     ),
                     _delete_button(),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import reflex as rx
 
 from studio_app.components.layout import page_frame
 from studio_app.routes import LOGIN, SIGNUP
 
 
-def _field(label: str, name: str, kind: str, autocomplete: str) -> rx.Component:
+def _field(
+    label: str, name: str, kind: Literal["email", "password"], autocomplete: str
+) -> rx.Component:
     return rx.vstack(
         rx.text(label, as_="label", size="2", weight="medium", html_for=name),
         rx.input(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal, cast
+
 import reflex as rx
+from reflex.constants.colors import ShadeType
+from reflex.vars import ObjectVar
 
 from studio_app.components.creation_card import (
     RADIUS,
@@ -58,11 +62,15 @@ def _category_chips() -> rx.Component:
 _ACCENTS = ("violet", "teal", "amber", "crimson", "blue", "grass", "orange", "plum")
 
 
-def _accent(template: TemplateView, step: int) -> rx.Var:
-    return rx.match(
-        template.category_id % len(_ACCENTS),
-        *[(i, rx.color(name, step)) for i, name in enumerate(_ACCENTS)],
-        rx.color("gray", step),
+def _accent(template: TemplateView, step: ShadeType) -> rx.Var:
+    # Reflex 0.10 types rx.match as Component | Var whatever its cases; colours make a Var.
+    return cast(
+        rx.Var,
+        rx.match(
+            template.category_id % len(_ACCENTS),
+            *[(i, rx.color(name, step)) for i, name in enumerate(_ACCENTS)],
+            rx.color("gray", step),
+        ),
     )
 
 
@@ -185,9 +193,11 @@ def _tier_item(option: TierOption) -> rx.Component:
     )
 
 
-def _provider_item(option: ProviderOption) -> rx.Component:
+def _provider_item(option: ObjectVar[ProviderOption]) -> rx.Component:
+    # A var, not the dataclass, so `~` types as a BooleanVar; `.to(str)` types the fields
+    # joined with `+` as text (the compiled expressions are unchanged).
     return rx.select.item(
-        rx.cond(option.available, option.label, option.label + " — " + option.note),
+        rx.cond(option.available, option.label, option.label.to(str) + " — " + option.note.to(str)),
         value=option.name,
         disabled=~option.available,
     )
@@ -384,7 +394,9 @@ def _form_panel() -> rx.Component:
     )
 
 
-def _job_actions(job: CreationView, *, size: str = "1") -> rx.Component:
+def _job_actions(
+    job: ObjectVar[CreationView], *, size: Literal["1", "2", "3", "4"] = "1"
+) -> rx.Component:
     return rx.hstack(
         rx.tooltip(
             rx.icon_button(
@@ -426,7 +438,7 @@ def _job_actions(job: CreationView, *, size: str = "1") -> rx.Component:
     )
 
 
-def _job_card(job: CreationView) -> rx.Component:
+def _job_card(job: ObjectVar[CreationView]) -> rx.Component:
     body = rx.match(
         job.status,
         (
@@ -525,7 +537,7 @@ def _latest_result() -> rx.Component:
                     " · ",
                     credits_label(job.cost_credits),
                     rx.cond(
-                        job.elapsed_seconds > 0,
+                        job.elapsed_seconds.to(int) > 0,
                         " · ready in " + job.elapsed_seconds.to_string() + " s",
                         "",
                     ),

@@ -11,6 +11,7 @@ the server can clear the cookie.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import reflex as rx
@@ -57,7 +58,7 @@ class AccountState(AuthState):
     changing_password: bool = False
     loaded: bool = False
     # API tokens
-    tokens: list[TokenRow] = []
+    tokens: rx.Field[list[TokenRow]] = rx.field(default_factory=list)
     _token_ids: list[int] = []
     token_error: str = ""
     # The "Create token" dialog: open, and (once made) the new token's name.
@@ -116,7 +117,9 @@ class AccountState(AuthState):
             self._clear_new_token()
 
     @rx.event
-    async def create_token(self, form_data: dict):  # type: ignore[no-untyped-def]
+    async def create_token(
+        self, form_data: dict
+    ) -> AsyncIterator[rx.event.EventSpec | list[rx.event.EventSpec] | None]:
         viewer = self._viewer()
         if viewer is None:
             self.token_error = _SIGNED_OUT
@@ -152,7 +155,7 @@ class AccountState(AuthState):
         ]
 
     @rx.event
-    def revoke_token(self, index: int):  # type: ignore[no-untyped-def]
+    def revoke_token(self, index: int) -> rx.event.EventSpec:
         viewer = self._viewer()
         if viewer is None:
             return rx.toast.error(_SIGNED_OUT)
@@ -169,7 +172,9 @@ class AccountState(AuthState):
         return rx.toast.success(f"“{name}” is revoked: requests that use it are refused now.")
 
     @rx.event
-    async def change_password(self, form_data: dict):  # type: ignore[no-untyped-def]
+    async def change_password(
+        self, form_data: dict
+    ) -> AsyncIterator[rx.event.EventSpec | list[rx.event.EventSpec] | None]:
         viewer = self._viewer()
         if viewer is None:
             yield rx.redirect(LOGIN)

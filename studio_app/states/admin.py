@@ -93,14 +93,14 @@ class AdminState(AuthState):
     loaded: bool = False
     # Overview
     stat_cards: list[StatCard] = []
-    provider_stats: list[ProviderStatRow] = []
-    recent: list[LogRow] = []
+    provider_stats: rx.Field[list[ProviderStatRow]] = rx.field(default_factory=list)
+    recent: rx.Field[list[LogRow]] = rx.field(default_factory=list)
     failures_only: bool = False
     chart: list[dict[str, Any]] = []
     # Providers
     providers: list[ProviderRow] = []
     # Users
-    users: list[UserView] = []
+    users: rx.Field[list[UserView]] = rx.field(default_factory=list)
     user_query: str = ""
     user_page: int = 0
     user_page_count: int = 1
@@ -117,7 +117,7 @@ class AdminState(AuthState):
     # Refund dialog
     refund_open: bool = False
     refund_email: str = ""
-    refund_options: list[RefundOption] = []
+    refund_options: rx.Field[list[RefundOption]] = rx.field(default_factory=list)
     _refund_user_id: int = 0
     _refund_generation_ids: list[int] = []
     # Disable / enable confirmation
@@ -141,7 +141,7 @@ class AdminState(AuthState):
         self.loaded = True
 
     @rx.event
-    def refresh_overview(self):  # type: ignore[no-untyped-def]
+    def refresh_overview(self) -> rx.event.EventSpec | None:
         admin = self._admin()
         if admin is None:
             return rx.toast.error(ADMINS_ONLY)
@@ -198,7 +198,7 @@ class AdminState(AuthState):
         ]
 
     @rx.event
-    def set_failures_only(self, value: bool):  # type: ignore[no-untyped-def]
+    def set_failures_only(self, value: bool) -> rx.event.EventSpec | None:
         admin = self._admin()
         if admin is None:
             return rx.toast.error(ADMINS_ONLY)
@@ -215,7 +215,7 @@ class AdminState(AuthState):
         ]
 
     @rx.event
-    def set_provider_enabled(self, name: str, enabled: bool):  # type: ignore[no-untyped-def]
+    def set_provider_enabled(self, name: str, enabled: bool) -> rx.event.EventSpec:
         admin = self._admin()
         if admin is None:
             return rx.toast.error(ADMINS_ONLY)
@@ -256,7 +256,7 @@ class AdminState(AuthState):
         return self._page_user_ids[index], self.users[index].email
 
     @rx.event
-    def search_users(self, form_data: dict[str, Any]):  # type: ignore[no-untyped-def]
+    def search_users(self, form_data: dict[str, Any]) -> rx.event.EventSpec | None:
         admin = self._admin()
         if admin is None:
             return rx.toast.error(ADMINS_ONLY)
@@ -267,7 +267,7 @@ class AdminState(AuthState):
         return None
 
     @rx.event
-    def go_to_page(self, page: int):  # type: ignore[no-untyped-def]
+    def go_to_page(self, page: int) -> rx.event.EventSpec | None:
         admin = self._admin()
         if admin is None:
             return rx.toast.error(ADMINS_ONLY)
@@ -278,7 +278,7 @@ class AdminState(AuthState):
     # Grant credits
 
     @rx.event
-    def open_grant(self, index: int):  # type: ignore[no-untyped-def]
+    def open_grant(self, index: int) -> rx.event.EventSpec | None:
         if self._admin() is None:
             return rx.toast.error(ADMINS_ONLY)
         target = self._user_at(index)
@@ -310,7 +310,7 @@ class AdminState(AuthState):
             self._grant_key = ""
 
     @rx.event
-    def submit_grant(self):  # type: ignore[no-untyped-def]
+    def submit_grant(self) -> rx.event.EventSpec | None:
         admin = self._admin()
         if admin is None:
             return rx.toast.error(ADMINS_ONLY)
@@ -340,7 +340,7 @@ class AdminState(AuthState):
     # Refund a generation
 
     @rx.event
-    def open_refund(self, index: int):  # type: ignore[no-untyped-def]
+    def open_refund(self, index: int) -> rx.event.EventSpec | None:
         admin = self._admin()
         if admin is None:
             return rx.toast.error(ADMINS_ONLY)
@@ -372,7 +372,7 @@ class AdminState(AuthState):
             self.refund_open = False
 
     @rx.event
-    def refund(self, index: int):  # type: ignore[no-untyped-def]
+    def refund(self, index: int) -> rx.event.EventSpec:
         admin = self._admin()
         if admin is None:
             return rx.toast.error(ADMINS_ONLY)
@@ -395,7 +395,7 @@ class AdminState(AuthState):
     # Disable / enable
 
     @rx.event
-    def ask_status_change(self, index: int):  # type: ignore[no-untyped-def]
+    def ask_status_change(self, index: int) -> rx.event.EventSpec | None:
         if self._admin() is None:
             return rx.toast.error(ADMINS_ONLY)
         target = self._user_at(index)
@@ -413,7 +413,7 @@ class AdminState(AuthState):
             self.status_open = False
 
     @rx.event
-    def confirm_status_change(self):  # type: ignore[no-untyped-def]
+    def confirm_status_change(self) -> rx.event.EventSpec | None:
         admin = self._admin()
         if admin is None:
             return rx.toast.error(ADMINS_ONLY)

@@ -31,9 +31,9 @@ def _text(value: object) -> str:
 
 class AdminCatalogState(AuthState):
     loaded: bool = False
-    categories: list[AdminCategoryView] = []
+    categories: rx.Field[list[AdminCategoryView]] = rx.field(default_factory=list)
     templates: list[AdminTemplateView] = []
-    audit_lines: list[AuditLine] = []
+    audit_lines: rx.Field[list[AuditLine]] = rx.field(default_factory=list)
     template_filter: str = ALL_CATEGORIES
 
     # The category dialog (id 0: a new category).

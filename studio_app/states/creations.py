@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import reflex as rx
 
@@ -26,8 +27,8 @@ class CreationsState(AuthState):
     that of the first.
     """
 
-    items: list[CreationView] = []
-    has_more: bool = False
+    items: rx.Field[list[CreationView]] = rx.field(default_factory=list)
+    has_more: rx.Field[bool] = rx.field(False)
     page_number: int = 1
     loaded: bool = False
     template_choices: list[FilterChoice] = []
@@ -37,7 +38,7 @@ class CreationsState(AuthState):
     filter_from: str = ""
     filter_to: str = ""
     # The creation opened in the dialog.
-    selected: CreationView = CreationView()
+    selected: rx.Field[CreationView] = rx.field(default_factory=CreationView)
     viewing: bool = False
     # Keyset cursors (public ids), kept on the server: where the page on screen starts
     # ("" for the newest), where each page before it started, where the next one starts.
@@ -83,7 +84,7 @@ class CreationsState(AuthState):
         self.page_number = 1
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    def load(self) -> Iterator[rx.event.EventType[()] | None]:
         viewer = self._viewer()
         if viewer is None:
             return
@@ -104,7 +105,7 @@ class CreationsState(AuthState):
             yield CreationsState.watch_pending
 
     @rx.event
-    def older_page(self):  # type: ignore[no-untyped-def]
+    def older_page(self) -> rx.event.EventSpec | None:
         if self._viewer() is None or not self._next_cursor:
             return None
         current = self._page_start
@@ -117,7 +118,7 @@ class CreationsState(AuthState):
         return rx.scroll_to("creations-top")
 
     @rx.event
-    def newer_page(self):  # type: ignore[no-untyped-def]
+    def newer_page(self) -> rx.event.EventSpec | None:
         if self._viewer() is None or not self._earlier_starts:
             return None
         try:
@@ -128,7 +129,7 @@ class CreationsState(AuthState):
         self.page_number -= 1
         return rx.scroll_to("creations-top")
 
-    def _apply_filters(self):  # type: ignore[no-untyped-def]
+    def _apply_filters(self) -> rx.event.EventSpec | None:
         try:
             self._first_page()
         except StudioError as error:
@@ -136,22 +137,22 @@ class CreationsState(AuthState):
         return None
 
     @rx.event
-    def set_filter_template(self, value: str):  # type: ignore[no-untyped-def]
+    def set_filter_template(self, value: str) -> rx.event.EventSpec | None:
         self.filter_template = value if isinstance(value, str) else ALL
         return self._apply_filters()
 
     @rx.event
-    def set_filter_provider(self, value: str):  # type: ignore[no-untyped-def]
+    def set_filter_provider(self, value: str) -> rx.event.EventSpec | None:
         self.filter_provider = value if isinstance(value, str) else ALL
         return self._apply_filters()
 
     @rx.event
-    def set_filter_from(self, value: str):  # type: ignore[no-untyped-def]
+    def set_filter_from(self, value: str) -> rx.event.EventSpec | None:
         self.filter_from = value if isinstance(value, str) else ""
         return self._apply_filters()
 
     @rx.event
-    def set_filter_to(self, value: str):  # type: ignore[no-untyped-def]
+    def set_filter_to(self, value: str) -> rx.event.EventSpec | None:
         self.filter_to = value if isinstance(value, str) else ""
         return self._apply_filters()
 
@@ -160,12 +161,12 @@ class CreationsState(AuthState):
         self.filter_from = self.filter_to = ""
 
     @rx.event
-    def clear_filters(self):  # type: ignore[no-untyped-def]
+    def clear_filters(self) -> rx.event.EventSpec | None:
         self._reset_filters()
         return self._apply_filters()
 
     @rx.event
-    def open_creation(self, public_id: str):  # type: ignore[no-untyped-def]
+    def open_creation(self, public_id: str) -> rx.event.EventSpec | None:
         viewer = self._viewer()
         if viewer is None:
             return None
@@ -183,7 +184,7 @@ class CreationsState(AuthState):
             self.viewing = False
 
     @rx.event
-    def delete_selected(self):  # type: ignore[no-untyped-def]
+    def delete_selected(self) -> rx.event.EventSpec | None:
         viewer = self._viewer()
         if viewer is None:
             return None
@@ -206,7 +207,7 @@ class CreationsState(AuthState):
         return rx.toast.success("Image deleted.")
 
     @rx.event(background=True)
-    async def watch_pending(self):  # type: ignore[no-untyped-def]
+    async def watch_pending(self) -> None:
         """While images are still being made, refresh their tiles until they finish."""
         async with self:
             if self._watching:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import reflex as rx
@@ -39,13 +40,13 @@ def _pack_view(pack: payments.CreditPack) -> PackView:
 
 class CreditsState(AuthState):
     packs: list[PackView] = []
-    can_buy: bool = False
+    can_buy: rx.Field[bool] = rx.field(False)
     test_mode: bool = False
     # One key per purchase intent: both clicks of a double click send this same key.
     purchase_key: str = ""
     # The pack being bought right now (0: none).
     buying: int = 0
-    statement_rows: list[StatementRow] = []
+    statement_rows: rx.Field[list[StatementRow]] = rx.field(default_factory=list)
     loaded: bool = False
     # The last key this tab completed: a duplicate click with it gets no second toast.
     _completed_key: str = ""
@@ -68,7 +69,9 @@ class CreditsState(AuthState):
         self.loaded = True
 
     @rx.event
-    async def buy(self, credits: int, purchase_key: str):  # type: ignore[no-untyped-def]
+    async def buy(
+        self, credits: int, purchase_key: str
+    ) -> AsyncIterator[rx.event.EventSpec | None]:
         viewer = self._viewer()
         if viewer is None:
             yield rx.redirect(LOGIN)

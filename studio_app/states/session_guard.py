@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import reflex as rx
 from reflex.istate.manager.token import BaseStateToken
-from reflex.middleware import Middleware
+from reflex.middleware.middleware import Middleware
 from reflex_base.registry import RegistrationContext
 
 from studio_app.states.auth import AuthState
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 _APP_PACKAGE = "studio_app."
 
 
-def app_state_classes(root: type[rx.State] = rx.State) -> list[type[rx.State]]:
+def app_state_classes(root: type[BaseState] = rx.State) -> list[type[BaseState]]:
     """Every state class of this app below `root` (Reflex's own states excluded)."""
     found = []
     for substate in root.get_substates():

@@ -14,6 +14,7 @@ database or a provider works.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import reflex as rx
@@ -155,7 +156,7 @@ class StudioState(AuthState):
         return session, await asyncio.to_thread(auth.user_for_session_hash, session)
 
     @rx.event(background=True)
-    async def load_studio(self):  # type: ignore[no-untyped-def]
+    async def load_studio(self) -> AsyncIterator[rx.event.EventType[()]]:
         session, viewer = await self._caller()
         if viewer is None:
             return
@@ -178,7 +179,9 @@ class StudioState(AuthState):
         if any(job.status == GenerationStatus.PENDING for job in page.jobs):
             yield JobsState.watch_pending
 
-    async def _reuse(self, session: str, viewer: CurrentUser, public_id: str):  # type: ignore[no-untyped-def]
+    async def _reuse(
+        self, session: str, viewer: CurrentUser, public_id: str
+    ) -> AsyncIterator[rx.event.EventSpec]:
         settings = await asyncio.to_thread(creations.reuse_settings, viewer, public_id)
         if settings is None:
             yield rx.toast.error("That image is not available any more.")
@@ -205,7 +208,7 @@ class StudioState(AuthState):
         self.seed = "" if settings.seed is None else str(settings.seed)
 
     @rx.event(background=True)
-    async def use_creation(self, public_id: str):  # type: ignore[no-untyped-def]
+    async def use_creation(self, public_id: str) -> AsyncIterator[rx.event.EventSpec]:
         session, viewer = await self._caller()
         if viewer is None:
             return
@@ -320,7 +323,7 @@ class EnhanceState(StudioState):
         self.prompt_before_enhancement = ""
 
     @rx.event(background=True)
-    async def enhance(self):  # type: ignore[no-untyped-def]
+    async def enhance(self) -> AsyncIterator[rx.event.EventSpec]:
         session, viewer = await self._caller()
         if viewer is None:
             yield rx.redirect(LOGIN)
@@ -365,7 +368,7 @@ class EnhanceState(StudioState):
 class JobsState(StudioState):
     """The user's images in progress and just made, each with its own card and clock."""
 
-    jobs: list[CreationView] = []
+    jobs: rx.Field[list[CreationView]] = rx.field(default_factory=list)
 
     @rx.var
     def latest(self) -> CreationView:
@@ -400,7 +403,9 @@ class JobsState(StudioState):
     def _replace_job(self, view: CreationView) -> None:
         self.jobs = [view if job.public_id == view.public_id else job for job in self.jobs]
 
-    async def _run_job(self, session: str, viewer: CurrentUser, request: GenerationRequest | None):  # type: ignore[no-untyped-def]
+    async def _run_job(
+        self, session: str, viewer: CurrentUser, request: GenerationRequest | None
+    ) -> AsyncIterator[rx.event.EventSpec]:
         """Submit a job and follow it to the end. Yields the events for the browser."""
         if request is None:
             yield rx.toast.error("That image is not available any more.")
@@ -445,7 +450,7 @@ class JobsState(StudioState):
             )
 
     @rx.event(background=True)
-    async def generate(self):  # type: ignore[no-untyped-def]
+    async def generate(self) -> AsyncIterator[rx.event.EventSpec]:
         session, viewer = await self._caller()
         if viewer is None:
             yield rx.redirect(LOGIN)
@@ -456,7 +461,7 @@ class JobsState(StudioState):
             yield event
 
     @rx.event(background=True)
-    async def generate_again(self, public_id: str):  # type: ignore[no-untyped-def]
+    async def generate_again(self, public_id: str) -> AsyncIterator[rx.event.EventSpec]:
         """The same settings as an earlier creation of the caller's (checked by the service)."""
         session, viewer = await self._caller()
         if viewer is None:
@@ -467,7 +472,7 @@ class JobsState(StudioState):
             yield event
 
     @rx.event(background=True)
-    async def watch_pending(self):  # type: ignore[no-untyped-def]
+    async def watch_pending(self) -> None:
         """Jobs found pending on load (a reload mid-generation): follow them to the end."""
         session, viewer = await self._caller()
         for _ in range(600):
