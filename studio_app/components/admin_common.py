@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import reflex as rx
 
 from studio_app.models import GenerationStatus
@@ -10,11 +12,15 @@ from studio_app.models import GenerationStatus
 def status_badge(status: rx.Var[str] | str) -> rx.Component:
     return rx.badge(
         status,
-        color_scheme=rx.match(
-            status,
-            (GenerationStatus.SUCCEEDED.value, "green"),
-            (GenerationStatus.FAILED.value, "red"),
-            "amber",
+        # Reflex 0.10 types rx.match as Component | Var whatever its cases; text makes a Var.
+        color_scheme=cast(
+            rx.Var,
+            rx.match(
+                status,
+                (GenerationStatus.SUCCEEDED.value, "green"),
+                (GenerationStatus.FAILED.value, "red"),
+                "amber",
+            ),
         ),
         variant="soft",
     )
