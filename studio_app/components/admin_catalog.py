@@ -6,11 +6,10 @@ pages/admin.py. Rows are cards that wrap on a phone rather than wide tables.
 
 from __future__ import annotations
 
-from typing import cast
-
 import reflex as rx
 from reflex.vars import StringVar
 
+from studio_app.components.values import match_value
 from studio_app.services import previews
 from studio_app.services.audit import AuditLine
 from studio_app.services.catalog_admin import AdminCategoryView, AdminTemplateView
@@ -393,14 +392,8 @@ def _thumbnail(template: AdminTemplateView) -> rx.Component:
 
 
 def _tier_label(tier_id: rx.Var[str] | str) -> rx.Var:
-    # Reflex 0.10 types rx.match as Component | Var whatever its cases; text makes a Var.
-    return cast(
-        rx.Var,
-        rx.match(
-            tier_id,
-            *[(t.id, f"{t.label} · {t.aspect_ratio}") for t in tiers()],
-            tier_id,
-        ),
+    return match_value(
+        tier_id, *[(t.id, f"{t.label} · {t.aspect_ratio}") for t in tiers()], tier_id
     )
 
 

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import reflex as rx
 
+from studio_app.components.values import match_value
 from studio_app.models import GenerationStatus
 
 
 def status_badge(status: rx.Var[str] | str) -> rx.Component:
     return rx.badge(
         status,
-        # Reflex 0.10 types rx.match as Component | Var whatever its cases; text makes a Var.
-        color_scheme=cast(
-            rx.Var,
-            rx.match(
-                status,
-                (GenerationStatus.SUCCEEDED.value, "green"),
-                (GenerationStatus.FAILED.value, "red"),
-                "amber",
-            ),
+        color_scheme=match_value(
+            status,
+            (GenerationStatus.SUCCEEDED.value, "green"),
+            (GenerationStatus.FAILED.value, "red"),
+            "amber",
         ),
         variant="soft",
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import Literal
 
 import reflex as rx
 from reflex.constants.colors import ShadeType
@@ -17,6 +17,7 @@ from studio_app.components.creation_card import (
 )
 from studio_app.components.files import download_link
 from studio_app.components.layout import page_frame
+from studio_app.components.values import match_value
 from studio_app.models import GenerationStatus
 from studio_app.routes import BUY_CREDITS, MY_CREATIONS
 from studio_app.services.creations import CreationView
@@ -63,14 +64,10 @@ _ACCENTS = ("violet", "teal", "amber", "crimson", "blue", "grass", "orange", "pl
 
 
 def _accent(template: TemplateView, step: ShadeType) -> rx.Var:
-    # Reflex 0.10 types rx.match as Component | Var whatever its cases; colours make a Var.
-    return cast(
-        rx.Var,
-        rx.match(
-            template.category_id % len(_ACCENTS),
-            *[(i, rx.color(name, step)) for i, name in enumerate(_ACCENTS)],
-            rx.color("gray", step),
-        ),
+    return match_value(
+        template.category_id % len(_ACCENTS),
+        *[(i, rx.color(name, step)) for i, name in enumerate(_ACCENTS)],
+        rx.color("gray", step),
     )
 
 
