@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AliasChoices, AliasGenerator, BeforeValidator, Field
@@ -165,26 +165,36 @@ class Settings(BaseSettings):
     # gateway or proxy (and, in tests, at a local fake of the provider's API).
     openai_api_key: Secret = Field(default="", validation_alias="OPENAI_API_KEY")
     openai_base_url: str = Field(default="", validation_alias="OPENAI_BASE_URL")
-    openai_image_model: str = "gpt-image-1.5"
+    # Default model ids: where each was confirmed is in README.md ("Providers and models").
+    openai_image_model: str = "gpt-image-2.6-flare"
     openai_image_quality: str = "medium"
-    openai_chat_model: str = "gpt-4.1-mini"
+    openai_chat_model: str = "gpt-6-luna"
     gemini_api_key: Secret = Field(
         default="", validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY")
     )
     gemini_base_url: str = Field(default="", validation_alias="GEMINI_BASE_URL")
-    gemini_image_model: str = "gemini-2.5-flash-image"
-    gemini_chat_model: str = "gemini-2.5-flash"
+    gemini_image_model: str = "gemini-3.1-flash-image"
+    gemini_chat_model: str = "gemini-3.5-flash-lite"
     replicate_api_token: Secret = Field(default="", validation_alias="REPLICATE_API_TOKEN")
     replicate_base_url: str = Field(default="", validation_alias="REPLICATE_BASE_URL")
-    replicate_model: str = "black-forest-labs/flux-schnell"
+    replicate_model: str = "black-forest-labs/flux-2-pro"
     hf_token: Secret = Field(default="", validation_alias="HF_TOKEN")
     hf_base_url: str = Field(default="", validation_alias="HF_INFERENCE_BASE_URL")
     hf_inference_provider: str = Field(
         default="hf-inference", validation_alias="STUDIO_HF_PROVIDER"
     )
-    hf_image_model: str = "stabilityai/stable-diffusion-xl-base-1.0"
-    hf_chat_model: str = "mistralai/Mistral-7B-Instruct-v0.3"
+    hf_image_model: str = "black-forest-labs/FLUX.1-schnell"
+    # Chat goes through the Hugging Face router (hf-inference serves no chat models).
+    hf_chat_model: str = "openai/gpt-oss-20b"
+    # Which LLM enhances prompts first ("openai", "gemini", "huggingface"; "" = the first
+    # configured in that order); the other configured ones, then the offline enhancer,
+    # follow within the one time budget.
+    enhance_provider: Literal["", "openai", "gemini", "huggingface"] = ""
     enhance_timeout_seconds: int = Field(default=15, ge=1)
+    # Provider output fetched by URL (Replicate, Hugging Face): at most this many bytes,
+    # within this many seconds.
+    provider_download_max_bytes: int = Field(default=40_000_000, ge=1)
+    provider_download_timeout_seconds: int = Field(default=60, ge=1)
     enhancements_per_minute: int = Field(default=10, ge=1)
     # Extra Content-Security-Policy sources for later needs (a payment checkout's script
     # and frame, analytics).

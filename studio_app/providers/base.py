@@ -18,6 +18,9 @@ class ImageRequest:
     category_slug: str = ""
     negative_prompt: str | None = None
     seed: int | None = None
+    # The model to ask for; "" means the provider's configured one (`ImageProvider.model`).
+    # The generation path passes the admin's choice (services/provider_models.py).
+    model: str = ""
 
 
 @dataclass(frozen=True)
@@ -34,21 +37,51 @@ class ProviderImage:
     picture: Image.Image | None = field(default=None, repr=False, compare=False)
 
 
+Messages = list[dict[str, str]]
+"""A chat: a system turn and a user turn, each {"role": ..., "content": ...}."""
+
+
 class ImageProvider(Protocol):
     name: str
     label: str
+    # The configured model (environment setting, else the default); an admin's choice
+    # in the database wins over it (services/provider_models.py).
     model: str
+    # Model ids an admin can pick from on the Providers tab, current ones first.
+    known_models: tuple[str, ...]
     # Whether `ImageRequest.negative_prompt` / `.seed` reach the model ("Advanced" in the UI).
     supports_negative_prompt: bool
     supports_seed: bool
 
     def is_configured(self) -> bool: ...
 
-    def unavailable_tiers(self) -> dict[str, str]:
-        """Tier id → why this provider cannot produce it."""
+    def unavailable_tiers(self, model: str = "") -> dict[str, str]:
+        """Tier id → why this provider cannot produce it with `model` ("" = `self.model`)."""
+        ...
+
+    async def check_model(self, model: str) -> None:
+        """A cheap call proving `model` exists here: ModelUnavailable when it does not.
+
+        Other ProviderErrors when the provider cannot tell (key rejected, down). Providers
+        without such a call return without checking.
+        """
         ...
 
     async def generate(self, request: ImageRequest) -> ProviderImage: ...
+
+
+class ChatProvider(Protocol):
+    """A provider that can also answer a chat (prompt enhancement, services/enhance.py)."""
+
+    name: str
+    label: str
+    chat_model: str
+
+    def is_configured(self) -> bool: ...
+
+    async def chat(self, messages: Messages, *, timeout: float) -> str:
+        """The model's answer text: one attempt, SDK retries off; our taxonomy on failure."""
+        ...
 
 
 class ProviderError(Exception):
@@ -58,10 +91,19 @@ class ProviderError(Exception):
     user_message: ClassVar[str] = "The image service is not answering right now. Try again soon."
     retryable: ClassVar[bool] = False
 
-    def __init__(self, detail: str = "", *, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        retry_after: float | None = None,
+        may_have_started: bool = False,
+    ) -> None:
         super().__init__(detail or self.user_message)
         self.detail = detail
         self.retry_after = retry_after
+        # True when the provider may have begun (and will bill) the work: a timeout after
+        # the request was sent, a 500 mid-way. Such a call is never resubmitted blindly.
+        self.may_have_started = may_have_started
 
 
 class NotConfigured(ProviderError):
@@ -106,6 +148,30 @@ class MalformedResponse(ProviderError):
     user_message = "The provider sent back something that is not a usable image."
 
 
+class ImageTooSmall(MalformedResponse):
+    """Fewer pixels than the tier paid for, or another shape: never stored, never charged."""
+
+    code = "image_too_small"
+    user_message = "The provider sent a smaller image than this size promises, so it was not kept."
+
+
+class NoImage(ProviderError):
+    """The model answered but drew nothing (Gemini's NO_IMAGE): not a safety block."""
+
+    code = "no_image"
+    user_message = "The model returned no image for this prompt. Try rewording it."
+
+
+class ModelUnavailable(ProviderError):
+    """The configured model has gone (404/410, shut down): an operator problem, not retried.
+
+    The provider is hidden from members until an admin picks another model.
+    """
+
+    code = "model_unavailable"
+    user_message = "This provider is unavailable right now. Try another provider."
+
+
 ERROR_CLASSES: dict[str, type[ProviderError]] = {
     cls.code: cls
     for cls in (
@@ -117,5 +183,8 @@ ERROR_CLASSES: dict[str, type[ProviderError]] = {
         SafetyRefused,
         BadRequest,
         MalformedResponse,
+        ImageTooSmall,
+        NoImage,
+        ModelUnavailable,
     )
 }

@@ -162,7 +162,12 @@ class GeminiProvider:
     def is_configured(self) -> bool:
         return bool(self._settings.gemini_api_key)
 
-    def unavailable_tiers(self) -> dict[str, str]:
+    known_models: tuple[str, ...] = ()
+
+    async def check_model(self, model: str) -> None:
+        return None
+
+    def unavailable_tiers(self, model: str = "") -> dict[str, str]:
         return {
             tier.id: f"Gemini image models cannot make {tier.aspect_ratio} images"
             for tier in tiers()

@@ -242,7 +242,12 @@ class HuggingFaceProvider:
     def is_configured(self) -> bool:
         return bool(self._settings.hf_token)
 
-    def unavailable_tiers(self) -> dict[str, str]:
+    known_models: tuple[str, ...] = ()
+
+    async def check_model(self, model: str) -> None:
+        return None
+
+    def unavailable_tiers(self, model: str = "") -> dict[str, str]:
         return {}
 
     async def generate(self, request: ImageRequest) -> ProviderImage:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from studio_app.providers.base import ImageRequest, ProviderImage
+from studio_app.providers.base import ImageRequest, ModelUnavailable, ProviderImage
 from studio_app.settings import Settings
 
 FONT_PATH = Path(__file__).parent / "fonts" / "DejaVuSans-Bold.ttf"
@@ -158,6 +158,7 @@ class OfflineProvider:
     name = "offline"
     label = "Studio offline"
     model = MODEL
+    known_models = (MODEL,)
 
     supports_negative_prompt = False
     supports_seed = False
@@ -168,8 +169,12 @@ class OfflineProvider:
     def is_configured(self) -> bool:
         return True
 
-    def unavailable_tiers(self) -> dict[str, str]:
+    def unavailable_tiers(self, model: str = "") -> dict[str, str]:
         return {}
+
+    async def check_model(self, model: str) -> None:
+        if model not in self.known_models:
+            raise ModelUnavailable(f"the offline provider draws only with {MODEL}")
 
     async def generate(self, request: ImageRequest) -> ProviderImage:
         # Drawing is CPU work: keep the event loop free for other users.

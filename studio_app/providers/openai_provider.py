@@ -104,7 +104,12 @@ class OpenAIProvider:
     def is_configured(self) -> bool:
         return bool(self._settings.openai_api_key)
 
-    def unavailable_tiers(self) -> dict[str, str]:
+    known_models: tuple[str, ...] = ()
+
+    async def check_model(self, model: str) -> None:
+        return None
+
+    def unavailable_tiers(self, model: str = "") -> dict[str, str]:
         if takes_free_sizes(self.model):
             return {}
         reason = f"OpenAI's {self.model} makes square, 3:2 and 2:3 images only"

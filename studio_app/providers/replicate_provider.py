@@ -136,7 +136,12 @@ class ReplicateProvider:
     def is_configured(self) -> bool:
         return bool(self._settings.replicate_api_token) and self._model_ref() is not None
 
-    def unavailable_tiers(self) -> dict[str, str]:
+    known_models: tuple[str, ...] = ()
+
+    async def check_model(self, model: str) -> None:
+        return None
+
+    def unavailable_tiers(self, model: str = "") -> dict[str, str]:
         reason = f"{self.model} does not take the {{}} aspect ratio"
         return {
             tier.id: reason.format(tier.aspect_ratio)

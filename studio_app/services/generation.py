@@ -36,14 +36,14 @@ from studio_app.models import (
 from studio_app.providers.base import (
     ImageProvider,
     ImageRequest,
+    ImageTooSmall,
     MalformedResponse,
     NotConfigured,
     ProviderError,
     ProviderImage,
-    Unavailable,
 )
 from studio_app.providers.registry import get_provider
-from studio_app.services import catalog, ledger, provider_switches, throttle
+from studio_app.services import catalog, ledger, provider_calls, provider_switches, throttle
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import (
     HoldNotOpen,
@@ -63,7 +63,6 @@ log = logging.getLogger(__name__)
 MAX_NEGATIVE_PROMPT_CHARS = 1000
 MAX_SEED = 2**32 - 1
 PROVIDER_ATTEMPTS = 3
-MAX_RETRY_WAIT_S = 30.0
 THUMBNAIL_BOX = (384, 384)
 _FORMATS = {"PNG": "png", "WEBP": "webp", "JPEG": "jpg"}
 _MIME_EXTENSIONS = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpg"}
@@ -318,22 +317,13 @@ def is_running(public_id: str) -> bool:
 
 
 async def _call_provider(provider: ImageProvider, request: ImageRequest) -> ProviderImage:
-    """Our timeout and our retry policy: only rate limits and outages, a bounded number of times."""
-    timeout = get_settings().provider_timeout_seconds
-    for attempt in range(1, PROVIDER_ATTEMPTS + 1):
-        try:
-            return await asyncio.wait_for(provider.generate(request), timeout=timeout)
-        except TimeoutError as exc:
-            error: ProviderError = Unavailable(f"no answer within {timeout}s")
-            error.__cause__ = exc
-        except ProviderError as exc:
-            error = exc
-        if not error.retryable or attempt == PROVIDER_ATTEMPTS:
-            raise error
-        wait = error.retry_after if error.retry_after is not None else float(2 ** (attempt - 1))
-        log.info("provider %s: %s, retry %d in %.1fs", provider.name, error.code, attempt, wait)
-        await asyncio.sleep(min(wait, MAX_RETRY_WAIT_S))
-    raise AssertionError("unreachable")
+    """Our timeout and the shared retry policy (services/provider_calls.py)."""
+    return await provider_calls.call_with_retries(
+        f"provider {provider.name}",
+        lambda: provider.generate(request),
+        timeout=get_settings().provider_timeout_seconds,
+        attempts=PROVIDER_ATTEMPTS,
+    )
 
 
 def _thumbnail_webp(picture: Image.Image) -> bytes:
@@ -356,8 +346,26 @@ class _StoredImage:
     height: int
 
 
-def _store(image: ProviderImage) -> _StoredImage:
-    """Check the bytes are an image, write them and a thumbnail."""
+# How far a delivered image may stray from its tier: providers round sides to their own
+# grid (multiples of 16 or 64; Gemini's 16:9 is 1344×768), never below the pixels paid for.
+PIXEL_SHORTFALL_ALLOWED = 0.01
+ASPECT_DRIFT_ALLOWED = 0.03
+
+
+def check_delivered_size(tier: Tier, width: int, height: int) -> None:
+    """ImageTooSmall unless `width`×`height` gives the pixels and the shape `tier` promises."""
+    paid_pixels = tier.width * tier.height
+    aspect, paid_aspect = width / max(height, 1), tier.width / tier.height
+    if width * height < paid_pixels * (1 - PIXEL_SHORTFALL_ALLOWED) or (
+        abs(aspect - paid_aspect) > paid_aspect * ASPECT_DRIFT_ALLOWED
+    ):
+        raise ImageTooSmall(
+            f"{width}×{height} delivered for {tier.label} ({tier.size_label}, {tier.aspect_ratio})"
+        )
+
+
+def _store(image: ProviderImage, tier: Tier) -> _StoredImage:
+    """Check the bytes are an image of the tier's size, write them and a thumbnail."""
     try:
         if image.picture is not None and image.mime_type in _MIME_EXTENSIONS:
             # The provider drew it (offline): its own PNG needs no check, and decoding it
@@ -375,6 +383,7 @@ def _store(image: ProviderImage) -> _StoredImage:
                 thumb_bytes = _thumbnail_webp(decoded)
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise MalformedResponse(f"not a decodable image: {exc}") from exc
+    check_delivered_size(tier, width, height)
     image_key, thumbnail_key = keys.new_image_keys(extension)
     store = image_store()
     try:
@@ -422,6 +431,7 @@ def _image_request(row: GeneratedImage, category_slug: str) -> ImageRequest:
         category_slug=category_slug,
         negative_prompt=row.negative_prompt,
         seed=row.seed,
+        model=row.model,
     )
 
 
@@ -460,8 +470,9 @@ async def _run(ticket: Ticket) -> str:
             raise NotConfigured(f"provider {row.provider} is gone")
         async with _provider_slots():
             _IN_PROGRESS.add(row.public_id)
-            image = await _call_provider(provider, _image_request(row, category_slug))
-            stored = await asyncio.to_thread(_store, image)
+            image_request = _image_request(row, category_slug)
+            image = await _call_provider(provider, image_request)
+            stored = await asyncio.to_thread(_store, image, image_request.tier)
     except ProviderError as exc:
         log.warning("generation %s failed: %s %s", row.public_id, exc.code, exc.detail)
         await asyncio.to_thread(_finish_failed, ticket, exc.code, exc.user_message, started)

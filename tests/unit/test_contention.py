@@ -43,12 +43,14 @@ COSTS = {"standard": 1, "premium": 2}
 def busy_studio(migrated_db: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("STUDIO_TEST_PAYMENT_GATEWAY", "1")
 
-    def tiny_png(request: ImageRequest) -> ProviderImage:
+    def flat_png(request: ImageRequest) -> ProviderImage:
         buffer = io.BytesIO()
-        Image.new("RGB", (32, 32), (len(request.prompt) % 255, 90, 160)).save(buffer, "PNG")
-        return ProviderImage(buffer.getvalue(), 32, 32, offline.MODEL)
+        # One flat colour at the tier's real size: cheap to encode, honest to the size check.
+        width, height = request.tier.width, request.tier.height
+        Image.new("RGB", (width, height), (len(request.prompt) % 255, 90, 160)).save(buffer, "PNG")
+        return ProviderImage(buffer.getvalue(), width, height, offline.MODEL)
 
-    monkeypatch.setattr(offline, "_render_png", tiny_png)
+    monkeypatch.setattr(offline, "_render_png", flat_png)
     return reload_settings()
 
 

@@ -54,7 +54,7 @@ def _gemini_answer(text: str) -> FakeResponse:
                     "index": 0,
                 }
             ],
-            "modelVersion": "gemini-2.5-flash",
+            "modelVersion": "gemini-3.5-flash-lite",
         }
     )
 
@@ -132,7 +132,7 @@ def test_a_transient_llm_error_is_retried_once(
 
 
 def test_gemini_chat_rewrites_the_prompt(fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake.on("POST", r"gemini-2.5-flash:generateContent$", _gemini_answer(RICH))
+    fake.on("POST", r"gemini-3.5-flash-lite:generateContent$", _gemini_answer(RICH))
     _use(monkeypatch, GEMINI_API_KEY="g-test", GEMINI_BASE_URL=fake.url)
     result = aio.run(enhance.enhance_prompt(make_user(), "a red bike"))
     assert result.enhanced == RICH

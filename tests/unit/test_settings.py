@@ -53,6 +53,9 @@ DOCUMENTED_VARIABLES = {
     "STUDIO_GENERATIONS_PER_MINUTE",
     "STUDIO_MAX_PARALLEL_GENERATIONS",
     "STUDIO_PROVIDER_TIMEOUT_SECONDS",
+    "STUDIO_PROVIDER_DOWNLOAD_MAX_BYTES",
+    "STUDIO_PROVIDER_DOWNLOAD_TIMEOUT_SECONDS",
+    "STUDIO_ENHANCE_PROVIDER",
     "STUDIO_PUBLIC_URL",
     "STUDIO_TRUSTED_PROXY_HOPS",
     "STUDIO_SESSION_DAYS",
@@ -188,7 +191,7 @@ def test_gemini_prefers_its_own_key_and_falls_back_to_google(env: pytest.MonkeyP
         ("STUDIO_CREDIT_PACKS", "credit_pack_sizes", (10, 50, 100)),
         ("STUDIO_PUBLIC_URL", "public_url", "http://localhost:3000"),
         ("STUDIO_TEST_PAYMENT_GATEWAY", "test_payment_gateway", False),
-        ("STUDIO_OPENAI_IMAGE_MODEL", "openai_image_model", "gpt-image-1.5"),
+        ("STUDIO_OPENAI_IMAGE_MODEL", "openai_image_model", "gpt-image-2.6-flare"),
         ("STUDIO_IMAGES_DIR", "images_dir", PROJECT_ROOT / "uploaded_images"),
     ],
 )
