@@ -142,6 +142,8 @@ def _providers(args: argparse.Namespace) -> int:
     for status in statuses:
         state = "configured" if status.configured else "not configured"
         print(f"{status.label:<16} {status.model:<42} {state}")
+        if status.gone:
+            print(f"{'':<16} model gone {status.gone} — hidden from members; pick another")
         for tier, reason in status.unavailable_tiers.items():
             print(f"{'':<16} {tier}: unavailable — {reason}")
         if args.live and status.configured:

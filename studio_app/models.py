@@ -237,13 +237,21 @@ class Payment(SQLModel, table=True):
 
 
 class ProviderSetting(SQLModel, table=True):
-    """An admin's switch for a provider (a kill switch when it misbehaves or costs too much)."""
+    """An admin's settings for a provider: its switch (a kill switch when it misbehaves or
+    costs too much) and its model (services/provider_models.py)."""
 
     __tablename__: ClassVar[str] = "provider_setting"
 
     name: str = Field(primary_key=True, max_length=32)
     enabled: bool = Field(default=True)
     updated_at: datetime = Field(default_factory=utcnow)
+    # The admin's model for this provider; "" = the environment setting, else the default.
+    model: str = Field(default="", max_length=120)
+    # The model the provider last said is gone (404/410), when and in its words; "" = none.
+    # The provider is hidden from members while this is still its model.
+    failed_model: str = Field(default="", max_length=120)
+    failed_at: datetime | None = Field(default=None)
+    failure_detail: str = Field(default="", max_length=500)
 
 
 class AuditEntry(SQLModel, table=True):

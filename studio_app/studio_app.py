@@ -25,6 +25,7 @@ from studio_app.state_files import keep_state_files_bounded
 from studio_app.states.account import AccountState
 from studio_app.states.admin import AdminState
 from studio_app.states.admin_catalog import AdminCatalogState
+from studio_app.states.admin_providers import AdminProvidersState
 from studio_app.states.auth import AuthState
 from studio_app.states.catalog import CatalogState
 from studio_app.states.creations import CreationsState
@@ -117,5 +118,10 @@ app.add_page(
     admin_page,
     route=routes.ADMIN,
     title="Admin — Studio",
-    on_load=[AuthState.require_admin, AdminState.load, AdminCatalogState.load],
+    on_load=[
+        AuthState.require_admin,
+        AdminState.load,
+        AdminCatalogState.load,
+        AdminProvidersState.load,
+    ],
 )

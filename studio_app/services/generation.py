@@ -32,18 +32,27 @@ from studio_app.models import (
     GenerationStatus,
     ImageCategory,
     ImageTemplate,
+    ProviderSetting,
 )
 from studio_app.providers.base import (
     ImageProvider,
     ImageRequest,
     ImageTooSmall,
     MalformedResponse,
+    ModelUnavailable,
     NotConfigured,
     ProviderError,
     ProviderImage,
 )
 from studio_app.providers.registry import get_provider
-from studio_app.services import catalog, ledger, provider_calls, provider_switches, throttle
+from studio_app.services import (
+    catalog,
+    ledger,
+    provider_calls,
+    provider_models,
+    provider_switches,
+    throttle,
+)
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import (
     HoldNotOpen,
@@ -136,6 +145,8 @@ class _Validated:
     seed: int | None
     tier: Tier
     provider: ImageProvider
+    # The provider's model now (the admin's choice, else the server's); the row keeps it.
+    model: str
     template_id: int | None
 
 
@@ -165,13 +176,15 @@ def validate(db: Session, request: GenerationRequest) -> _Validated:
         raise InvalidInput(f"Unknown provider {request.provider!r}.", field="provider")
     if not provider.is_configured():
         raise InvalidInput(f"{provider.label}: {NotConfigured.user_message}", field="provider")
-    if not provider_switches.is_enabled(db, provider.name):
+    setting = db.get(ProviderSetting, provider.name)
+    unavailable = provider_switches.unavailable_reason(provider, setting)
+    if unavailable:
         raise InvalidInput(
-            f"{provider.label} is {provider_switches.SWITCHED_OFF_REASON} for now. "
-            "Choose another provider.",
+            f"{provider.label} is {unavailable} for now. Choose another provider.",
             field="provider",
         )
-    reason = provider.unavailable_tiers().get(tier.id)
+    model = provider_models.effective_model(provider, setting)
+    reason = provider.unavailable_tiers(model).get(tier.id)
     if reason:
         raise InvalidInput(
             f"{tier.label} is not available with {provider.label}: {reason}", field="tier"
@@ -190,6 +203,7 @@ def validate(db: Session, request: GenerationRequest) -> _Validated:
         seed=seed,
         tier=tier,
         provider=provider,
+        model=model,
         template_id=template_id,
     )
 
@@ -285,7 +299,7 @@ def start(
             negative_prompt=checked.negative_prompt,
             seed=checked.seed,
             provider=checked.provider.name,
-            model=checked.provider.model,
+            model=checked.model,
             tier=checked.tier.id,
             cost_credits=checked.tier.credits,
             idempotency_key=idempotency_key,
@@ -453,6 +467,17 @@ def _load_for_run(ticket: Ticket) -> tuple[GeneratedImage, str]:
         return row, slug
 
 
+def _record_model_gone(provider: ImageProvider, model: str, detail: str) -> None:
+    """An operator problem: hide the provider until an admin picks another model.
+
+    Never in the way of releasing the hold, which comes next.
+    """
+    try:
+        provider_models.record_model_gone(provider, model, detail)
+    except Exception:
+        log.exception("could not record that %s's model %s is gone", provider.name, model)
+
+
 async def run(ticket: Ticket) -> str:
     """Steps 3–5. Returns the final status; never raises for provider or storage failures."""
     try:
@@ -475,6 +500,8 @@ async def _run(ticket: Ticket) -> str:
             stored = await asyncio.to_thread(_store, image, image_request.tier)
     except ProviderError as exc:
         log.warning("generation %s failed: %s %s", row.public_id, exc.code, exc.detail)
+        if isinstance(exc, ModelUnavailable) and provider is not None:
+            await asyncio.to_thread(_record_model_gone, provider, row.model, exc.detail)
         await asyncio.to_thread(_finish_failed, ticket, exc.code, exc.user_message, started)
         return GenerationStatus.FAILED.value
     except StorageError as exc:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image, UnidentifiedImageError
 
-from studio_app.providers.base import ImageRequest, ProviderError
+from studio_app.providers.base import ImageRequest, ModelUnavailable, ProviderError
 from studio_app.providers.registry import all_providers
+from studio_app.services import provider_models
 from studio_app.services.tiers import get_tier
 from studio_app.settings import get_settings
 
@@ -24,6 +25,9 @@ _VERDICTS = {
     "bad_request": "request refused",
     "malformed_response": "answered, but not with an image",
     "not_configured": "not configured",
+    "model_unavailable": "model gone",
+    "no_image": "answered without an image",
+    "image_too_small": "answered with a smaller image than asked",
 }
 
 
@@ -34,6 +38,8 @@ class ProviderStatus:
     model: str
     configured: bool
     unavailable_tiers: dict[str, str]
+    # The provider said `model` is gone: since when and in its words ("" when not).
+    gone: str = ""
     # Live check only: "works" or a verdict, and what came back.
     verdict: str = ""
     detail: str = ""
@@ -44,18 +50,33 @@ class ProviderStatus:
 
 
 def describe() -> list[ProviderStatus]:
+    """Each provider's model (the admin's choice, else the server's) and what it can do."""
+    providers = all_providers()
     return [
-        ProviderStatus(p.name, p.label, p.model, p.is_configured(), p.unavailable_tiers())
-        for p in all_providers().values()
-        if p.name != "fault"
+        ProviderStatus(
+            s.provider,
+            s.label,
+            s.model,
+            s.configured,
+            providers[s.provider].unavailable_tiers(s.model),
+            gone=_gone_text(s),
+        )
+        for s in provider_models.model_statuses()
+        if s.provider != "fault"
     ]
+
+
+def _gone_text(status: provider_models.ModelStatus) -> str:
+    if status.gone_at is None:
+        return ""
+    return f"since {status.gone_at:%d %b %Y, %H:%M} UTC: {status.gone_detail}"
 
 
 async def _live(status: ProviderStatus) -> ProviderStatus:
     if not status.configured:
         return status
     provider = all_providers()[status.name]
-    request = ImageRequest(prompt=LIVE_PROMPT, tier=get_tier("standard"))
+    request = ImageRequest(prompt=LIVE_PROMPT, tier=get_tier("standard"), model=status.model)
     started = time.monotonic()
     timeout = get_settings().provider_timeout_seconds
     try:
@@ -63,6 +84,11 @@ async def _live(status: ProviderStatus) -> ProviderStatus:
     except TimeoutError:
         return _with(status, "unreachable or down", f"no answer within {timeout} s")
     except ProviderError as error:
+        if isinstance(error, ModelUnavailable):
+            # As a generation would: members stop seeing it until an admin picks another.
+            await asyncio.to_thread(
+                provider_models.record_model_gone, provider, status.model, error.detail
+            )
         return _with(status, _VERDICTS.get(error.code, error.code), error.detail or str(error))
     elapsed = time.monotonic() - started
     try:
@@ -76,15 +102,7 @@ async def _live(status: ProviderStatus) -> ProviderStatus:
 
 
 def _with(status: ProviderStatus, verdict: str, detail: str) -> ProviderStatus:
-    return ProviderStatus(
-        status.name,
-        status.label,
-        status.model,
-        status.configured,
-        status.unavailable_tiers,
-        verdict,
-        detail,
-    )
+    return replace(status, verdict=verdict, detail=detail)
 
 
 async def check_live() -> list[ProviderStatus]:

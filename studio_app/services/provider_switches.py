@@ -1,21 +1,21 @@
-"""Which image providers people may use: configured on this server, and not
-switched off by an admin (the ProviderSetting table; no row: enabled).
+"""Which image providers people may use: configured on this server, not switched off
+by an admin (the ProviderSetting table; no row: enabled), and whose model has not gone
+(services/provider_models.py).
 
-A provider that is not available is listed with the reason in the studio and refused
-by `generation.validate` at once.
+A provider that is not configured or switched off is listed with the reason in the
+studio; one whose model has gone is not listed at all. Both are refused by
+`generation.validate` at once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
-
 from studio_app.clock import utcnow
 from studio_app.models import ProviderSetting
 from studio_app.providers import registry
 from studio_app.providers.base import ImageProvider
-from studio_app.services import audit
+from studio_app.services import audit, provider_models
 from studio_app.services.admin_guard import require_admin
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session, write_session
@@ -41,11 +41,14 @@ class ProviderInfo:
     supports_seed: bool = False
 
 
-def _unavailable_reason(provider: ImageProvider, switched_off: set[str]) -> str:
+def unavailable_reason(provider: ImageProvider, setting: ProviderSetting | None) -> str:
+    """Why nobody can use `provider` now ("" when they can)."""
     if not provider.is_configured():
         return NOT_CONFIGURED_REASON
-    if provider.name in switched_off:
+    if setting is not None and not setting.enabled:
         return SWITCHED_OFF_REASON
+    if provider_models.gone_model(provider, setting):
+        return provider_models.MODEL_GONE_REASON
     return ""
 
 
@@ -54,62 +57,35 @@ def provider_names() -> list[str]:
     return list(registry.all_providers())
 
 
+def _info(provider: ImageProvider, setting: ProviderSetting | None) -> ProviderInfo:
+    model = provider_models.effective_model(provider, setting)
+    return ProviderInfo(
+        name=provider.name,
+        label=provider.label,
+        model=model,
+        configured=provider.is_configured(),
+        unavailable_tiers=provider.unavailable_tiers(model),
+        supports_negative_prompt=provider.supports_negative_prompt,
+        supports_seed=provider.supports_seed,
+        unavailable_reason=unavailable_reason(provider, setting),
+    )
+
+
 def provider_infos() -> list[ProviderInfo]:
-    """Every provider of this server and whether (and why not) people may use it."""
+    """The providers people see, and whether (and why not) they may use each.
+
+    A provider whose model has gone is left out until an admin picks another model.
+    """
     with read_session() as db:
-        switched_off = disabled_names(db)
-    return [
-        ProviderInfo(
-            name=p.name,
-            label=p.label,
-            model=p.model,
-            configured=p.is_configured(),
-            unavailable_tiers=p.unavailable_tiers(),
-            supports_negative_prompt=p.supports_negative_prompt,
-            supports_seed=p.supports_seed,
-            unavailable_reason=_unavailable_reason(p, switched_off),
-        )
-        for p in registry.all_providers().values()
-    ]
+        settings = provider_models.settings_by_name(db)
+    infos = [_info(p, settings.get(p.name)) for p in registry.all_providers().values()]
+    return [info for info in infos if info.unavailable_reason != provider_models.MODEL_GONE_REASON]
 
 
-@dataclass(frozen=True)
-class ProviderSwitch:
-    """One provider as the admin tab shows it."""
-
-    name: str
-    label: str
-    model: str
-    configured: bool
-    enabled: bool
-
-
-def disabled_names(db: Session) -> set[str]:
-    rows = db.exec(
-        select(ProviderSetting.name).where(ProviderSetting.enabled == False)  # noqa: E712
-    ).all()
-    return set(rows)
-
-
-def is_enabled(db: Session, name: str) -> bool:
-    setting = db.get(ProviderSetting, name)
-    return setting is None or setting.enabled
-
-
-def list_switches(actor: CurrentUser) -> list[ProviderSwitch]:
+def list_switches(actor: CurrentUser) -> list[provider_models.ModelStatus]:
+    """Every provider with its switch and its model, for the admin Providers tab."""
     require_admin(actor)
-    with read_session() as db:
-        disabled = disabled_names(db)
-    return [
-        ProviderSwitch(
-            name=provider.name,
-            label=provider.label,
-            model=provider.model,
-            configured=provider.is_configured(),
-            enabled=provider.name not in disabled,
-        )
-        for provider in registry.all_providers().values()
-    ]
+    return provider_models.model_statuses()
 
 
 def set_enabled(actor: CurrentUser, name: object, enabled: object) -> bool:

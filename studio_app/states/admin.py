@@ -1,6 +1,6 @@
-"""State of the admin tab's Overview, Providers and Users sections.
+"""State of the admin tab's Overview and Users sections (Providers: admin_providers.py).
 
-Thin over services.admin_stats / admin_users / provider_switches, which check
+Thin over services.admin_stats / admin_users, which check
 the admin role themselves; every handler also starts with `self._admin()` so a
 non-admin browser is refused before anything is read. Accounts are named in
 public state by their index on the current page only; the ids they stand for
@@ -16,7 +16,7 @@ from typing import Any
 
 import reflex as rx
 
-from studio_app.services import admin_stats, admin_users, provider_switches
+from studio_app.services import admin_stats, admin_users
 from studio_app.services.admin_guard import ADMINS_ONLY
 from studio_app.services.auth import CurrentUser
 from studio_app.services.errors import StudioError
@@ -61,15 +61,6 @@ class LogRow:
 
 
 @dataclass
-class ProviderRow:
-    name: str = ""
-    label: str = ""
-    model: str = ""
-    configured: bool = False
-    enabled: bool = True
-
-
-@dataclass
 class UserView:
     index: int = 0
     email: str = ""
@@ -97,8 +88,6 @@ class AdminState(AuthState):
     recent: rx.Field[list[LogRow]] = rx.field(default_factory=list)
     failures_only: bool = False
     chart: list[dict[str, Any]] = []
-    # Providers
-    providers: list[ProviderRow] = []
     # Users
     users: rx.Field[list[UserView]] = rx.field(default_factory=list)
     user_query: str = ""
@@ -136,7 +125,6 @@ class AdminState(AuthState):
             self.loaded = False
             return
         self._load_overview(admin)
-        self._load_providers(admin)
         self._load_users(admin)
         self.loaded = True
 
@@ -205,28 +193,6 @@ class AdminState(AuthState):
         self.failures_only = value is True
         self._load_log(admin)
         return None
-
-    # Providers
-
-    def _load_providers(self, admin: CurrentUser) -> None:
-        self.providers = [
-            ProviderRow(s.name, s.label, s.model, s.configured, s.enabled)
-            for s in provider_switches.list_switches(admin)
-        ]
-
-    @rx.event
-    def set_provider_enabled(self, name: str, enabled: bool) -> rx.event.EventSpec:
-        admin = self._admin()
-        if admin is None:
-            return rx.toast.error(ADMINS_ONLY)
-        try:
-            provider_switches.set_enabled(admin, name, enabled)
-        except StudioError as error:
-            return rx.toast.error(error.message)
-        self._load_providers(admin)
-        label = next((p.label for p in self.providers if p.name == name), name)
-        state = "on" if enabled else "off for everyone"
-        return rx.toast.success(f"{label} is switched {state}.")
 
     # Users
 

@@ -146,6 +146,9 @@ class StudioState(AuthState):
 
     def _show_providers(self, infos: list[ProviderInfo]) -> None:
         self._providers = infos
+        if not any(info.name == self.provider for info in infos):
+            # Its model has gone since this tab chose it: the provider is not listed now.
+            self.provider = DEFAULT_PROVIDER
         self.provider_options = [_provider_option(info) for info in infos]
         self.tier_options = _tier_options(self._provider_info())
 

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from studio_app.states.admin import AdminState
+from studio_app.states.admin_providers import AdminProvidersState
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ARTIFACTS, RunningApp
 from tests.e2e.helpers import sign_in, sign_up, studio_url
 
@@ -203,7 +204,8 @@ def test_non_admin_gets_no_admin_tab_and_forged_admin_events_change_nothing(
     expect(page.get_by_role("heading", name="Admin")).to_have_count(0)
 
     counts_sql = (
-        "SELECT (SELECT COUNT(*) FROM audit_entry), (SELECT COUNT(*) FROM provider_setting),"
+        "SELECT (SELECT COUNT(*) FROM audit_entry),"
+        " (SELECT COUNT(*) || group_concat(model) FROM provider_setting),"
         " (SELECT COUNT(*) FROM credit_entry), (SELECT COUNT(*) FROM user WHERE is_active = 0)"
     )
     before = _query(running_app, counts_sql)
@@ -217,13 +219,15 @@ def test_non_admin_gets_no_admin_tab_and_forged_admin_events_change_nothing(
         if frame.startswith(prefix)
     )
     admin_state = AdminState.get_full_name()
+    providers_state = AdminProvidersState.get_full_name()
 
-    def send(handler: str, **payload: object) -> None:
-        event = dict(template[1], name=f"{admin_state}.{handler}", payload=payload)
+    def send(handler: str, state: str = admin_state, **payload: object) -> None:
+        event = dict(template[1], name=f"{state}.{handler}", payload=payload)
         servers[-1].send("42/_event," + json.dumps(["event", event]))
 
-    send("set_provider_enabled", name="offline", enabled=False)
+    send("set_provider_enabled", state=providers_state, name="offline", enabled=False)
     expect(page.get_by_text("Only admins can do that.").first).to_be_visible()
+    send("choose_model", state=providers_state, form={"provider": "fault", "model": "fault-2"})
     send("load")
     send("search_users", form_data={"query": ""})
     send("open_grant", index=0)

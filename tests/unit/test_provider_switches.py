@@ -31,7 +31,7 @@ def _audit() -> list[AuditEntry]:
 
 
 def test_every_provider_is_listed_with_its_key_state_and_switched_on(admin: CurrentUser) -> None:
-    switches = {s.name: s for s in provider_switches.list_switches(admin)}
+    switches = {s.provider: s for s in provider_switches.list_switches(admin)}
     assert {"offline", "openai", "gemini", "replicate", "huggingface"} <= set(switches)
     assert switches["offline"].configured is True
     assert switches["openai"].configured is False
