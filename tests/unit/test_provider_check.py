@@ -75,3 +75,20 @@ def test_live_reports_what_each_call_really_returned(
     assert "live:" not in "\n".join(_line(done.stdout, "Google Gemini"))
     assert done.returncode == 1  # one configured provider does not work
     assert len(fake.requests_to(openai_api.GENERATIONS_PATH)) == 1
+
+
+def test_live_says_when_a_model_has_gone_and_members_stop_seeing_the_provider(
+    migrated_db: Settings, fake: FakeServer
+) -> None:
+    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.model_not_found("gpt-image-2.6-flare"))
+    keys = {"OPENAI_API_KEY": "sk-check", "OPENAI_BASE_URL": f"{fake.url}/v1"}
+
+    live = "\n".join(_line(_cli(migrated_db, "--live", **keys).stdout, "OpenAI"))
+    assert "gpt-image-2.6-flare" in live
+    assert "live: model gone — " in live
+    assert "does not exist" in live  # the provider's own words
+
+    # Recorded as a generation would record it: the next plain listing says so too.
+    listing = "\n".join(_line(_cli(migrated_db, **keys).stdout, "OpenAI"))
+    assert "model gone since" in listing and "hidden from members" in listing
+    assert "does not exist" in listing
