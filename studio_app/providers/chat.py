@@ -74,4 +74,4 @@ async def gemini_chat(settings: Settings, messages: Messages, *, timeout: float)
     provider = get_provider("gemini")
     if not isinstance(provider, GeminiProvider):
         provider = GeminiProvider(settings)
-    return await provider.chat(messages)
+    return await provider.chat(messages, timeout=timeout)

@@ -3,7 +3,11 @@
 One `generateContent` call per `generate()`: the SDK's retries are off (our service
 retries), and every SDK exception, HTTP error and odd answer becomes one error of the
 taxonomy. A safety block is not an HTTP error at Gemini: it is a 200 without an image
-and with a telling `finishReason` or `promptFeedback.blockReason`.
+and with a telling `finishReason` or `promptFeedback.blockReason`; `NO_IMAGE` (the model
+drew nothing, no policy named) is `NoImage`, not a safety refusal.
+
+Sizes: each tier asks for its aspect ratio and the smallest documented `image_size` that
+gives at least the tier's pixels (gemini_sizes.py holds Google's table).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import importlib
 import io
 import json
 import logging
+import re
 from typing import Any
 
 import pydantic
@@ -26,6 +31,9 @@ from studio_app.providers.base import (
     BadRequest,
     ImageRequest,
     MalformedResponse,
+    Messages,
+    ModelUnavailable,
+    NoImage,
     NotConfigured,
     ProviderError,
     ProviderImage,
@@ -34,6 +42,7 @@ from studio_app.providers.base import (
     SafetyRefused,
     Unavailable,
 )
+from studio_app.providers.gemini_sizes import plan_for, why_not
 from studio_app.providers.http_errors import error_for_status, parse_retry_after
 from studio_app.settings import Settings
 from studio_app.tiers import tiers
@@ -42,10 +51,12 @@ log = logging.getLogger(__name__)
 
 # Google's image models are documented on v1beta; the SDK's own default is v1.
 API_VERSION = "v1beta"
-# `imageConfig.aspectRatio` values the Gemini image models accept.
-NATIVE_ASPECT_RATIOS = frozenset(
-    {"1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"}
-)
+# Current image models, the default first: both listed without a shutdown date on
+# https://ai.google.dev/gemini-api/docs/deprecations (released 2026-05-28);
+# gemini-2.5-flash-image was shut down 2026-10-02 (PLATFORM.md).
+KNOWN_IMAGE_MODELS = ("gemini-3.1-flash-image", "gemini-3-pro-image")
+# Output tokens a chat answer (an enhanced prompt, a few lines) may use.
+_CHAT_MAX_OUTPUT_TOKENS = 400
 _IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 
 # Finish reasons that mean "the model would not draw this prompt": rewording is the fix.
@@ -62,31 +73,59 @@ _REFUSAL_FINISH_REASONS = frozenset(
         "IMAGE_PROHIBITED_CONTENT",
         "IMAGE_RECITATION",
         "MODEL_ARMOR",
-        "NO_IMAGE",
     }
 )
+# The model answered and drew nothing without naming a policy: NoImage, not a refusal.
+_NO_IMAGE_FINISH_REASON = "NO_IMAGE"
+# How Google words "this model is gone" (404 NOT_FOUND mostly, whatever the status):
+# "models/x is not found for API version v1beta, ...", "This model models/x is no longer
+# available. Please update your code to use a newer model ...", "Gemini 1.0 Pro Vision has
+# been deprecated on ...". Only a message about a model counts ("field x is deprecated"
+# is a bad request).
+_MODEL_NOT_FOUND = re.compile(r"is not found for api version", re.IGNORECASE)
+_GONE_WORDS = re.compile(
+    r"no longer available|(has been|was|is) (shut ?down|deprecated|retired|discontinued)",
+    re.IGNORECASE,
+)
+_ABOUT_A_MODEL = re.compile(r"\bmodels?\b|\bgemini-|\bgemini \d", re.IGNORECASE)
 # Quota windows short enough that a 429 on them is a rate limit, not an exhausted quota.
 _SHORT_QUOTA_WINDOWS = ("PerMinute", "PerSecond")
 _QUOTA_MESSAGE_WORDS = ("billing", "plan", "credit")
 _LOGGED_TEXT_CHARS = 500  # of model text or error messages, in details and logs
 
 
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    """Timeouts and connection failures of whichever HTTP library the SDK picked."""
-    found: list[type[BaseException]] = [TimeoutError]
-    for module_name, class_name in (
-        ("httpx2", "RequestError"),
-        ("httpx", "RequestError"),
-        ("aiohttp", "ClientError"),  # the SDK's async transport when aiohttp is installed
-    ):
+def _error_classes(*names: tuple[str, str]) -> tuple[type[BaseException], ...]:
+    """These exception classes of whichever HTTP libraries are installed."""
+    found: list[type[BaseException]] = []
+    for module_name, class_name in names:
         try:
             found.append(getattr(importlib.import_module(module_name), class_name))
-        except ImportError:
+        except (ImportError, AttributeError):
             continue
     return tuple(found)
 
 
-_TRANSPORT_ERRORS = _transport_errors()
+# Timeouts and connection failures of whichever HTTP library the SDK picked.
+_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    *_error_classes(
+        ("httpx2", "RequestError"),
+        ("httpx", "RequestError"),
+        ("aiohttp", "ClientError"),  # the SDK's async transport when aiohttp is installed
+    ),
+)
+# Of those, the ones raised before the request reached Google (no connection, or none
+# free): Google cannot have begun, or billed, the work. Any other (a read timeout, the
+# connection closed before or during the answer) came after the request went out.
+_NOT_SENT_ERRORS = _error_classes(
+    ("httpx2", "ConnectError"),
+    ("httpx2", "ConnectTimeout"),
+    ("httpx2", "PoolTimeout"),
+    ("httpx", "ConnectError"),
+    ("httpx", "ConnectTimeout"),
+    ("httpx", "PoolTimeout"),
+    ("aiohttp", "ClientConnectorError"),
+)
 _UNPARSABLE_BODY_ERRORS = (
     json.JSONDecodeError,
     genai_errors.UnknownApiResponseError,
@@ -144,17 +183,21 @@ def _is_exhausted_quota(message: str, details: list[dict[str, Any]]) -> bool:
 
 
 class GeminiProvider:
-    """Gemini image generation; every tier's aspect ratio is native to the model."""
+    """Gemini image generation; each tier asks for its aspect ratio at a size that fits it."""
 
     name = "gemini"
     label = "Google Gemini"
 
     supports_negative_prompt = False
     supports_seed = False
+    known_models: tuple[str, ...] = KNOWN_IMAGE_MODELS
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self.model = settings.gemini_image_model
+        # gemini-3.5-flash-lite: the Flash-Lite chat model on Google's model pages
+        # (https://docs.cloud.google.com/gemini-enterprise-agent-platform/models/gemini/3-5-flash-lite).
+        self.chat_model = settings.gemini_chat_model
         # One SDK client for the process: its async transport keeps one connection pool
         # per event loop, and building a client costs ~100 ms (SSL contexts).
         self._client: genai.Client | None = None
@@ -162,35 +205,57 @@ class GeminiProvider:
     def is_configured(self) -> bool:
         return bool(self._settings.gemini_api_key)
 
-    known_models: tuple[str, ...] = ()
+    def unavailable_tiers(self, model: str = "") -> dict[str, str]:
+        model = model or self.model
+        found: dict[str, str] = {}
+        for tier in tiers():
+            reason = why_not(model, tier.aspect_ratio, tier.width, tier.height)
+            if reason:
+                found[tier.id] = reason
+        return found
 
     async def check_model(self, model: str) -> None:
-        return None
-
-    def unavailable_tiers(self, model: str = "") -> dict[str, str]:
-        return {
-            tier.id: f"Gemini image models cannot make {tier.aspect_ratio} images"
-            for tier in tiers()
-            if tier.aspect_ratio not in NATIVE_ASPECT_RATIOS
-        }
+        """`models.get` (GET v1beta/models/{model}): 404 → ModelUnavailable, 401/403 → AuthFailed."""
+        if not self.is_configured():
+            raise NotConfigured("GEMINI_API_KEY is not set")
+        client = await self._get_client()
+        config = types.GetModelConfig(http_options=self._one_attempt())
+        try:
+            found = await client.aio.models.get(model=model, config=config)
+        except genai_errors.APIError as exc:
+            raise self._log(self._error_for_api_error(exc)) from exc
+        except _UNPARSABLE_BODY_ERRORS as exc:
+            detail = f"unparsable answer: {exc}"[:_LOGGED_TEXT_CHARS]
+            raise self._log(MalformedResponse(detail)) from exc
+        except _TRANSPORT_ERRORS as exc:
+            raise self._log(_transport_error(exc)) from exc
+        actions = found.supported_actions
+        if actions and "generateContent" not in actions:
+            raise self._log(ModelUnavailable(f"{model} does not offer generateContent"))
 
     async def generate(self, request: ImageRequest) -> ProviderImage:
         if not self.is_configured():
             raise NotConfigured("GEMINI_API_KEY is not set")
-        aspect_ratio = request.tier.aspect_ratio
-        if aspect_ratio not in NATIVE_ASPECT_RATIOS:
-            raise BadRequest(f"Gemini cannot make {aspect_ratio} images")
+        model = request.model or self.model
+        tier = request.tier
+        plan = plan_for(model, tier.aspect_ratio, tier.width, tier.height)
+        if plan is None:
+            reason = why_not(model, tier.aspect_ratio, tier.width, tier.height)
+            raise self._log(BadRequest(f"{tier.label}: {reason}"))
         client = await self._get_client()
         config = types.GenerateContentConfig(
             response_modalities=["IMAGE"],
-            image_config=types.ImageConfig(aspect_ratio=aspect_ratio),
+            # image_size None (a model that predates it) is left out of the request.
+            image_config=types.ImageConfig(
+                aspect_ratio=tier.aspect_ratio, image_size=plan.image_size
+            ),
             # Both would let the SDK send more requests on its own.
             automatic_continuation=False,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
         try:
             response = await client.aio.models.generate_content(
-                model=self.model, contents=request.prompt, config=config
+                model=model, contents=request.prompt, config=config
             )
         except genai_errors.APIError as exc:
             raise self._log(self._error_for_api_error(exc)) from exc
@@ -198,7 +263,7 @@ class GeminiProvider:
             detail = f"unparsable answer: {exc}"[:_LOGGED_TEXT_CHARS]
             raise self._log(MalformedResponse(detail)) from exc
         except _TRANSPORT_ERRORS as exc:
-            raise self._log(Unavailable(f"{type(exc).__name__}: {exc}")) from exc
+            raise self._log(_transport_error(exc)) from exc
         data = self._image_bytes(response)
         try:
             width, height, mime_type = await asyncio.to_thread(_decode, data)
@@ -206,11 +271,11 @@ class GeminiProvider:
             self._log(exc)
             raise
         return ProviderImage(
-            data=data, width=width, height=height, model=self.model, mime_type=mime_type
+            data=data, width=width, height=height, model=model, mime_type=mime_type
         )
 
-    async def chat(self, messages: list[dict[str, str]]) -> str:
-        """A text answer from the chat model (prompt enhancement), same client and errors."""
+    async def chat(self, messages: Messages, *, timeout: float) -> str:
+        """The chat model's answer (prompt enhancement): one attempt, thinking kept minimal."""
         if not self.is_configured():
             raise NotConfigured("GEMINI_API_KEY is not set")
         system = "\n".join(m["content"] for m in messages if m["role"] == "system")
@@ -218,23 +283,23 @@ class GeminiProvider:
         client = await self._get_client()
         config = types.GenerateContentConfig(
             system_instruction=system or None,
-            max_output_tokens=300,
+            max_output_tokens=_CHAT_MAX_OUTPUT_TOKENS,
+            thinking_config=_least_thinking(self.chat_model),
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+            http_options=self._one_attempt(timeout),
         )
         try:
             response = await client.aio.models.generate_content(
-                model=self._settings.gemini_chat_model, contents=user, config=config
+                model=self.chat_model, contents=user, config=config
             )
         except genai_errors.APIError as exc:
             raise self._log(self._error_for_api_error(exc)) from exc
         except _UNPARSABLE_BODY_ERRORS as exc:
-            raise self._log(MalformedResponse(f"unparsable answer: {exc}")) from exc
+            detail = f"unparsable answer: {exc}"[:_LOGGED_TEXT_CHARS]
+            raise self._log(MalformedResponse(detail)) from exc
         except _TRANSPORT_ERRORS as exc:
-            raise self._log(Unavailable(f"{type(exc).__name__}: {exc}")) from exc
-        text = response.text if response else None
-        if not text:
-            raise self._log(MalformedResponse("the chat model answered without text"))
-        return text
+            raise self._log(_transport_error(exc)) from exc
+        return self._chat_text(response)
 
     async def _get_client(self) -> genai.Client:
         if self._client is None:
@@ -257,6 +322,13 @@ class GeminiProvider:
             ),
         )
 
+    def _one_attempt(self, timeout: float | None = None) -> types.HttpOptions:
+        """Per-call HTTP options: no SDK retries; `timeout` seconds if given."""
+        return types.HttpOptions(
+            timeout=max(1, round(timeout * 1000)) if timeout is not None else None,
+            retry_options=types.HttpRetryOptions(attempts=1),
+        )
+
     def _redact(self, text: str) -> str:
         key = self._settings.gemini_api_key
         return text.replace(key, "[api key]") if key else text
@@ -276,6 +348,8 @@ class GeminiProvider:
         detail = f"HTTP {status} {google_status} {message}".strip()
         if any(reason.startswith("API_KEY_") for reason in reasons):
             return AuthFailed(detail)  # Google answers a bad key with 400 INVALID_ARGUMENT
+        if status != 429 and status < 500 and _says_model_is_gone(message):
+            return ModelUnavailable(detail)  # gone, whatever the status: not retried
         if status == 429:
             if _is_exhausted_quota(message, details):
                 return QuotaExhausted(detail)
@@ -307,9 +381,56 @@ class GeminiProvider:
             raise self._log(SafetyRefused(_with_text(f"finishReason {finish}", text)))
         if images:
             return images[0]
+        if finish == _NO_IMAGE_FINISH_REASON:
+            raise self._log(NoImage(_with_text(f"finishReason {finish}", text)))
         # Asked for IMAGE only, the model answered with words (or nothing): a broken answer,
         # not a bad request, and free text cannot be trusted to tell a refusal.
         raise self._log(MalformedResponse(_with_text(f"no image, finishReason {finish}", text)))
+
+    def _chat_text(self, response: types.GenerateContentResponse) -> str:
+        """The answer's text, or the taxonomy error saying why there is none."""
+        feedback = response.prompt_feedback
+        if feedback is not None and feedback.block_reason is not None:
+            reason = _enum_name(feedback.block_reason)
+            raise self._log(SafetyRefused(f"prompt blocked: {reason}"))
+        candidate = response.candidates[0] if response.candidates else None
+        finish = (
+            _enum_name(candidate.finish_reason) if candidate and candidate.finish_reason else ""
+        )
+        parts = candidate.content.parts if candidate and candidate.content else None
+        text = "".join(p.text for p in parts or [] if p.text and not p.thought).strip()
+        if finish in _REFUSAL_FINISH_REASONS:
+            raise self._log(SafetyRefused(f"finishReason {finish}"))
+        if not text:
+            raise self._log(MalformedResponse(f"chat answer without text, finishReason {finish}"))
+        return text
+
+
+def _says_model_is_gone(message: str) -> bool:
+    if _MODEL_NOT_FOUND.search(message):
+        return True
+    return bool(_GONE_WORDS.search(message) and _ABOUT_A_MODEL.search(message))
+
+
+def _transport_error(exc: BaseException) -> Unavailable:
+    """A transport failure; `may_have_started` unless it happened before the request left."""
+    return Unavailable(
+        f"{type(exc).__name__}: {exc}", may_have_started=not isinstance(exc, _NOT_SENT_ERRORS)
+    )
+
+
+def _least_thinking(model: str) -> types.ThinkingConfig:
+    """The least thinking `model` allows: chat here is a short rewrite, latency matters.
+
+    Gemini 3 models take `thinking_level` (Flash and Flash-Lite down to MINIMAL, the
+    default of gemini-3.5-flash-lite; Pro only down to LOW); Gemini 2.5 Flash models took
+    `thinking_budget=0`. Sending both is a 400.
+    https://docs.cloud.google.com/gemini-enterprise-agent-platform/models/thinking
+    """
+    if model.startswith("gemini-2"):
+        return types.ThinkingConfig(thinking_budget=0)
+    level = types.ThinkingLevel.LOW if "-pro" in model else types.ThinkingLevel.MINIMAL
+    return types.ThinkingConfig(thinking_level=level)
 
 
 def _enum_name(value: Any) -> str:

@@ -1,6 +1,7 @@
-"""The Gemini API as the google-genai SDK sees it: `generateContent` and its answers.
+"""The Gemini API as the google-genai SDK sees it: `generateContent`, `models.get`, answers.
 
-`POST /v1beta/models/{model}:generateContent`, key in the `x-goog-api-key` header.
+`POST /v1beta/models/{model}:generateContent`, key in the `x-goog-api-key` header;
+`GET /v1beta/models/{model}` describes a model (404 NOT_FOUND when there is none).
 A success is a `GenerateContentResponse`: `candidates[0].content.parts[]` where an
 image part is `{"inlineData": {"mimeType", "data": <base64>}}`, plus `finishReason`,
 `usageMetadata`, `modelVersion`. A safety block is a 200 too (no image, a telling
@@ -18,10 +19,53 @@ from typing import Any
 from tests.fakes.images import encoded
 from tests.fakes.server import FakeResponse, RecordedRequest
 
-MODEL = "gemini-2.5-flash-image"
+MODEL = "gemini-3.1-flash-image"
+CHAT_MODEL = "gemini-3.5-flash-lite"
 GENERATE_PATH = r"^/v1beta/models/[^/:]+:generateContent$"
-# What gemini-2.5-flash-image returns for each aspect ratio (Google's documented table).
-SIZES = {
+MODEL_PATH = r"^/v1beta/models/[^/:?]+(\?.*)?$"
+# The fake's own copy of Google's documented sizes (image-generation guide), not the
+# adapter's: the Gemini 3 image models draw exactly this for (aspectRatio, imageSize),
+# and 1K when no imageSize is sent.
+GEMINI_3_SIZES = {
+    "1K": {
+        "1:1": (1024, 1024),
+        "2:3": (848, 1264),
+        "3:2": (1264, 848),
+        "3:4": (896, 1200),
+        "4:3": (1200, 896),
+        "4:5": (928, 1152),
+        "5:4": (1152, 928),
+        "9:16": (768, 1376),
+        "16:9": (1376, 768),
+        "21:9": (1584, 672),
+    },
+    "2K": {
+        "1:1": (2048, 2048),
+        "2:3": (1696, 2528),
+        "3:2": (2528, 1696),
+        "3:4": (1792, 2400),
+        "4:3": (2400, 1792),
+        "4:5": (1856, 2304),
+        "5:4": (2304, 1856),
+        "9:16": (1536, 2752),
+        "16:9": (2752, 1536),
+        "21:9": (3168, 1344),
+    },
+    "4K": {
+        "1:1": (4096, 4096),
+        "2:3": (3392, 5056),
+        "3:2": (5056, 3392),
+        "3:4": (3584, 4800),
+        "4:3": (4800, 3584),
+        "4:5": (3712, 4608),
+        "5:4": (4608, 3712),
+        "9:16": (3072, 5504),
+        "16:9": (5504, 3072),
+        "21:9": (6336, 2688),
+    },
+}
+# gemini-2.5-flash-image (shut down 2026-10-02) had one size per ratio and no imageSize.
+LEGACY_SIZES = {
     "1:1": (1024, 1024),
     "2:3": (832, 1248),
     "3:2": (1248, 832),
@@ -32,6 +76,12 @@ SIZES = {
     "9:16": (768, 1344),
     "16:9": (1344, 768),
     "21:9": (1536, 672),
+}
+# What `models.get` knows: the models this fake Google serves.
+SERVED_MODELS = {
+    "gemini-3.1-flash-image": "Nano Banana 2",
+    "gemini-3-pro-image": "Nano Banana Pro",
+    CHAT_MODEL: "Gemini 3.5 Flash-Lite",
 }
 _TYPES = "type.googleapis.com/google.rpc."
 _response_ids = itertools.count(1)
@@ -83,16 +133,62 @@ def image(width: int, height: int, fmt: str = "PNG", *, text: str | None = None)
     return answer([*parts, image_part(encoded(width, height, fmt), mime_type)])
 
 
+def _model_of(request: RecordedRequest) -> str:
+    return request.path.split("/models/")[1].split(":")[0].split("?")[0]
+
+
+def size_for(model: str, ratio: str, image_size: str | None) -> tuple[int, int] | None:
+    """The documented size `model` draws for `ratio` and `image_size` (None: not sent)."""
+    if model == "gemini-2.5-flash-image":
+        return LEGACY_SIZES.get(ratio)
+    return GEMINI_3_SIZES.get(image_size or "1K", {}).get(ratio)
+
+
 def image_for_requested_aspect(request: RecordedRequest) -> FakeResponse:
-    """What the model does: the image size follows `imageConfig.aspectRatio` (1:1 without)."""
+    """What the model does: the documented size for `imageConfig` (1:1 at 1K without).
+
+    Whatever tier the studio had in mind, the image is exactly the table's size.
+    """
     config = request.json().get("generationConfig", {})
-    ratio = config.get("imageConfig", {}).get("aspectRatio", "1:1")
-    if ratio not in SIZES:
-        return invalid_argument(f"* GenerateContentRequest.generation_config.image_config: {ratio}")
+    image_config = config.get("imageConfig", {})
+    ratio = image_config.get("aspectRatio", "1:1")
+    image_size = image_config.get("imageSize")
+    model = _model_of(request)
+    size = size_for(model, ratio, image_size)
+    if size is None:
+        return invalid_argument(
+            f"* GenerateContentRequest.generation_config.image_config: {ratio} {image_size}"
+        )
     if "IMAGE" not in config.get("responseModalities", ["TEXT"]):
         return answer([text_part("I can describe it: a lighthouse on a cliff.")])
-    model = request.path.split("/models/")[1].split(":")[0]
-    return answer([image_part(encoded(*SIZES[ratio], "PNG"))], model=model)
+    return answer([image_part(encoded(*size, "PNG"))], model=model)
+
+
+def model_info(request: RecordedRequest) -> FakeResponse:
+    """`GET /v1beta/models/{model}`: the model's description, or 404 when not served."""
+    model = _model_of(request)
+    if model not in SERVED_MODELS:
+        return model_not_found(model)
+    return FakeResponse.json(
+        {
+            "name": f"models/{model}",
+            "version": "001",
+            "displayName": SERVED_MODELS[model],
+            "description": f"{SERVED_MODELS[model]}, served by the fake.",
+            "inputTokenLimit": 131072,
+            "outputTokenLimit": 32768,
+            "supportedGenerationMethods": [
+                "generateContent",
+                "countTokens",
+                "batchGenerateContent",
+            ],
+        }
+    )
+
+
+def text_answer(text: str, *, finish_reason: str = "STOP") -> FakeResponse:
+    """A chat answer: one text part (what a chat model sends back)."""
+    return answer([text_part(text)], finish_reason=finish_reason, model=CHAT_MODEL)
 
 
 def prompt_blocked(reason: str = "PROHIBITED_CONTENT") -> FakeResponse:
@@ -259,13 +355,24 @@ def invalid_argument(detail: str = "") -> FakeResponse:
     return error(400, "INVALID_ARGUMENT", f"{message} {detail}".strip())
 
 
-def model_not_found(model: str = "gemini-9-image") -> FakeResponse:
+def model_not_found(model: str = "gemini-2.5-flash-image") -> FakeResponse:
+    """A model Google does not serve (any more): 404 NOT_FOUND."""
     return error(
         404,
         "NOT_FOUND",
         f"models/{model} is not found for API version v1beta, or is not supported for "
         "generateContent. Call ListModels to see the list of available models and their "
         "supported methods.",
+    )
+
+
+def model_no_longer_available(model: str = "gemini-2.5-flash-image") -> FakeResponse:
+    """A shut-down model, as Google words it after the shutdown date: 404 NOT_FOUND."""
+    return error(
+        404,
+        "NOT_FOUND",
+        f"This model models/{model} is no longer available. Please update your code to use a "
+        "newer model for the latest features and improvements.",
     )
 
 

@@ -30,7 +30,7 @@ from sqlmodel import select
 from studio_app.models import CreditEntry, CreditHold, HoldStatus
 from studio_app.providers import huggingface_provider
 from studio_app.providers.base import ERROR_CLASSES
-from studio_app.services import generation, ledger
+from studio_app.services import generation, ledger, provider_calls
 from studio_app.services.db import read_session
 from studio_app.settings import Settings, reload_settings
 from studio_app.storage import image_store
@@ -167,8 +167,14 @@ def _openai_table(fake: FakeServer) -> list[Fault]:
     )
 
 
+def _sent_once(table: list[Fault], *fault_ids: str) -> list[Fault]:
+    """`table` with these faults sent exactly once: they came after the request went out,
+    so the provider may be drawing (and billing) the image; it is never resubmitted."""
+    return [dataclasses.replace(f, requests=1, waits=()) if f.id in fault_ids else f for f in table]
+
+
 def _gemini_table(fake: FakeServer) -> list[Fault]:
-    return _table(
+    table = _table(
         image=gemini_api.image(1024, 1024),
         rate_limited=gemini_api.rate_limited(retry_delay=None, retry_after=RETRY_AFTER),
         server_error=gemini_api.internal_error(),
@@ -179,6 +185,7 @@ def _gemini_table(fake: FakeServer) -> list[Fault]:
         safety=gemini_api.answer(None, finish_reason="IMAGE_SAFETY"),
         quota=gemini_api.free_tier_has_no_image_quota(),
     )
+    return _sent_once(table, "timeout", "500", "connection-dropped", "dropped-mid-response")
 
 
 def _replicate_image(fake: FakeServer) -> FakeResponse:
@@ -244,7 +251,8 @@ FAULT_IDS = [
 
 
 class _RecordedSleeps:
-    """Stands in for `asyncio` inside services.generation: records every backoff wait.
+    """Stands in for `asyncio` where the retry policy waits (services.provider_calls):
+    records every backoff wait.
 
     Waits up to a quarter second (the fakes' Retry-After) are really slept; longer ones
     (our default backoff) are recorded and skipped, so the table stays fast.
@@ -264,7 +272,7 @@ class _RecordedSleeps:
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> _RecordedSleeps:
     recorder = _RecordedSleeps()
-    monkeypatch.setattr(generation, "asyncio", recorder)
+    monkeypatch.setattr(provider_calls, "asyncio", recorder)
     return recorder
 
 

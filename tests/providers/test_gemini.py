@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+import socket
 import time
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from tests import aio
 from tests.factories import make_user
 from tests.fakes import gemini_api
 from tests.fakes.images import encoded
-from tests.fakes.server import FakeResponse, FakeServer
+from tests.fakes.server import FakeResponse, FakeServer, RecordedRequest, Responder
 from tests.generation_helpers import credit_summary, last_generation, run_generation
 
 API_KEY = "AIzaSyFAKE-studio-0123456789abcdefghij"
@@ -39,8 +41,9 @@ def _provider(fake: FakeServer, tmp_path: Path, **overrides: object) -> GeminiPr
     return GeminiProvider(Settings(**values))  # type: ignore[arg-type]
 
 
-def _generate(provider: GeminiProvider, tier: str = "standard") -> ProviderImage:
-    return aio.run(provider.generate(ImageRequest(prompt=PROMPT, tier=get_tier(tier))))
+def _generate(provider: GeminiProvider, tier: str = "standard", model: str = "") -> ProviderImage:
+    request = ImageRequest(prompt=PROMPT, tier=get_tier(tier), model=model)
+    return aio.run(provider.generate(request))
 
 
 def _generations(fake: FakeServer) -> list:
@@ -58,16 +61,24 @@ def _failure(fake: FakeServer, tmp_path: Path, response: FakeResponse) -> base.P
 # --- success -----------------------------------------------------------------------------
 
 
+# Google's documented sizes (the fake's own table): 1K 3:2 is 1264x848 and 1K 16:9 is
+# 1376x768, fewer pixels than premium (1536x1024) and premium-wide (1792x1008) promise,
+# so those tiers ask for 2K.
 @pytest.mark.parametrize(
-    ("tier", "ratio", "size"),
+    ("tier", "ratio", "image_size", "size"),
     [
-        ("standard", "1:1", (1024, 1024)),
-        ("premium", "3:2", (1248, 832)),
-        ("premium-wide", "16:9", (1344, 768)),
+        ("standard", "1:1", "1K", (1024, 1024)),
+        ("premium", "3:2", "2K", (2528, 1696)),
+        ("premium-wide", "16:9", "2K", (2752, 1536)),
     ],
 )
-def test_each_tier_asks_for_its_aspect_ratio_and_returns_the_real_image(
-    tier: str, ratio: str, size: tuple[int, int], fake: FakeServer, tmp_path: Path
+def test_each_tier_asks_for_its_aspect_ratio_at_the_smallest_size_that_fits(
+    tier: str,
+    ratio: str,
+    image_size: str,
+    size: tuple[int, int],
+    fake: FakeServer,
+    tmp_path: Path,
 ) -> None:
     fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.image_for_requested_aspect)
     image = _generate(_provider(fake, tmp_path), tier)
@@ -76,33 +87,88 @@ def test_each_tier_asks_for_its_aspect_ratio_and_returns_the_real_image(
         decoded.load()
         assert (decoded.format, decoded.size) == ("PNG", size)
     assert (image.width, image.height) == size
-    assert (image.model, image.mime_type) == ("gemini-2.5-flash-image", "image/png")
+    assert (image.model, image.mime_type) == ("gemini-3.1-flash-image", "image/png")
     [sent] = fake.requests
     assert (sent.method, sent.path) == (
         "POST",
-        "/v1beta/models/gemini-2.5-flash-image:generateContent",
+        "/v1beta/models/gemini-3.1-flash-image:generateContent",
     )
     assert sent.headers["x-goog-api-key"] == API_KEY
     assert sent.json() == {
         "contents": [{"parts": [{"text": PROMPT}], "role": "user"}],
         "generationConfig": {
             "responseModalities": ["IMAGE"],
-            "imageConfig": {"aspectRatio": ratio},
+            "imageConfig": {"aspectRatio": ratio, "imageSize": image_size},
         },
     }
 
 
-def test_every_tier_is_available(fake: FakeServer, tmp_path: Path) -> None:
-    assert _provider(fake, tmp_path).unavailable_tiers() == {}
+def test_the_current_models_are_offered_the_default_first(fake: FakeServer, tmp_path: Path) -> None:
+    provider = _provider(fake, tmp_path)
+    assert provider.known_models[:2] == ("gemini-3.1-flash-image", "gemini-3-pro-image")
+    assert provider.model == provider.known_models[0]
+    assert "gemini-2.5-flash-image" not in provider.known_models
+
+
+@pytest.mark.parametrize("model", ["", "gemini-3.1-flash-image", "gemini-3-pro-image"])
+def test_every_tier_is_available_on_the_current_models(
+    model: str, fake: FakeServer, tmp_path: Path
+) -> None:
+    assert _provider(fake, tmp_path).unavailable_tiers(model) == {}
+
+
+def test_a_model_without_image_size_greys_the_tiers_it_cannot_reach(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    unavailable = _provider(fake, tmp_path).unavailable_tiers("gemini-2.5-flash-image")
+    assert unavailable == {
+        "premium": "gemini-2.5-flash-image makes at most 1248×832 at 3:2",
+        "premium-wide": "gemini-2.5-flash-image makes at most 1344×768 at 16:9",
+    }
+
+
+def test_a_model_unknown_to_the_size_table_is_assumed_to_make_1k_only(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.image_for_requested_aspect)
+    provider = _provider(fake, tmp_path, gemini_image_model="gemini-3.2-flash-image")
+    unavailable = provider.unavailable_tiers()
+    assert set(unavailable) == {"premium", "premium-wide"}
+    assert unavailable["premium"] == (
+        "gemini-3.2-flash-image is not in the studio's size table: only its default 1K size "
+        "(1264×848 at 3:2) is assumed"
+    )
+    # What it can reach is asked for without an image_size it may not know.
+    assert (_generate(provider, "standard").width, _generate(provider, "standard").height) == (
+        1024,
+        1024,
+    )
+    assert _generations(fake)[0].json()["generationConfig"]["imageConfig"] == {"aspectRatio": "1:1"}
+    # What it cannot reach is refused before anything is sent.
+    with pytest.raises(base.BadRequest):
+        _generate(provider, "premium")
+    assert len(_generations(fake)) == 2
 
 
 def test_the_configured_model_is_called_and_recorded(fake: FakeServer, tmp_path: Path) -> None:
     fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.image_for_requested_aspect)
-    provider = _provider(fake, tmp_path, gemini_image_model="gemini-3-pro-image-preview")
-    image = _generate(provider)
-    assert provider.model == image.model == "gemini-3-pro-image-preview"
+    provider = _provider(fake, tmp_path, gemini_image_model="gemini-3-pro-image")
+    image = _generate(provider, "premium-wide")
+    assert provider.model == image.model == "gemini-3-pro-image"
+    assert (image.width, image.height) == (2752, 1536)
     [sent] = _generations(fake)
-    assert sent.path == "/v1beta/models/gemini-3-pro-image-preview:generateContent"
+    assert sent.path == "/v1beta/models/gemini-3-pro-image:generateContent"
+
+
+def test_the_model_on_the_request_wins_over_the_configured_one(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.image_for_requested_aspect)
+    provider = _provider(fake, tmp_path)
+    image = _generate(provider, "standard", model="gemini-3-pro-image")
+    assert (provider.model, image.model) == ("gemini-3.1-flash-image", "gemini-3-pro-image")
+    [sent] = _generations(fake)
+    assert sent.path == "/v1beta/models/gemini-3-pro-image:generateContent"
 
 
 def test_a_gateway_base_url_with_a_path_prefix_is_honoured(
@@ -112,7 +178,7 @@ def test_a_gateway_base_url_with_a_path_prefix_is_honoured(
     provider = _provider(fake, tmp_path, gemini_base_url=fake.url + "/gateway/google")
     assert _generate(provider).width == 1024
     [sent] = fake.requests
-    assert sent.path == "/gateway/google/v1beta/models/gemini-2.5-flash-image:generateContent"
+    assert sent.path == "/gateway/google/v1beta/models/gemini-3.1-flash-image:generateContent"
 
 
 def test_the_format_and_size_actually_returned_are_recorded(
@@ -150,7 +216,7 @@ def test_one_provider_serves_generations_on_different_event_loops(
     fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.image_for_requested_aspect)
     provider = _provider(fake, tmp_path)
     sizes = [(_generate(provider, tier).width) for tier in ("standard", "premium-wide")]
-    assert sizes == [1024, 1344]
+    assert sizes == [1024, 2752]
     assert len(_generations(fake)) == 2
 
 
@@ -189,7 +255,20 @@ def test_without_a_key_it_is_not_configured_and_sends_nothing(
         (gemini_api.rate_limited(), base.RateLimited),
         (gemini_api.resource_exhausted_without_details(), base.RateLimited),
         (gemini_api.invalid_argument(), base.BadRequest),
-        (gemini_api.model_not_found(), base.BadRequest),
+        (gemini_api.model_not_found(), base.ModelUnavailable),
+        (gemini_api.model_no_longer_available(), base.ModelUnavailable),
+        (
+            gemini_api.error(
+                400,
+                "FAILED_PRECONDITION",
+                "Gemini 2.5 Flash Image has been shut down. Use gemini-3.1-flash-image.",
+            ),
+            base.ModelUnavailable,
+        ),
+        (
+            gemini_api.invalid_argument("* generation_config.thinking_budget: is deprecated"),
+            base.BadRequest,
+        ),
         (gemini_api.internal_error(), base.Unavailable),
         (gemini_api.overloaded(), base.Unavailable),
         (FakeResponse(status=502, body=b"<html>Bad gateway</html>"), base.Unavailable),
@@ -207,6 +286,9 @@ def test_without_a_key_it_is_not_configured_and_sends_nothing(
         "429-no-details",
         "400-invalid-argument",
         "404-model-not-found",
+        "404-model-no-longer-available",
+        "400-model-shut-down",
+        "400-a-deprecated-field-is-not-a-gone-model",
         "500-internal",
         "503-overloaded",
         "502-html",
@@ -221,6 +303,36 @@ def test_each_failure_becomes_one_taxonomy_error_after_one_request(
 ) -> None:
     assert type(_failure(fake, tmp_path, response)) is expected
     assert len(_generations(fake)) == 1
+
+
+@pytest.mark.parametrize(
+    ("response", "started"),
+    [
+        (gemini_api.internal_error(), True),
+        (FakeResponse(status=502, body=b"<html>Bad gateway</html>"), True),
+        (FakeResponse(drop=True), True),
+        (gemini_api.overloaded(), False),
+        (gemini_api.rate_limited(), False),
+    ],
+    ids=["500", "502", "dropped-after-sending", "503", "429"],
+)
+def test_a_failure_after_the_request_went_out_may_have_started_the_work(
+    response: FakeResponse, started: bool, fake: FakeServer, tmp_path: Path
+) -> None:
+    # Google may be drawing (and billing) the image: such a call is never resubmitted.
+    assert _failure(fake, tmp_path, response).may_have_started is started
+    assert len(_generations(fake)) == 1
+
+
+def test_a_refused_connection_has_not_started_anything(fake: FakeServer, tmp_path: Path) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    provider = _provider(fake, tmp_path, gemini_base_url=f"http://127.0.0.1:{port}")
+    with pytest.raises(base.Unavailable) as caught:
+        _generate(provider)
+    assert caught.value.may_have_started is False
+    assert caught.value.retryable is True
 
 
 @pytest.mark.parametrize(
@@ -249,9 +361,10 @@ def test_a_slow_answer_times_out_as_unavailable(fake: FakeServer, tmp_path: Path
 
     fake.on("POST", gemini_api.GENERATE_PATH, slow)
     started = time.monotonic()
-    with pytest.raises(base.Unavailable):
+    with pytest.raises(base.Unavailable) as caught:
         _generate(_provider(fake, tmp_path, provider_timeout_seconds=1))
     assert time.monotonic() - started < 1.5
+    assert caught.value.may_have_started is True
     assert len(_generations(fake)) == 1
 
 
@@ -280,7 +393,6 @@ def test_the_api_key_never_reaches_the_error_detail(
         gemini_api.answer(None, finish_reason="IMAGE_PROHIBITED_CONTENT"),
         gemini_api.answer(None, finish_reason="SAFETY"),
         gemini_api.answer(None, finish_reason="PROHIBITED_CONTENT"),
-        gemini_api.answer(None, finish_reason="NO_IMAGE"),
         gemini_api.answer(
             [gemini_api.image_part(encoded(64, 64, "PNG"))], finish_reason="IMAGE_SAFETY"
         ),
@@ -292,7 +404,6 @@ def test_the_api_key_never_reaches_the_error_detail(
         "image-prohibited",
         "safety",
         "prohibited",
-        "no-image",
         "image-with-safety-finish",
     ],
 )
@@ -300,6 +411,26 @@ def test_a_safety_block_is_refused_after_one_request(
     response: FakeResponse, fake: FakeServer, tmp_path: Path
 ) -> None:
     assert type(_failure(fake, tmp_path, response)) is base.SafetyRefused
+    assert len(_generations(fake)) == 1
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        gemini_api.answer(None, finish_reason="NO_IMAGE"),
+        gemini_api.answer(
+            [gemini_api.text_part("Here is a lighthouse.")], finish_reason="NO_IMAGE"
+        ),
+    ],
+    ids=["no-parts", "text-only"],
+)
+def test_no_image_is_its_own_error_not_a_safety_refusal(
+    response: FakeResponse, fake: FakeServer, tmp_path: Path
+) -> None:
+    error = _failure(fake, tmp_path, response)
+    assert type(error) is base.NoImage
+    assert (error.code, error.may_have_started) == ("no_image", False)
+    assert "returned no image" in error.user_message
     assert len(_generations(fake)) == 1
 
 
@@ -388,31 +519,86 @@ def _run_generation(user_id: int, tier: str = "premium") -> str:
     return run_generation(user_id, provider="gemini", prompt=PROMPT, tier=tier)
 
 
-def test_a_success_captures_the_price_and_records_model_and_real_size(
-    gemini_env: Settings, fake: FakeServer
+@pytest.mark.parametrize(
+    ("tier", "size", "price"),
+    [
+        ("standard", (1024, 1024), 1),
+        ("premium", (2528, 1696), 2),
+        ("premium-wide", (2752, 1536), 4),
+    ],
+)
+def test_each_tier_stores_an_image_at_least_its_size_and_charges_its_price(
+    tier: str, size: tuple[int, int], price: int, gemini_env: Settings, fake: FakeServer
 ) -> None:
     fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.image_for_requested_aspect)
     user = make_user(credits=5)
-    assert _run_generation(user, "premium") == "succeeded"
+    assert _run_generation(user, tier) == "succeeded"
     row = last_generation()
     assert (row.status, row.model, row.width, row.height) == (
         "succeeded",
-        "gemini-2.5-flash-image",
-        1248,
-        832,
+        "gemini-3.1-flash-image",
+        *size,
     )
     with Image.open(io.BytesIO(image_store().read(row.image_key))) as stored:
-        assert (stored.format, stored.size) == ("PNG", (1248, 832))
-    assert credit_summary(user) == ledger.CreditSummary(balance=3, held=0)
+        assert (stored.format, stored.size) == ("PNG", size)
+    paid = get_tier(tier)
+    assert size[0] * size[1] >= paid.width * paid.height
+    assert credit_summary(user) == ledger.CreditSummary(balance=5 - price, held=0)
     assert len(_generations(fake)) == 1
 
 
-def test_the_wide_tier_runs_at_geminis_16_9_size(gemini_env: Settings, fake: FakeServer) -> None:
-    fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.image_for_requested_aspect)
+def test_an_image_smaller_than_the_tier_is_not_kept_or_charged(
+    gemini_env: Settings, fake: FakeServer
+) -> None:
+    # A gateway that ignores imageSize: 1K at 3:2 for a premium image.
+    fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.image(1264, 848))
     user = make_user(credits=5)
-    assert _run_generation(user, "premium-wide") == "succeeded"
-    assert (last_generation().width, last_generation().height) == (1344, 768)
-    assert credit_summary(user) == ledger.CreditSummary(balance=1, held=0)
+    assert _run_generation(user, "premium") == "failed"
+    row = last_generation()
+    assert (row.error_code, row.image_key) == ("image_too_small", None)
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
+    assert len(_generations(fake)) == 1
+
+
+def test_no_image_fails_as_no_image_without_charging(
+    gemini_env: Settings, fake: FakeServer
+) -> None:
+    fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.answer(None, finish_reason="NO_IMAGE"))
+    user = make_user(credits=5)
+    assert _run_generation(user) == "failed"
+    row = last_generation()
+    assert (row.error_code, row.error_message) == ("no_image", base.NoImage.user_message)
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
+    assert len(_generations(fake)) == 1
+
+
+@pytest.mark.parametrize(
+    "response",
+    [gemini_api.model_not_found(), gemini_api.model_no_longer_available()],
+    ids=["not-found", "no-longer-available"],
+)
+def test_a_model_that_is_gone_fails_once_without_charging(
+    response: FakeResponse, gemini_env: Settings, fake: FakeServer
+) -> None:
+    fake.on("POST", gemini_api.GENERATE_PATH, response)
+    user = make_user(credits=5)
+    assert _run_generation(user) == "failed"
+    row = last_generation()
+    assert (row.error_code, row.error_message) == (
+        "model_unavailable",
+        base.ModelUnavailable.user_message,
+    )
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
+    assert len(_generations(fake)) == 1
+
+
+def test_a_500_is_not_resubmitted(gemini_env: Settings, fake: FakeServer) -> None:
+    fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.internal_error())
+    user = make_user(credits=5)
+    assert _run_generation(user) == "failed"
+    assert last_generation().error_code == "unavailable"
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
+    assert len(_generations(fake)) == 1
 
 
 def test_a_rate_limit_that_persists_fails_after_our_three_attempts(
@@ -465,3 +651,145 @@ def test_a_rate_limit_then_an_image_succeeds_on_the_second_request(
     assert (row.status, row.width, row.height) == ("succeeded", 1024, 1024)
     assert len(_generations(fake)) == 2
     assert credit_summary(user) == ledger.CreditSummary(balance=4, held=0)
+
+
+# --- check_model: models.get ----------------------------------------------------------------
+
+
+def _model_checks(fake: FakeServer) -> list:
+    return [r for r in fake.requests_to(gemini_api.MODEL_PATH) if r.method == "GET"]
+
+
+@pytest.mark.parametrize("model", ["gemini-3.1-flash-image", "gemini-3-pro-image"])
+def test_check_model_passes_for_a_served_model(
+    model: str, fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("GET", gemini_api.MODEL_PATH, gemini_api.model_info)
+    assert aio.run(_provider(fake, tmp_path).check_model(model)) is None
+    [sent] = fake.requests
+    assert (sent.method, sent.path.split("?")[0]) == ("GET", f"/v1beta/models/{model}")
+    assert sent.headers["x-goog-api-key"] == API_KEY
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (gemini_api.model_info, base.ModelUnavailable),  # the fake does not serve 2.5
+        (gemini_api.model_no_longer_available(), base.ModelUnavailable),
+        (gemini_api.consumer_suspended("AIzaSyOTHER"), base.AuthFailed),
+        (gemini_api.unauthenticated(), base.AuthFailed),
+        (gemini_api.api_key_invalid(), base.AuthFailed),
+        (gemini_api.overloaded(), base.Unavailable),
+    ],
+    ids=["404", "404-no-longer-available", "403", "401", "400-api-key-invalid", "503"],
+)
+def test_check_model_says_why_a_model_cannot_be_used(
+    response: Responder, expected: type[base.ProviderError], fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("GET", gemini_api.MODEL_PATH, response)
+    with pytest.raises(base.ProviderError) as caught:
+        aio.run(_provider(fake, tmp_path).check_model("gemini-2.5-flash-image"))
+    assert type(caught.value) is expected
+    assert len(_model_checks(fake)) == 1
+    assert _generations(fake) == []
+
+
+def test_check_model_without_a_key_sends_nothing(fake: FakeServer, tmp_path: Path) -> None:
+    with pytest.raises(base.NotConfigured):
+        aio.run(_provider(fake, tmp_path, gemini_api_key="").check_model("gemini-3-pro-image"))
+    assert fake.requests == []
+
+
+# --- chat (prompt enhancement) ---------------------------------------------------------------
+
+CHAT_PATH = r"^/v1beta/models/gemini-3\.5-flash-lite:generateContent$"
+MESSAGES = [
+    {"role": "system", "content": "Rewrite the prompt for an image model."},
+    {"role": "user", "content": "a red bike"},
+]
+
+
+def _chat(provider: GeminiProvider, timeout: float = 10) -> str:
+    return aio.run(provider.chat(MESSAGES, timeout=timeout))
+
+
+def _thinking_config(sent: RecordedRequest) -> dict[str, object]:
+    """The thinkingConfig sent, keys in camelCase (the SDK passes this one through in
+    snake_case; Google's JSON parsing accepts both spellings of a proto field)."""
+    config = sent.json()["generationConfig"]["thinkingConfig"]
+    return {re.sub(r"_(\w)", lambda m: m.group(1).upper(), k): v for k, v in config.items()}
+
+
+def test_chat_answers_with_thinking_kept_minimal(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("POST", CHAT_PATH, gemini_api.text_answer("A red bicycle, golden hour"))
+    provider = _provider(fake, tmp_path)
+    assert provider.chat_model == "gemini-3.5-flash-lite"
+    assert _chat(provider) == "A red bicycle, golden hour"
+    [sent] = fake.requests
+    body = sent.json()
+    assert body["systemInstruction"]["parts"] == [{"text": MESSAGES[0]["content"]}]
+    assert body["contents"] == [{"parts": [{"text": "a red bike"}], "role": "user"}]
+    assert _thinking_config(sent) == {"thinkingLevel": "MINIMAL"}
+    assert "responseModalities" not in body["generationConfig"]
+
+
+def test_a_gemini_2_chat_model_gets_a_zero_thinking_budget(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.text_answer("A red bicycle"))
+    provider = _provider(fake, tmp_path, gemini_chat_model="gemini-2.5-flash-lite")
+    assert _chat(provider) == "A red bicycle"
+    [sent] = fake.requests
+    assert sent.path == "/v1beta/models/gemini-2.5-flash-lite:generateContent"
+    assert _thinking_config(sent) == {"thinkingBudget": 0}
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (gemini_api.model_not_found("gemini-3.5-flash-lite"), base.ModelUnavailable),
+        (gemini_api.model_no_longer_available("gemini-3.5-flash-lite"), base.ModelUnavailable),
+        (gemini_api.daily_quota_used_up(), base.QuotaExhausted),
+        (gemini_api.rate_limited(), base.RateLimited),
+        (gemini_api.api_key_invalid(), base.AuthFailed),
+        (gemini_api.overloaded(), base.Unavailable),
+        (gemini_api.prompt_blocked("SAFETY"), base.SafetyRefused),
+        (gemini_api.answer(None, finish_reason="SAFETY"), base.SafetyRefused),
+        (gemini_api.answer([], finish_reason="MAX_TOKENS"), base.MalformedResponse),
+    ],
+    ids=[
+        "404-model-gone",
+        "404-no-longer-available",
+        "429-quota",
+        "429-rate",
+        "400-bad-key",
+        "503",
+        "prompt-blocked",
+        "safety",
+        "no-text",
+    ],
+)
+def test_a_chat_failure_is_one_taxonomy_error_after_one_request(
+    response: FakeResponse, expected: type[base.ProviderError], fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", CHAT_PATH, response)
+    with pytest.raises(base.ProviderError) as caught:
+        _chat(_provider(fake, tmp_path))
+    assert type(caught.value) is expected
+    assert len(fake.requests_to(CHAT_PATH)) == 1
+
+
+def test_chat_honours_its_own_timeout(fake: FakeServer, tmp_path: Path) -> None:
+    def slow(_request: object) -> FakeResponse:
+        time.sleep(2)
+        return gemini_api.text_answer("late")
+
+    fake.on("POST", CHAT_PATH, slow)
+    # The image timeout (120 s) is not the chat's: the caller's budget is.
+    provider = _provider(fake, tmp_path)
+    started = time.monotonic()
+    with pytest.raises(base.Unavailable) as caught:
+        _chat(provider, timeout=1)
+    assert time.monotonic() - started < 1.8
+    assert caught.value.may_have_started is True
+    assert len(fake.requests_to(CHAT_PATH)) == 1
