@@ -30,7 +30,7 @@ from sqlmodel import select
 from studio_app.models import CreditEntry, CreditHold, HoldStatus
 from studio_app.providers import huggingface_provider
 from studio_app.providers.base import ERROR_CLASSES
-from studio_app.services import generation, ledger
+from studio_app.services import generation, ledger, provider_calls
 from studio_app.services.db import read_session
 from studio_app.settings import Settings, reload_settings
 from studio_app.storage import image_store
@@ -87,9 +87,11 @@ def _table(
 ) -> list[Fault]:
     retry_after = float(RETRY_AFTER)
     return [
-        Fault("timeout", (_slow(image),), "unavailable", ATTEMPTS, tuple(BACKOFF)),
+        # A timeout or a 500 after the request went out: the provider may be drawing (and
+        # billing) the image, so it is never resubmitted (services/provider_calls.py).
+        Fault("timeout", (_slow(image),), "unavailable", 1),
         Fault("429-retry-after", (rate_limited,), "rate_limited", ATTEMPTS, (retry_after,) * 2),
-        Fault("500", (server_error,), "unavailable", ATTEMPTS, tuple(BACKOFF)),
+        Fault("500", (server_error,), "unavailable", 1),
         Fault("503", (overloaded,), "unavailable", ATTEMPTS, tuple(BACKOFF)),
         Fault(
             "connection-dropped",
@@ -244,7 +246,8 @@ FAULT_IDS = [
 
 
 class _RecordedSleeps:
-    """Stands in for `asyncio` inside services.generation: records every backoff wait.
+    """Stands in for `asyncio` inside services.provider_calls (the one retry policy):
+    records every backoff wait.
 
     Waits up to a quarter second (the fakes' Retry-After) are really slept; longer ones
     (our default backoff) are recorded and skipped, so the table stays fast.
@@ -264,7 +267,7 @@ class _RecordedSleeps:
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> _RecordedSleeps:
     recorder = _RecordedSleeps()
-    monkeypatch.setattr(generation, "asyncio", recorder)
+    monkeypatch.setattr(provider_calls, "asyncio", recorder)
     return recorder
 
 
