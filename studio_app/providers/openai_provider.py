@@ -1,8 +1,9 @@
-"""OpenAI image generation (GPT image models) through the official async SDK.
+"""OpenAI: GPT image models and chat completions, through the official async SDK.
 
-One `generate()` is one HTTP request: the SDK's own retries are off, because
-the generation service owns the retry policy. Every SDK exception, HTTP error
-and unusable body becomes exactly one error of our taxonomy.
+One `generate()` or `chat()` is one HTTP request: the SDK's own retries are off,
+because the generation service owns the retry policy (services/provider_calls.py).
+Every SDK exception, HTTP error and unusable body becomes exactly one error of our
+taxonomy, through one function (`OpenAIProvider._taxonomy_error`) for all three calls.
 """
 
 from __future__ import annotations
@@ -15,20 +16,26 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
 
+import httpx2
 import openai
-from openai.types import ImagesResponse
+from openai.types import ImagesResponse, Model
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from PIL import Image, UnidentifiedImageError
 
 from studio_app.providers.base import (
     BadRequest,
     ImageRequest,
     MalformedResponse,
+    Messages,
+    ModelUnavailable,
     NotConfigured,
     ProviderError,
     ProviderImage,
     QuotaExhausted,
+    SafetyRefused,
     Unavailable,
 )
 from studio_app.providers.http_errors import error_for_status
@@ -37,27 +44,83 @@ from studio_app.tiers import Tier, tiers
 
 log = logging.getLogger(__name__)
 
-# The sizes every GPT image model takes, by aspect ratio.
-_NATIVE_SIZES = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
-# Models documented (openai SDK, `size`) to take any WIDTHxHEIGHT with both sides
-# divisible by 16; matched as the id itself or the id plus a snapshot/variant suffix.
-_FREE_SIZE_MODELS = ("gpt-image-2", "gpt-image-2.5")
+# GPT image models an admin can pick, current ones only, the default first. Confirmed
+# 2026-12-03: OpenAI's deprecations page (developers.openai.com/api/docs/deprecations)
+# shut gpt-image-1 down on 2026-10-23 and gpt-image-1.5, gpt-image-1-mini and
+# chatgpt-image-latest on 2026-12-01, naming gpt-image-2.6-sunburst / -flare as their
+# replacements; the openai SDK (3.57, `ImageModel`) lists 2.5-flare/-sunburst and
+# gpt-image-2 with no shutdown.
+IMAGE_MODELS = (
+    "gpt-image-2.6-flare",
+    "gpt-image-2.6-sunburst",
+    "gpt-image-2.5-flare",
+    "gpt-image-2.5-sunburst",
+    "gpt-image-2",
+)
+# The gpt-image-2 family (2, 2.5-*, 2.6-* and their dated snapshots) takes any
+# WIDTHxHEIGHT within these limits (openai SDK `images.generate(size=...)`: sides divisible
+# by 16, aspect between 1:3 and 3:1, at most 3840x2160; the pixel range from Comfy's GPT
+# Image 2.5/2.6 node docs, docs.comfy.org/built-in-nodes/OpenAIGPTImageNodeV3). Not
+# "gpt-image-20": the family is 2, 2.<n>, each optionally followed by "-<variant>".
+_FREE_SIZE_FAMILY = re.compile(r"gpt-image-2(?:\.\d+)?(?:-[a-z0-9][a-z0-9-]*)?")
 _SIZE_STEP = 16
+_MAX_EDGE = 3840
+_MAX_ASPECT = 3.0
+_MIN_PIXELS = 655_360
+_MAX_PIXELS = 8_294_400
+# Every other GPT image model draws only these sizes.
+_FIXED_SIZES = ("1024x1024", "1536x1024", "1024x1536")
+
+# Chat: the lowest reasoning effort of the models whose efforts are documented; any other
+# model gets none sent (its own default). gpt-6-luna: none, low, medium (default), high,
+# xhigh, max (developers.openai.com/api/docs/models/gpt-6-luna).
+_LOWEST_REASONING_EFFORT = ((re.compile(r"gpt-6-luna(?:-\d{4}-\d{2}-\d{2})?"), "none"),)
+# Ample for a rewritten prompt, and room for reasoning on a model that thinks by default.
+_CHAT_MAX_COMPLETION_TOKENS = 1024
+# A model lookup is cheap: it answers in well under a second.
+_CHECK_TIMEOUT_S = 15.0
 # Fail fast on an unreachable endpoint; the read timeout is the whole provider budget.
 _CONNECT_TIMEOUT_S = 10.0
 _MIME_TYPES = {"PNG": "image/png", "WEBP": "image/webp", "JPEG": "image/jpeg"}
 # OpenAI error codes that mean "out of money" whatever the HTTP status (images answer 400).
 _BILLING_CODES = {"insufficient_quota", "billing_hard_limit_reached", "billing_not_active"}
+_SAFETY_CODES = {"moderation_blocked", "content_policy_violation"}
+_SAFETY_WORDS = re.compile(r"moderation|safety system|content[ _]policy", re.IGNORECASE)
+# "The model `x` does not exist or you do not have access to it." / "... has been
+# deprecated" (what a shut-down model answers) / "... has been shut down".
+_MODEL_GONE = re.compile(
+    r"\bmodel [`'\"]?[\w.:/-]+[`'\"]? (?:does not exist|has been (?:deprecated|shut down|retired))",
+    re.IGNORECASE,
+)
+# Timeouts before the request went out: nothing can have started.
+_NOT_SENT_TIMEOUTS = (httpx2.ConnectTimeout, httpx2.PoolTimeout)
 _KEY_PATTERN = re.compile(r"sk-[A-Za-z0-9_\-*.]+")
 
 
 def takes_free_sizes(model: str) -> bool:
-    """Whether `model` accepts any WxH (multiples of 16), not only the three native sizes."""
-    return any(model == base or model.startswith(f"{base}-") for base in _FREE_SIZE_MODELS)
+    """Whether `model` accepts any WxH within the gpt-image-2 family's limits."""
+    return _FREE_SIZE_FAMILY.fullmatch(model) is not None
 
 
-def _multiple_of_step(pixels: int) -> int:
-    return max(_SIZE_STEP, round(pixels / _SIZE_STEP) * _SIZE_STEP)
+def free_size_problem(width: int, height: int) -> str | None:
+    """Why the gpt-image-2 family cannot draw `width`x`height`, or None."""
+    if width % _SIZE_STEP or height % _SIZE_STEP:
+        return f"sides must be multiples of {_SIZE_STEP} pixels"
+    if max(width, height) > _MAX_EDGE:
+        return f"sides must be at most {_MAX_EDGE} pixels"
+    if max(width, height) > _MAX_ASPECT * min(width, height):
+        return "the shape must be between 1:3 and 3:1"
+    if not _MIN_PIXELS <= width * height <= _MAX_PIXELS:
+        return f"an image must have {_MIN_PIXELS:,} to {_MAX_PIXELS:,} pixels"
+    return None
+
+
+def lowest_reasoning_effort(model: str) -> str | None:
+    """The least thinking `model` documents, or None when we do not know its efforts."""
+    return next(
+        (effort for pattern, effort in _LOWEST_REASONING_EFFORT if pattern.fullmatch(model)),
+        None,
+    )
 
 
 def _decode_image(b64_data: str) -> tuple[bytes, int, int, str]:
@@ -86,11 +149,19 @@ def _retry_after_header(headers: Mapping[str, str]) -> str | None:
     return headers.get("retry-after")
 
 
+def _chat_message(message: dict[str, str]) -> ChatCompletionMessageParam:
+    # The SDK types each role's message apart; ours are system and user turns.
+    if message["role"] == "system":
+        return {"role": "system", "content": message["content"]}
+    return {"role": "user", "content": message["content"]}
+
+
 class OpenAIProvider:
-    """GPT image models: square, 3:2 and 2:3 (any multiple-of-16 size on gpt-image-2)."""
+    """GPT image models (any tier on the gpt-image-2 family) and chat for enhancement."""
 
     name = "openai"
     label = "OpenAI"
+    known_models: tuple[str, ...] = IMAGE_MODELS
 
     supports_negative_prompt = False
     supports_seed = False
@@ -98,30 +169,34 @@ class OpenAIProvider:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self.model = settings.openai_image_model
+        self.chat_model = settings.openai_chat_model
         # One SDK client (one connection pool) for the event loop that made it.
         self._client: tuple[asyncio.AbstractEventLoop, openai.AsyncOpenAI] | None = None
 
     def is_configured(self) -> bool:
         return bool(self._settings.openai_api_key)
 
-    known_models: tuple[str, ...] = ()
-
-    async def check_model(self, model: str) -> None:
-        return None
-
     def unavailable_tiers(self, model: str = "") -> dict[str, str]:
-        if takes_free_sizes(self.model):
-            return {}
-        reason = f"OpenAI's {self.model} makes square, 3:2 and 2:3 images only"
-        return {tier.id: reason for tier in tiers() if tier.aspect_ratio not in _NATIVE_SIZES}
+        model = model or self.model
+        reasons: dict[str, str] = {}
+        for tier in tiers():
+            try:
+                self._size_for(tier, model)
+            except BadRequest as exc:
+                reasons[tier.id] = exc.detail
+        return reasons
 
-    def _size_for(self, tier: Tier) -> str:
-        """The `size` sent for `tier`, or BadRequest when this model cannot make its aspect."""
-        if takes_free_sizes(self.model):
-            return f"{_multiple_of_step(tier.width)}x{_multiple_of_step(tier.height)}"
-        size = _NATIVE_SIZES.get(tier.aspect_ratio)
-        if size is None:
-            raise BadRequest(f"{self.model} cannot make {tier.aspect_ratio} images")
+    def _size_for(self, tier: Tier, model: str) -> str:
+        """The exact `size` sent for `tier`, or BadRequest (with the reason) when `model`
+        cannot draw it."""
+        size = f"{tier.width}x{tier.height}"
+        if takes_free_sizes(model):
+            problem = free_size_problem(tier.width, tier.height)
+            if problem:
+                raise BadRequest(f"OpenAI's {model} cannot make {size}: {problem}")
+            return size
+        if size not in _FIXED_SIZES:
+            raise BadRequest(f"OpenAI's {model} makes square, 3:2 and 2:3 images only")
         return size
 
     def _sdk_client(self) -> openai.AsyncOpenAI:
@@ -133,6 +208,8 @@ class OpenAIProvider:
         connections to the provider alive between generations. A client belongs to one
         loop (its connections do), so another loop gets a new one.
         """
+        if not self.is_configured():
+            raise NotConfigured("OPENAI_API_KEY is not set")
         loop = asyncio.get_running_loop()
         if self._client is not None and self._client[0] is loop:
             return self._client[1]
@@ -147,32 +224,30 @@ class OpenAIProvider:
         self._client = (loop, client)
         return client
 
+    # --- images ----------------------------------------------------------------------------
+
     async def generate(self, request: ImageRequest) -> ProviderImage:
-        if not self.is_configured():
-            raise NotConfigured("OPENAI_API_KEY is not set")
-        size = self._size_for(request.tier)
+        model = request.model or self.model
+        size = self._size_for(request.tier, model)
         client = self._sdk_client()
         try:
             response = await client.images.generate(
-                model=self.model,
+                model=model,
                 prompt=request.prompt,
                 size=size,
-                # As configured: the API checks it for the model, while the SDK's Literal
-                # lists only the values this SDK version knew of.
+                # As configured: the API checks it for the model (2.5/2.6 also take xhigh
+                # and max), while the SDK's Literal lists only some values.
                 quality=cast(Any, self._settings.openai_image_quality),
                 n=1,
             )
         except openai.OpenAIError as exc:
-            error = self._taxonomy_error(exc)
-            request_id = getattr(exc, "request_id", None)
-            log.warning("openai %s (size %s, request %s): %s", error.code, size, request_id, error)
-            raise error from exc
+            raise self._failed(exc, f"images {model} {size}") from exc
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             # The SDK parses any body labelled JSON, and lets a broken one through.
             raise MalformedResponse(f"response body is not JSON: {exc}") from exc
-        return await self._image_from(response)
+        return await self._image_from(response, model)
 
-    async def _image_from(self, response: object) -> ProviderImage:
+    async def _image_from(self, response: object, model: str) -> ProviderImage:
         if not isinstance(response, ImagesResponse):
             # The SDK hands back the raw text when the content type is not JSON.
             raise MalformedResponse(f"not an images response: {str(response)[:200]!r}")
@@ -182,28 +257,100 @@ class OpenAIProvider:
             raise MalformedResponse("images response without data[0].b64_json")
         data, width, height, mime_type = await asyncio.to_thread(_decode_image, b64_data)
         return ProviderImage(
-            data=data, width=width, height=height, model=self.model, mime_type=mime_type
+            data=data, width=width, height=height, model=model, mime_type=mime_type
         )
 
+    # --- model lookup ----------------------------------------------------------------------
+
+    async def check_model(self, model: str) -> None:
+        """`GET /v1/models/{model}`: ModelUnavailable when it is unknown or past its
+        shutdown date; AuthFailed / Unavailable / ... when OpenAI cannot tell."""
+        client = self._sdk_client()
+        try:
+            found = await client.models.retrieve(model, timeout=_CHECK_TIMEOUT_S)
+        except openai.OpenAIError as exc:
+            raise self._failed(exc, f"model {model}") from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise MalformedResponse(f"response body is not JSON: {exc}") from exc
+        if not isinstance(found, Model):
+            raise MalformedResponse(f"not a model object: {str(found)[:200]!r}")
+        today = datetime.now(UTC).date().isoformat()
+        if found.shutdown_date and found.shutdown_date <= today:
+            raise ModelUnavailable(f"OpenAI shut {model} down on {found.shutdown_date}")
+
+    # --- chat ------------------------------------------------------------------------------
+
+    async def chat(self, messages: Messages, *, timeout: float) -> str:
+        """The chat model's answer: one request within `timeout` seconds."""
+        client = self._sdk_client()
+        effort = lowest_reasoning_effort(self.chat_model)
+        try:
+            completion = await client.chat.completions.create(
+                model=self.chat_model,
+                messages=[_chat_message(message) for message in messages],
+                # Not `max_tokens`: reasoning models refuse it.
+                max_completion_tokens=_CHAT_MAX_COMPLETION_TOKENS,
+                reasoning_effort=cast(Any, effort) if effort else openai.omit,
+                timeout=openai.Timeout(timeout, connect=min(timeout, _CONNECT_TIMEOUT_S)),
+            )
+        except openai.OpenAIError as exc:
+            raise self._failed(exc, f"chat {self.chat_model}") from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise MalformedResponse(f"response body is not JSON: {exc}") from exc
+        if not isinstance(completion, ChatCompletion) or not completion.choices:
+            raise MalformedResponse(f"not a chat completion: {str(completion)[:200]!r}")
+        choice = completion.choices[0]
+        text = (choice.message.content or "").strip()
+        if not text:
+            raise MalformedResponse(
+                f"OpenAI chat answered no text (finish_reason {choice.finish_reason})"
+            )
+        return text
+
+    # --- errors ----------------------------------------------------------------------------
+
+    def _failed(self, exc: openai.OpenAIError, what: str) -> ProviderError:
+        error = self._taxonomy_error(exc)
+        request_id = getattr(exc, "request_id", None)
+        log.warning("openai %s (%s, request %s): %s", error.code, what, request_id, error)
+        return error
+
     def _taxonomy_error(self, exc: openai.OpenAIError) -> ProviderError:
+        """The one mapping from an SDK exception to our taxonomy (images, models, chat)."""
         if isinstance(exc, openai.APITimeoutError):
-            return Unavailable("OpenAI did not answer in time")
+            if isinstance(exc.__cause__, _NOT_SENT_TIMEOUTS):
+                return Unavailable("cannot reach OpenAI in time")
+            # The request went out: OpenAI may be drawing (and billing) it.
+            return Unavailable("OpenAI did not answer in time", may_have_started=True)
         if isinstance(exc, openai.APIConnectionError):
             return Unavailable(f"cannot reach OpenAI: {exc.__cause__ or exc}")
         if isinstance(exc, openai.APIStatusError):
-            code = exc.code or ""
-            message = self._redacted(str(exc.message))
-            if code in _BILLING_CODES:
-                return QuotaExhausted(f"HTTP {exc.status_code} {code} {message}")
-            return error_for_status(
-                exc.status_code,
-                code=code,
-                message=message,
-                retry_after=_retry_after_header(exc.response.headers),
-            )
+            return self._status_error(exc)
         if isinstance(exc, openai.APIResponseValidationError):
             return MalformedResponse(str(exc))
         return Unavailable(f"OpenAI SDK error: {self._redacted(str(exc))}")
+
+    def _status_error(self, exc: openai.APIStatusError) -> ProviderError:
+        status = exc.status_code
+        code = exc.code or ""
+        message = self._redacted(str(exc.message))
+        detail = f"HTTP {status} {code} {message}".replace("  ", " ")
+        if code in _BILLING_CODES:
+            return QuotaExhausted(detail)
+        if status in (400, 404, 410) and (
+            code == "model_not_found"
+            or (exc.param == "model" and code == "invalid_value")
+            or _MODEL_GONE.search(message)
+        ):
+            return ModelUnavailable(detail)
+        if status in (400, 422) and (code in _SAFETY_CODES or _SAFETY_WORDS.search(message)):
+            return SafetyRefused(detail)
+        return error_for_status(
+            status,
+            code=code,
+            message=message,
+            retry_after=_retry_after_header(exc.response.headers),
+        )
 
     def _redacted(self, text: str) -> str:
         """`text` without the API key (OpenAI echoes a masked prefix of a wrong key)."""

@@ -1,37 +1,123 @@
-"""OpenAI's image API as the SDK sees it: `POST /v1/images/generations` and its errors.
+"""OpenAI's API as the SDK sees it: images, model lookup and chat, with their real errors.
 
-Success bodies follow `openai.types.ImagesResponse` for GPT image models (always
-`b64_json`, never a URL); error bodies follow OpenAI's documented shape
-`{"error": {"message", "type", "param", "code"}}`, with the status and headers
-OpenAI sends for each case.
+Three endpoints, each played as the API documents it rather than echoed back:
+
+- `POST /v1/images/generations` (`generations()`): GPT image models always answer
+  `b64_json`. The gpt-image-2 family takes any WIDTHxHEIGHT within its documented limits
+  and draws exactly that; the older models draw only 1024x1024, 1536x1024 and 1024x1536.
+  An unknown model or one past its shutdown date answers 404 `model_not_found`.
+- `GET /v1/models/{id}` (`models()`): the model object, with `shutdown_date` when one is
+  announced; 404 for an unknown or shut-down model.
+- `POST /v1/chat/completions` (`chat_completions()`): a `chat.completion` body; reasoning
+  models refuse `max_tokens` and reasoning efforts they do not know, as OpenAI does.
+
+Error bodies follow OpenAI's shape `{"error": {"message", "type", "param", "code"}}` with
+the status and headers OpenAI sends for each case. Sources for the model table: OpenAI's
+deprecations page (developers.openai.com/api/docs/deprecations) and the openai SDK 3.57's
+`ImageModel` / `images.generate(size=...)` documentation.
 """
 
 from __future__ import annotations
 
 import base64
 import itertools
+import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 
 from tests.fakes.images import encoded
 from tests.fakes.server import FakeResponse, RecordedRequest
 
 BASE_PATH = "/v1"
 GENERATIONS_PATH = r"^/v1/images/generations$"
+MODELS_PATH = r"^/v1/models/[^/]+$"
+CHAT_PATH = r"^/v1/chat/completions$"
 _request_ids = itertools.count(1)
+
+# The day this table describes (the shutdowns below have happened by then).
+AS_OF = date(2026, 12, 3)
+
+# --- what each model accepts ----------------------------------------------------------------
+
+FIXED_SIZES = ("1024x1024", "1536x1024", "1024x1536")
+# gpt-image-2 family sizes (SDK docs; Comfy's GPT Image 2.5/2.6 node docs for the pixel range).
+SIZE_STEP = 16
+MAX_EDGE = 3840
+MAX_ASPECT = 3.0
+MIN_PIXELS = 655_360
+MAX_PIXELS = 8_294_400
+_BASIC_QUALITIES = ("low", "medium", "high", "auto")
+_ALL_QUALITIES = ("low", "medium", "high", "xhigh", "max", "auto")
+
+
+@dataclass(frozen=True)
+class ImageModel:
+    free_sizes: bool
+    qualities: tuple[str, ...] = _BASIC_QUALITIES
+    shutdown: date | None = None
+
+
+_NEW = ImageModel(free_sizes=True, qualities=_ALL_QUALITIES)
+_DEC_1 = date(2026, 12, 1)
+IMAGE_MODELS: dict[str, ImageModel] = {
+    "gpt-image-2.6-flare": _NEW,
+    "gpt-image-2.6-sunburst": _NEW,
+    "gpt-image-2.5-flare": _NEW,
+    "gpt-image-2.5-flare-2026-09-08": _NEW,
+    "gpt-image-2.5-sunburst": _NEW,
+    "gpt-image-2.5-sunburst-2026-09-08": _NEW,
+    "gpt-image-2": ImageModel(free_sizes=True),
+    "gpt-image-2-2026-04-21": ImageModel(free_sizes=True),
+    "gpt-image-1.5": ImageModel(free_sizes=False, shutdown=_DEC_1),
+    "gpt-image-1.5-2025-12-16": ImageModel(free_sizes=False, shutdown=_DEC_1),
+    "gpt-image-1-mini": ImageModel(free_sizes=False, shutdown=_DEC_1),
+    "chatgpt-image-latest": ImageModel(free_sizes=False, shutdown=_DEC_1),
+    "gpt-image-1": ImageModel(free_sizes=False, shutdown=date(2026, 10, 23)),
+    "dall-e-3": ImageModel(free_sizes=False, shutdown=date(2026, 5, 12)),
+}
+
+
+@dataclass(frozen=True)
+class ChatModel:
+    # Reasoning efforts the model takes; None: not a reasoning model (no reasoning_effort).
+    efforts: tuple[str, ...] | None
+    shutdown: date | None = None
+
+
+CHAT_MODELS: dict[str, ChatModel] = {
+    # developers.openai.com/api/docs/models/gpt-6-luna: none, low, medium (default), high,
+    # xhigh, max.
+    "gpt-6-luna": ChatModel(efforts=("none", "low", "medium", "high", "xhigh", "max")),
+    "gpt-4.1-mini": ChatModel(efforts=None, shutdown=date(2027, 1, 14)),
+    "gpt-5-mini": ChatModel(
+        efforts=("minimal", "low", "medium", "high"), shutdown=date(2026, 12, 11)
+    ),
+}
+
+
+def _is_gone(shutdown: date | None, as_of: date) -> bool:
+    return shutdown is not None and shutdown <= as_of
+
+
+# --- bodies ----------------------------------------------------------------------------------
 
 
 def _request_id_header() -> dict[str, str]:
     return {"x-request-id": f"req_fake{next(_request_ids):08d}"}
 
 
-def images_body(image: bytes, *, size: str, output_format: str = "png") -> dict:
+def images_body(
+    image: bytes, *, size: str, output_format: str = "png", quality: str = "medium"
+) -> dict:
     """An `ImagesResponse` JSON body carrying `image` as base64."""
     return {
         "created": int(time.time()),
         "background": "opaque",
         "data": [{"b64_json": base64.b64encode(image).decode()}],
         "output_format": output_format,
-        "quality": "medium",
+        "quality": quality,
         "size": size,
         "usage": {
             "input_tokens": 12,
@@ -42,20 +128,56 @@ def images_body(image: bytes, *, size: str, output_format: str = "png") -> dict:
     }
 
 
-def image_of_requested_size(request: RecordedRequest) -> FakeResponse:
-    """A PNG of exactly the `size` the request asked for, as OpenAI answers."""
-    size = request.json()["size"]
-    width, height = (int(side) for side in size.split("x"))
-    body = images_body(encoded(width, height, "PNG"), size=size)
-    return FakeResponse.json(body, **_request_id_header())
-
-
 def image(width: int, height: int, fmt: str = "PNG") -> FakeResponse:
     """A 200 with a real image of this size and format, whatever was asked."""
     body = images_body(
         encoded(width, height, fmt), size=f"{width}x{height}", output_format=fmt.lower()
     )
     return FakeResponse.json(body, **_request_id_header())
+
+
+def chat_body(model: str, content: str, *, finish_reason: str = "stop") -> dict:
+    """A `chat.completion` body as OpenAI sends it."""
+    return {
+        "id": f"chatcmpl-fake{next(_request_ids):08d}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": content,
+                    "refusal": None,
+                    "annotations": [],
+                },
+                "logprobs": None,
+                "finish_reason": finish_reason,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": 64,
+            "completion_tokens": 48,
+            "total_tokens": 112,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+        },
+        "service_tier": "default",
+        "system_fingerprint": None,
+    }
+
+
+def chat_answer(content: str, model: str = "gpt-6-luna") -> FakeResponse:
+    return FakeResponse.json(chat_body(model, content), **_request_id_header())
+
+
+# --- errors ----------------------------------------------------------------------------------
 
 
 def error(
@@ -101,13 +223,16 @@ def billing_hard_limit() -> FakeResponse:
     )
 
 
-def rate_limited(**headers: str) -> FakeResponse:
-    """429 rate_limit_exceeded; pass `retry_after=` / `retry_after_ms=` for those headers."""
+def rate_limited(
+    *, wait: str = "12s", model: str = "gpt-image-2.6-flare", **headers: str
+) -> FakeResponse:
+    """429 rate_limit_exceeded saying "try again in `wait`"; `retry_after=` /
+    `retry_after_ms=` add those headers."""
     names = {"retry_after": "retry-after", "retry_after_ms": "retry-after-ms"}
     return error(
         429,
-        "Rate limit reached for gpt-image-1.5 in organization org-fake on images per minute "
-        "(IPM): Limit 5, Used 5, Requested 1. Please try again in 12s. Visit "
+        f"Rate limit reached for {model} in organization org-fake on images per minute "
+        f"(IPM): Limit 5, Used 5, Requested 1. Please try again in {wait}. Visit "
         "https://platform.openai.com/account/rate-limits to learn more.",
         type_="requests",
         code="rate_limit_exceeded",
@@ -135,15 +260,30 @@ def content_policy_violation() -> FakeResponse:
     )
 
 
-def invalid_size() -> FakeResponse:
+def content_policy_message_only() -> FakeResponse:
+    """A refusal that names the content policy only in its message (no error code)."""
     return error(
         400,
-        "Invalid value: '1792x1024'. Supported values are: '1024x1024', '1024x1536', "
-        "'1536x1024', and 'auto'.",
+        "This request may violate our content policy and was not processed.",
+        type_="invalid_request_error",
+        code=None,
+    )
+
+
+def invalid_value(param: str, value: str, supported: tuple[str, ...]) -> FakeResponse:
+    listed = ", ".join(f"'{item}'" for item in supported[:-1]) + f", and '{supported[-1]}'"
+    return error(
+        400,
+        f"Invalid value: '{value}'. Supported values are: {listed}.",
         type_="invalid_request_error",
         code="invalid_value",
-        param="size",
+        param=param,
     )
+
+
+def invalid_size(size: str = "1792x1024") -> FakeResponse:
+    """What a fixed-size model answers for any other size."""
+    return invalid_value("size", size, (*sorted(FIXED_SIZES), "auto"))
 
 
 def model_not_found(model: str = "gpt-image-9") -> FakeResponse:
@@ -152,6 +292,31 @@ def model_not_found(model: str = "gpt-image-9") -> FakeResponse:
         f"The model `{model}` does not exist or you do not have access to it.",
         type_="invalid_request_error",
         code="model_not_found",
+    )
+
+
+def model_shut_down(model: str = "gpt-image-1.5", status: int = 404) -> FakeResponse:
+    """What a model answers after its shutdown date."""
+    return error(
+        status,
+        f"The model `{model}` has been deprecated. Learn more: "
+        "https://platform.openai.com/docs/deprecations",
+        type_="invalid_request_error",
+        code="model_not_found",
+    )
+
+
+def invalid_model(model: str = "gpt-image-9") -> FakeResponse:
+    """The images endpoint's 400 for a model id it does not list."""
+    return invalid_value("model", model, tuple(IMAGE_MODELS))
+
+
+def unsupported_parameter(param: str, instead: str | None = None) -> FakeResponse:
+    message = f"Unsupported parameter: '{param}' is not supported with this model."
+    if instead:
+        message += f" Use '{instead}' instead."
+    return error(
+        400, message, type_="invalid_request_error", code="unsupported_parameter", param=param
     )
 
 
@@ -171,3 +336,170 @@ def overloaded() -> FakeResponse:
         type_="server_error",
         code=None,
     )
+
+
+# --- the endpoints, answering from what was sent --------------------------------------------
+
+Responder = Callable[[RecordedRequest], FakeResponse]
+
+
+def _wrong_key(request: RecordedRequest, api_key: str | None) -> FakeResponse | None:
+    if api_key is None or request.headers.get("authorization") == f"Bearer {api_key}":
+        return None
+    sent = request.headers.get("authorization", "").removeprefix("Bearer ")
+    return invalid_api_key(masked_key=f"{sent[:8]}{'*' * 18}{sent[-4:]}")
+
+
+def free_size_problem(width: int, height: int) -> str | None:
+    """Why a gpt-image-2 family model refuses WIDTHxHEIGHT, or None when it draws it."""
+    if width % SIZE_STEP or height % SIZE_STEP:
+        return f"width and height must both be divisible by {SIZE_STEP}"
+    if max(width, height) > MAX_EDGE:
+        return f"the longest edge must be at most {MAX_EDGE} pixels"
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        return "the aspect ratio must be between 1:3 and 3:1"
+    if not MIN_PIXELS <= width * height <= MAX_PIXELS:
+        return f"the total pixels must be between {MIN_PIXELS:,} and {MAX_PIXELS:,}"
+    return None
+
+
+def _drawn_size(model: ImageModel, size: str) -> tuple[int, int] | FakeResponse:
+    """The size the API draws for `size` on `model`, or its 400."""
+    if size == "auto":
+        return 1024, 1024
+    if not model.free_sizes:
+        if size not in FIXED_SIZES:
+            return invalid_size(size)
+        width, height = (int(side) for side in size.split("x"))
+        return width, height
+    found = re.fullmatch(r"(\d+)x(\d+)", size)
+    if found is None:
+        return error(
+            400,
+            f"Invalid size '{size}': give WIDTHxHEIGHT, for example '1536x864', or 'auto'.",
+            type_="invalid_request_error",
+            code="invalid_value",
+            param="size",
+        )
+    width, height = int(found.group(1)), int(found.group(2))
+    problem = free_size_problem(width, height)
+    if problem:
+        return error(
+            400,
+            f"Invalid size '{size}': {problem}.",
+            type_="invalid_request_error",
+            code="invalid_value",
+            param="size",
+        )
+    return width, height
+
+
+def generations(*, as_of: date = AS_OF, api_key: str | None = None) -> Responder:
+    """`POST /v1/images/generations` as OpenAI answers it on `as_of`."""
+
+    def respond(request: RecordedRequest) -> FakeResponse:
+        refused = _wrong_key(request, api_key)
+        if refused is not None:
+            return refused
+        body = request.json()
+        name = str(body.get("model") or "gpt-image-1.5")
+        model = IMAGE_MODELS.get(name)
+        if model is None:
+            return model_not_found(name)
+        if _is_gone(model.shutdown, as_of):
+            return model_shut_down(name)
+        quality = str(body.get("quality") or "auto")
+        if quality not in model.qualities:
+            return invalid_value("quality", quality, model.qualities)
+        size = str(body.get("size") or "auto")
+        drawn = _drawn_size(model, size)
+        if isinstance(drawn, FakeResponse):
+            return drawn
+        width, height = drawn
+        output_format = str(body.get("output_format") or "png")
+        fmt = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}[output_format]
+        payload = images_body(
+            encoded(width, height, fmt),
+            size=f"{width}x{height}",
+            output_format=output_format,
+            quality="medium" if quality == "auto" else quality,
+        )
+        return FakeResponse.json(payload, **_request_id_header())
+
+    return respond
+
+
+image_of_requested_size: Responder = generations()
+"""The images endpoint as OpenAI answers it today (the documented size for what was sent)."""
+
+
+def models(*, as_of: date = AS_OF, api_key: str | None = None) -> Responder:
+    """`GET /v1/models/{id}`: the model object, or 404 when it is unknown or shut down."""
+
+    def respond(request: RecordedRequest) -> FakeResponse:
+        refused = _wrong_key(request, api_key)
+        if refused is not None:
+            return refused
+        name = request.path.rsplit("/", 1)[-1]
+        known = IMAGE_MODELS.get(name) or CHAT_MODELS.get(name)
+        if known is None or _is_gone(known.shutdown, as_of):
+            return model_not_found(name)
+        payload = {
+            "id": name,
+            "object": "model",
+            "created": 1_776_729_600,
+            "owned_by": "system",
+            "shutdown_date": known.shutdown.isoformat() if known.shutdown else None,
+        }
+        return FakeResponse.json(payload, **_request_id_header())
+
+    return respond
+
+
+def chat_completions(
+    answer: str = "A windswept lighthouse on a chalk cliff at dawn, soft watercolour washes",
+    *,
+    as_of: date = AS_OF,
+    api_key: str | None = None,
+) -> Responder:
+    """`POST /v1/chat/completions` answering `answer`, with OpenAI's parameter checks."""
+
+    def respond(request: RecordedRequest) -> FakeResponse:
+        refused = _wrong_key(request, api_key)
+        if refused is not None:
+            return refused
+        body = request.json()
+        name = str(body.get("model") or "")
+        model = CHAT_MODELS.get(name)
+        if model is None:
+            return model_not_found(name)
+        if _is_gone(model.shutdown, as_of):
+            return model_shut_down(name)
+        if model.efforts is not None and "max_tokens" in body:
+            return unsupported_parameter("max_tokens", instead="max_completion_tokens")
+        effort = body.get("reasoning_effort")
+        if effort is not None:
+            if model.efforts is None:
+                return unsupported_parameter("reasoning_effort")
+            if effort not in model.efforts:
+                listed = ", ".join(f"'{e}'" for e in model.efforts[:-1])
+                return error(
+                    400,
+                    f"Unsupported value: 'reasoning_effort' does not support '{effort}' with "
+                    f"this model. Supported values are: {listed}, and '{model.efforts[-1]}'.",
+                    type_="invalid_request_error",
+                    code="unsupported_value",
+                    param="reasoning_effort",
+                )
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            return error(
+                400,
+                "[] is too short - 'messages'",
+                type_="invalid_request_error",
+                code="invalid_value",
+                param="messages",
+            )
+        return FakeResponse.json(chat_body(name, answer), **_request_id_header())
+
+    return respond

@@ -87,9 +87,11 @@ def _table(
 ) -> list[Fault]:
     retry_after = float(RETRY_AFTER)
     return [
-        Fault("timeout", (_slow(image),), "unavailable", ATTEMPTS, tuple(BACKOFF)),
+        # A timeout or a 500 after the request went out: the provider may be drawing (and
+        # billing) the image, so it is never resubmitted (services/provider_calls.py).
+        Fault("timeout", (_slow(image),), "unavailable", 1),
         Fault("429-retry-after", (rate_limited,), "rate_limited", ATTEMPTS, (retry_after,) * 2),
-        Fault("500", (server_error,), "unavailable", ATTEMPTS, tuple(BACKOFF)),
+        Fault("500", (server_error,), "unavailable", 1),
         Fault("503", (overloaded,), "unavailable", ATTEMPTS, tuple(BACKOFF)),
         Fault(
             "connection-dropped",

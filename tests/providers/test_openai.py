@@ -1,19 +1,29 @@
-"""The OpenAI adapter against a local fake of OpenAI's image API (real SDK, real HTTP)."""
+"""The OpenAI adapter against a local fake of OpenAI's API (real SDK, real HTTP).
+
+The fake (tests/fakes/openai_api.py) answers as OpenAI documents: the gpt-image-2 family
+draws exactly the size asked within its limits, older models only their three sizes, a
+shut-down model answers 404, reasoning chat models refuse `max_tokens`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
+import socket
 import time
+from datetime import date
 from pathlib import Path
+from typing import Any
 
+import openai
 import pytest
 from PIL import Image
 
 from studio_app.providers import base
 from studio_app.providers.base import ImageRequest, ProviderImage
 from studio_app.providers.openai_provider import OpenAIProvider
-from studio_app.services import generation, ledger
+from studio_app.services import generation, ledger, provider_calls
 from studio_app.services.errors import InvalidInput
 from studio_app.services.tiers import get_tier
 from studio_app.settings import Settings, reload_settings
@@ -22,11 +32,19 @@ from tests import aio
 from tests.factories import make_user
 from tests.fakes import openai_api
 from tests.fakes.images import encoded
-from tests.fakes.server import FakeResponse, FakeServer
+from tests.fakes.server import FakeResponse, FakeServer, RecordedRequest
 from tests.generation_helpers import credit_summary, last_generation, run_generation
 
 API_KEY = "sk-test-studio-0123456789abcdef"
 PROMPT = "A lighthouse on a cliff at dawn, watercolour"
+DEFAULT_MODEL = "gpt-image-2.6-flare"
+# The API the day before gpt-image-1.5 (a fixed-size model) was shut down.
+BEFORE_SHUTDOWN = date(2026, 11, 30)
+TIER_SIZES = {"standard": (1024, 1024), "premium": (1536, 1024), "premium-wide": (1792, 1008)}
+MESSAGES = [
+    {"role": "system", "content": "Rewrite the user's image prompt. Answer with the prompt."},
+    {"role": "user", "content": PROMPT},
+]
 
 
 def _settings(fake: FakeServer, tmp_path: Path, **overrides: object) -> Settings:
@@ -44,34 +62,44 @@ def _provider(fake: FakeServer, tmp_path: Path, **overrides: object) -> OpenAIPr
     return OpenAIProvider(_settings(fake, tmp_path, **overrides))
 
 
-def _generate(provider: OpenAIProvider, tier: str = "standard") -> ProviderImage:
-    return aio.run(provider.generate(ImageRequest(prompt=PROMPT, tier=get_tier(tier))))
+def _generate(provider: OpenAIProvider, tier: str = "standard", model: str = "") -> ProviderImage:
+    request = ImageRequest(prompt=PROMPT, tier=get_tier(tier), model=model)
+    return aio.run(provider.generate(request))
 
 
-def _generations(fake: FakeServer) -> list:
+def _generations(fake: FakeServer) -> list[RecordedRequest]:
     return fake.requests_to(openai_api.GENERATIONS_PATH)
 
 
-# --- success -----------------------------------------------------------------------------
+def _closed_port_url() -> str:
+    """An address where nothing listens: connecting is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
 
 
-@pytest.mark.parametrize(("tier", "size"), [("standard", (1024, 1024)), ("premium", (1536, 1024))])
-def test_each_tier_asks_for_its_native_size_and_returns_the_real_image(
-    tier: str, size: tuple[int, int], fake: FakeServer, tmp_path: Path
+# --- the default model draws every tier at its exact size ---------------------------------
+
+
+@pytest.mark.parametrize("tier", list(TIER_SIZES))
+def test_each_tier_asks_for_its_exact_size_and_returns_the_real_image(
+    tier: str, fake: FakeServer, tmp_path: Path
 ) -> None:
-    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.image_of_requested_size)
+    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.generations())
+    size = TIER_SIZES[tier]
     image = _generate(_provider(fake, tmp_path), tier)
 
     with Image.open(io.BytesIO(image.data)) as decoded:
         decoded.load()
         assert (decoded.format, decoded.size) == ("PNG", size)
     assert (image.width, image.height) == size
-    assert (image.model, image.mime_type) == ("gpt-image-1.5", "image/png")
+    assert (image.model, image.mime_type) == (DEFAULT_MODEL, "image/png")
     [sent] = fake.requests
     assert (sent.method, sent.path) == ("POST", "/v1/images/generations")
     assert sent.headers["authorization"] == f"Bearer {API_KEY}"
     assert sent.json() == {
-        "model": "gpt-image-1.5",
+        "model": DEFAULT_MODEL,
         "prompt": PROMPT,
         "size": f"{size[0]}x{size[1]}",
         "quality": "medium",
@@ -79,17 +107,31 @@ def test_each_tier_asks_for_its_native_size_and_returns_the_real_image(
     }
 
 
+def test_the_default_model_offers_every_tier(fake: FakeServer, tmp_path: Path) -> None:
+    provider = _provider(fake, tmp_path)
+    assert provider.model == DEFAULT_MODEL
+    assert provider.unavailable_tiers() == {}
+
+
 def test_the_configured_model_and_quality_are_sent_and_recorded(
     fake: FakeServer, tmp_path: Path
 ) -> None:
-    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.image_of_requested_size)
+    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.generations())
     provider = _provider(
-        fake, tmp_path, openai_image_model="gpt-image-1-mini", openai_image_quality="low"
+        fake, tmp_path, openai_image_model="gpt-image-2.6-sunburst", openai_image_quality="xhigh"
     )
-    image = _generate(provider)
-    assert provider.model == image.model == "gpt-image-1-mini"
-    assert _generations(fake)[0].json()["model"] == "gpt-image-1-mini"
-    assert _generations(fake)[0].json()["quality"] == "low"
+    image = _generate(provider, "premium-wide")
+    assert provider.model == image.model == "gpt-image-2.6-sunburst"
+    assert (image.width, image.height) == (1792, 1008)
+    [sent] = _generations(fake)
+    assert (sent.json()["model"], sent.json()["quality"]) == ("gpt-image-2.6-sunburst", "xhigh")
+
+
+def test_the_requested_model_wins_over_the_configured_one(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.generations())
+    image = _generate(_provider(fake, tmp_path), "premium", model="gpt-image-2")
+    assert (image.model, image.width, image.height) == ("gpt-image-2", 1536, 1024)
+    assert _generations(fake)[0].json()["model"] == "gpt-image-2"
 
 
 def test_the_size_actually_returned_is_recorded_not_the_size_asked(
@@ -102,10 +144,46 @@ def test_the_size_actually_returned_is_recorded_not_the_size_asked(
         assert (decoded.format, decoded.size) == ("WEBP", (1024, 1536))
 
 
-def test_wide_tier_is_unavailable_on_fixed_size_models_with_the_reason(
-    fake: FakeServer, tmp_path: Path
+def test_known_models_are_current_with_the_default_first(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("GET", openai_api.MODELS_PATH, openai_api.models())
+    provider = _provider(fake, tmp_path)
+    assert provider.known_models[0] == DEFAULT_MODEL
+    assert {"gpt-image-2.6-flare", "gpt-image-2.6-sunburst"} <= set(provider.known_models)
+    for model in provider.known_models:
+        # Each one exists, has no shutdown in sight, and draws every tier.
+        aio.run(provider.check_model(model))
+        assert openai_api.IMAGE_MODELS[model].shutdown is None
+        assert provider.unavailable_tiers(model) == {}, model
+    assert len(fake.requests) == len(provider.known_models)
+
+
+@pytest.mark.parametrize(
+    ("model", "wide_available"),
+    [
+        ("gpt-image-2.6-flare", True),
+        ("gpt-image-2.6-sunburst", True),
+        ("gpt-image-2.5-flare-2026-09-08", True),
+        ("gpt-image-2", True),
+        ("gpt-image-2-2026-04-21", True),
+        ("gpt-image-1.5", False),
+        ("gpt-image-1-mini", False),
+        ("chatgpt-image-latest", False),
+        ("gpt-image-20", False),
+    ],
+)
+def test_only_the_gpt_image_2_family_offers_the_wide_tier(
+    model: str, wide_available: bool, fake: FakeServer, tmp_path: Path
 ) -> None:
     provider = _provider(fake, tmp_path)
+    unavailable = provider.unavailable_tiers(model)
+    assert ("premium-wide" not in unavailable) is wide_available
+    assert set(unavailable) <= {"premium-wide"}  # square and 3:2 exist on every model
+
+
+def test_a_fixed_size_model_refuses_the_wide_tier_with_a_reason_and_sends_nothing(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    provider = _provider(fake, tmp_path, openai_image_model="gpt-image-1.5")
     assert provider.unavailable_tiers() == {
         "premium-wide": "OpenAI's gpt-image-1.5 makes square, 3:2 and 2:3 images only"
     }
@@ -114,30 +192,36 @@ def test_wide_tier_is_unavailable_on_fixed_size_models_with_the_reason(
     assert fake.requests == []
 
 
-@pytest.mark.parametrize(
-    ("model", "wide_available"),
-    [
-        ("gpt-image-2", True),
-        ("gpt-image-2-2026-04-21", True),
-        ("gpt-image-2.5-flare", True),
-        ("gpt-image-1.5", False),
-        ("gpt-image-1-mini", False),
-        ("gpt-image-20", False),
-    ],
-)
-def test_only_free_size_models_offer_the_wide_tier(
-    model: str, wide_available: bool, fake: FakeServer, tmp_path: Path
+@pytest.mark.parametrize(("tier", "size"), [("standard", (1024, 1024)), ("premium", (1536, 1024))])
+def test_a_fixed_size_model_draws_its_own_sizes(
+    tier: str, size: tuple[int, int], fake: FakeServer, tmp_path: Path
 ) -> None:
-    provider = _provider(fake, tmp_path, openai_image_model=model)
-    assert ("premium-wide" not in provider.unavailable_tiers()) is wide_available
+    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.generations(as_of=BEFORE_SHUTDOWN))
+    image = _generate(_provider(fake, tmp_path, openai_image_model="gpt-image-1.5"), tier)
+    assert (image.model, image.width, image.height) == ("gpt-image-1.5", *size)
+    assert _generations(fake)[0].json()["size"] == f"{size[0]}x{size[1]}"
 
 
-def test_gpt_image_2_makes_the_wide_tier_at_1792x1008(fake: FakeServer, tmp_path: Path) -> None:
-    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.image_of_requested_size)
-    image = _generate(_provider(fake, tmp_path, openai_image_model="gpt-image-2"), "premium-wide")
-    assert (image.width, image.height, image.model) == (1792, 1008, "gpt-image-2")
-    [sent] = _generations(fake)
-    assert (sent.json()["size"], sent.json()["model"]) == ("1792x1008", "gpt-image-2")
+@pytest.mark.parametrize(
+    ("model", "size", "as_of", "status", "code"),
+    [
+        ("gpt-image-1.5", "1792x1008", BEFORE_SHUTDOWN, 400, "invalid_value"),
+        ("gpt-image-1.5", "1024x1024", openai_api.AS_OF, 404, "model_not_found"),
+        ("gpt-image-2.6-flare", "1000x1000", openai_api.AS_OF, 400, "invalid_value"),
+        ("gpt-image-2.6-flare", "3840x1088", openai_api.AS_OF, 400, "invalid_value"),
+        ("gpt-image-2.6-flare", "4096x2304", openai_api.AS_OF, 400, "invalid_value"),
+        ("gpt-image-2.6-flare", "512x512", openai_api.AS_OF, 400, "invalid_value"),
+    ],
+    ids=["fixed-wide", "shut-down", "not-16", "beyond-3-to-1", "edge-over-3840", "too-few-px"],
+)
+def test_the_fake_refuses_what_openai_documents_it_refuses(
+    model: str, size: str, as_of: date, status: int, code: str, fake: FakeServer
+) -> None:
+    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.generations(as_of=as_of))
+    client = openai.OpenAI(api_key=API_KEY, base_url=fake.url + "/v1", max_retries=0)
+    with pytest.raises(openai.APIStatusError) as caught:
+        client.images.generate(model=model, prompt=PROMPT, size=size)
+    assert (caught.value.status_code, caught.value.code) == (status, code)
 
 
 def test_no_negative_prompt_or_seed_is_claimed(fake: FakeServer, tmp_path: Path) -> None:
@@ -151,11 +235,15 @@ def test_no_negative_prompt_or_seed_is_claimed(fake: FakeServer, tmp_path: Path)
 def test_without_a_key_it_is_not_configured_and_sends_nothing(
     fake: FakeServer, tmp_path: Path
 ) -> None:
-    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.image_of_requested_size)
+    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.generations())
     provider = _provider(fake, tmp_path, openai_api_key="")
     assert provider.is_configured() is False
     with pytest.raises(base.NotConfigured):
         _generate(provider)
+    with pytest.raises(base.NotConfigured):
+        aio.run(provider.check_model(DEFAULT_MODEL))
+    with pytest.raises(base.NotConfigured):
+        aio.run(provider.chat(MESSAGES, timeout=5))
     assert fake.requests == []
 
 
@@ -163,20 +251,25 @@ def test_without_a_key_it_is_not_configured_and_sends_nothing(
 
 
 @pytest.mark.parametrize(
-    ("response", "expected"),
+    ("response", "expected", "started"),
     [
-        (openai_api.invalid_api_key(), base.AuthFailed),
-        (openai_api.insufficient_quota(), base.QuotaExhausted),
-        (openai_api.billing_hard_limit(), base.QuotaExhausted),
-        (openai_api.rate_limited(retry_after="0"), base.RateLimited),
-        (openai_api.moderation_blocked(), base.SafetyRefused),
-        (openai_api.content_policy_violation(), base.SafetyRefused),
-        (openai_api.invalid_size(), base.BadRequest),
-        (openai_api.model_not_found(), base.BadRequest),
-        (openai_api.server_error(), base.Unavailable),
-        (openai_api.overloaded(), base.Unavailable),
-        (FakeResponse(status=502, body=b"<html>Bad gateway</html>"), base.Unavailable),
-        (FakeResponse(drop=True), base.Unavailable),
+        (openai_api.invalid_api_key(), base.AuthFailed, False),
+        (openai_api.insufficient_quota(), base.QuotaExhausted, False),
+        (openai_api.billing_hard_limit(), base.QuotaExhausted, False),
+        (openai_api.rate_limited(retry_after="0"), base.RateLimited, False),
+        (openai_api.moderation_blocked(), base.SafetyRefused, False),
+        (openai_api.content_policy_violation(), base.SafetyRefused, False),
+        (openai_api.content_policy_message_only(), base.SafetyRefused, False),
+        (openai_api.invalid_size(), base.BadRequest, False),
+        (openai_api.model_not_found(), base.ModelUnavailable, False),
+        (openai_api.model_shut_down(), base.ModelUnavailable, False),
+        (openai_api.model_shut_down(status=400), base.ModelUnavailable, False),
+        (openai_api.invalid_model(), base.ModelUnavailable, False),
+        (openai_api.server_error(), base.Unavailable, True),
+        (openai_api.overloaded(), base.Unavailable, False),
+        (FakeResponse(status=502, body=b"<html>Bad gateway</html>"), base.Unavailable, True),
+        (FakeResponse(status=504, body=b"<html>Gateway timeout</html>"), base.Unavailable, True),
+        (FakeResponse(drop=True), base.Unavailable, False),
     ],
     ids=[
         "401-invalid-key",
@@ -185,17 +278,23 @@ def test_without_a_key_it_is_not_configured_and_sends_nothing(
         "429-rate-limit",
         "400-moderation-blocked",
         "400-content-policy",
+        "400-content-policy-message",
         "400-invalid-size",
         "404-model-not-found",
+        "404-model-shut-down",
+        "400-model-shut-down",
+        "400-invalid-model",
         "500",
         "503",
         "502-html",
+        "504-html",
         "dropped-connection",
     ],
 )
 def test_each_failure_becomes_one_taxonomy_error_after_one_request(
     response: FakeResponse,
     expected: type[base.ProviderError],
+    started: bool,
     fake: FakeServer,
     tmp_path: Path,
 ) -> None:
@@ -203,38 +302,65 @@ def test_each_failure_becomes_one_taxonomy_error_after_one_request(
     with pytest.raises(base.ProviderError) as caught:
         _generate(_provider(fake, tmp_path))
     assert type(caught.value) is expected
+    assert caught.value.may_have_started is started
     assert len(_generations(fake)) == 1
 
 
 @pytest.mark.parametrize(
-    ("headers", "seconds"),
+    ("headers", "wait", "seconds"),
     [
-        ({"retry_after": "7"}, 7.0),
-        ({"retry_after_ms": "1500"}, 1.5),
-        ({"retry_after_ms": "250", "retry_after": "1"}, 0.25),
-        ({}, None),
+        ({"retry_after": "7"}, "12s", 7.0),
+        ({"retry_after_ms": "1500"}, "12s", 1.5),
+        ({"retry_after_ms": "250", "retry_after": "1"}, "12s", 0.25),
+        ({}, "1.5s", 1.5),
+        ({}, "250ms", 0.25),
+        ({}, "12s", 12.0),
     ],
 )
 def test_a_rate_limit_carries_the_wait_the_server_asked_for(
-    headers: dict[str, str], seconds: float | None, fake: FakeServer, tmp_path: Path
+    headers: dict[str, str], wait: str, seconds: float, fake: FakeServer, tmp_path: Path
 ) -> None:
-    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.rate_limited(**headers))
+    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.rate_limited(wait=wait, **headers))
     with pytest.raises(base.RateLimited) as caught:
         _generate(_provider(fake, tmp_path))
-    assert caught.value.retry_after == seconds
+    assert caught.value.retry_after == pytest.approx(seconds)
+    assert provider_calls.should_retry(caught.value)
 
 
-def test_a_slow_answer_times_out_as_unavailable(fake: FakeServer, tmp_path: Path) -> None:
+def test_an_exhausted_quota_is_not_a_rate_limit(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.insufficient_quota())
+    with pytest.raises(base.QuotaExhausted) as caught:
+        _generate(_provider(fake, tmp_path))
+    assert not provider_calls.should_retry(caught.value)
+    assert "You exceeded your current quota" in caught.value.detail
+
+
+def test_a_slow_answer_times_out_as_may_have_started(fake: FakeServer, tmp_path: Path) -> None:
     def slow(request: object) -> FakeResponse:
         time.sleep(1.6)
         return openai_api.image(1024, 1024)
 
     fake.on("POST", openai_api.GENERATIONS_PATH, slow)
     started = time.monotonic()
-    with pytest.raises(base.Unavailable):
+    with pytest.raises(base.Unavailable) as caught:
         _generate(_provider(fake, tmp_path, provider_timeout_seconds=1))
     assert time.monotonic() - started < 1.5
+    assert caught.value.may_have_started is True
+    assert not provider_calls.should_retry(caught.value)
     assert len(_generations(fake)) == 1
+
+
+def test_a_refused_connection_has_not_started_and_may_be_retried(tmp_path: Path) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        database_url="sqlite://",
+        images_dir=tmp_path,
+        openai_api_key=API_KEY,
+        openai_base_url=_closed_port_url(),
+    )
+    with pytest.raises(base.Unavailable) as caught:
+        _generate(OpenAIProvider(settings))
+    assert caught.value.may_have_started is False
+    assert provider_calls.should_retry(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -299,7 +425,149 @@ def test_a_200_without_a_usable_image_is_malformed(
     assert len(_generations(fake)) == 1
 
 
+# --- check_model: GET /v1/models/{id} ------------------------------------------------------
+
+
+def test_check_model_looks_the_model_up_once(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("GET", openai_api.MODELS_PATH, openai_api.models())
+    aio.run(_provider(fake, tmp_path).check_model("gpt-image-2.6-sunburst"))
+    [sent] = fake.requests
+    assert (sent.method, sent.path) == ("GET", "/v1/models/gpt-image-2.6-sunburst")
+    assert sent.headers["authorization"] == f"Bearer {API_KEY}"
+
+
+@pytest.mark.parametrize(
+    ("model", "as_of"),
+    [
+        ("gpt-image-9", openai_api.AS_OF),  # never existed
+        ("gpt-image-1.5", openai_api.AS_OF),  # shut down 2026-12-01: 404
+        ("gpt-image-1-mini", BEFORE_SHUTDOWN),  # still listed, but past its shutdown_date
+    ],
+    ids=["unknown", "shut-down", "past-shutdown-date"],
+)
+def test_check_model_finds_a_gone_model_unavailable(
+    model: str, as_of: date, fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("GET", openai_api.MODELS_PATH, openai_api.models(as_of=as_of))
+    with pytest.raises(base.ModelUnavailable):
+        aio.run(_provider(fake, tmp_path).check_model(model))
+    assert len(fake.requests) == 1
+
+
+def test_check_model_accepts_a_model_whose_shutdown_is_still_ahead(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("GET", openai_api.MODELS_PATH, openai_api.models())
+    aio.run(_provider(fake, tmp_path).check_model("gpt-4.1-mini"))  # shuts down 2027-01-14
+
+
+def test_check_model_with_a_rejected_key_is_auth_failed_not_unavailable(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("GET", openai_api.MODELS_PATH, openai_api.models(api_key="sk-the-real-one"))
+    with pytest.raises(base.AuthFailed):
+        aio.run(_provider(fake, tmp_path).check_model(DEFAULT_MODEL))
+
+
+# --- chat -----------------------------------------------------------------------------------
+
+
+def test_chat_answers_with_the_chat_model_least_reasoning_and_no_max_tokens(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", openai_api.CHAT_PATH, openai_api.chat_completions("A bright lighthouse"))
+    provider = _provider(fake, tmp_path)
+    assert provider.chat_model == "gpt-6-luna"
+    assert aio.run(provider.chat(MESSAGES, timeout=10)) == "A bright lighthouse"
+    [sent] = fake.requests
+    assert (sent.method, sent.path) == ("POST", "/v1/chat/completions")
+    body = sent.json()
+    assert "max_tokens" not in body
+    assert body == {
+        "model": "gpt-6-luna",
+        "messages": MESSAGES,
+        "max_completion_tokens": 1024,
+        "reasoning_effort": "none",
+    }
+
+
+def test_chat_sends_no_reasoning_effort_to_a_model_that_does_not_reason(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", openai_api.CHAT_PATH, openai_api.chat_completions("A bright lighthouse"))
+    provider = _provider(fake, tmp_path, openai_chat_model="gpt-4.1-mini")
+    assert aio.run(provider.chat(MESSAGES, timeout=10)) == "A bright lighthouse"
+    assert "reasoning_effort" not in fake.requests[0].json()
+
+
+def test_the_fake_refuses_max_tokens_on_a_reasoning_model_as_openai_does(
+    fake: FakeServer,
+) -> None:
+    fake.on("POST", openai_api.CHAT_PATH, openai_api.chat_completions())
+    client = openai.OpenAI(api_key=API_KEY, base_url=fake.url + "/v1", max_retries=0)
+    messages: Any = MESSAGES
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="gpt-6-luna", messages=messages, max_tokens=300)
+    assert (caught.value.code, caught.value.param) == ("unsupported_parameter", "max_tokens")
+    assert "Use 'max_completion_tokens' instead" in caught.value.message
+
+
+def test_chat_with_an_exhausted_quota_is_one_request(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("POST", openai_api.CHAT_PATH, openai_api.insufficient_quota())
+    with pytest.raises(base.QuotaExhausted):
+        aio.run(_provider(fake, tmp_path).chat(MESSAGES, timeout=10))
+    assert len(fake.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("chat_model", "as_of"),
+    [("gpt-4o-mini-2099", openai_api.AS_OF), ("gpt-5-mini", date(2026, 12, 11))],
+    ids=["unknown", "shut-down"],
+)
+def test_chat_with_a_gone_model_is_model_unavailable(
+    chat_model: str, as_of: date, fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", openai_api.CHAT_PATH, openai_api.chat_completions(as_of=as_of))
+    provider = _provider(fake, tmp_path, openai_chat_model=chat_model)
+    with pytest.raises(base.ModelUnavailable):
+        aio.run(provider.chat(MESSAGES, timeout=10))
+    assert len(fake.requests) == 1
+
+
+def test_chat_gives_up_at_its_timeout(fake: FakeServer, tmp_path: Path) -> None:
+    def slow(request: RecordedRequest) -> FakeResponse:
+        time.sleep(1.6)
+        return openai_api.chat_answer("too late")
+
+    fake.on("POST", openai_api.CHAT_PATH, slow)
+    started = time.monotonic()
+    with pytest.raises(base.Unavailable):
+        aio.run(_provider(fake, tmp_path).chat(MESSAGES, timeout=0.5))
+    assert time.monotonic() - started < 1.4
+    assert len(fake.requests) == 1
+
+
 # --- through the whole generation path ----------------------------------------------------
+
+
+class _RecordedSleeps:
+    """Stands in for `asyncio` in services.provider_calls: records the waits, sleeps none."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> _RecordedSleeps:
+    recorder = _RecordedSleeps()
+    monkeypatch.setattr(provider_calls, "asyncio", recorder)
+    return recorder
 
 
 @pytest.fixture
@@ -315,28 +583,56 @@ def _run_generation(user_id: int, tier: str = "premium") -> str:
     return run_generation(user_id, provider="openai", prompt=PROMPT, tier=tier)
 
 
-def test_a_success_captures_the_price_and_records_model_and_real_size(
-    openai_env: Settings, fake: FakeServer
-) -> None:
-    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.image_of_requested_size)
-    user = make_user(credits=5)
-    assert _run_generation(user, "premium") == "succeeded"
+def _assert_failed_free_of_charge(user: int, code: str, credits: int = 10) -> None:
     row = last_generation()
-    assert (row.status, row.model, row.width, row.height) == (
-        "succeeded",
-        "gpt-image-1.5",
-        1536,
-        1024,
-    )
-    with Image.open(io.BytesIO(image_store().read(row.image_key))) as stored:
-        assert (stored.format, stored.size) == ("PNG", (1536, 1024))
-    assert credit_summary(user) == ledger.CreditSummary(balance=3, held=0)
-    assert len(_generations(fake)) == 1
+    assert (row.status, row.error_code, row.image_key) == ("failed", code, None)
+    assert row.error_message == base.ERROR_CLASSES[code].user_message
+    assert credit_summary(user) == ledger.CreditSummary(balance=credits, held=0)
 
 
-def test_the_wide_tier_is_refused_before_any_credit_is_held(
-    openai_env: Settings, fake: FakeServer
+@pytest.mark.parametrize(("tier", "price"), [("standard", 1), ("premium", 2), ("premium-wide", 4)])
+def test_every_tier_stores_an_image_of_its_exact_size_and_charges_its_price(
+    tier: str, price: int, openai_env: Settings, fake: FakeServer
 ) -> None:
+    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.generations())
+    user = make_user(credits=10)
+    assert _run_generation(user, tier) == "succeeded"
+    row = last_generation()
+    size = TIER_SIZES[tier]
+    assert (row.status, row.model, row.width, row.height) == ("succeeded", DEFAULT_MODEL, *size)
+    with Image.open(io.BytesIO(image_store().read(row.image_key))) as stored:
+        stored.load()
+        assert (stored.format, stored.size) == ("PNG", size)
+    assert credit_summary(user) == ledger.CreditSummary(balance=10 - price, held=0)
+    [sent] = _generations(fake)
+    assert sent.json()["size"] == f"{size[0]}x{size[1]}"
+
+
+@pytest.mark.parametrize(("tier", "price"), [("standard", 1), ("premium", 2)])
+def test_a_fixed_size_model_stores_its_sizes(
+    tier: str,
+    price: int,
+    openai_env: Settings,
+    fake: FakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STUDIO_OPENAI_IMAGE_MODEL", "gpt-image-1.5")
+    reload_settings()
+    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.generations(as_of=BEFORE_SHUTDOWN))
+    user = make_user(credits=10)
+    assert _run_generation(user, tier) == "succeeded"
+    row = last_generation()
+    assert (row.model, row.width, row.height) == ("gpt-image-1.5", *TIER_SIZES[tier])
+    with Image.open(io.BytesIO(image_store().read(row.image_key))) as stored:
+        assert stored.size == TIER_SIZES[tier]
+    assert credit_summary(user) == ledger.CreditSummary(balance=10 - price, held=0)
+
+
+def test_the_wide_tier_on_a_fixed_size_model_is_refused_before_any_credit_is_held(
+    openai_env: Settings, fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STUDIO_OPENAI_IMAGE_MODEL", "gpt-image-1.5")
+    reload_settings()
     user = make_user(credits=5)
     with pytest.raises(InvalidInput, match="square, 3:2 and 2:3 images only"):
         _run_generation(user, "premium-wide")
@@ -346,39 +642,113 @@ def test_the_wide_tier_is_refused_before_any_credit_is_held(
 
 
 def test_a_rate_limit_that_persists_fails_after_our_three_attempts(
-    openai_env: Settings, fake: FakeServer
+    openai_env: Settings, fake: FakeServer, sleeps: _RecordedSleeps
 ) -> None:
-    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.rate_limited(retry_after="0"))
-    user = make_user(credits=5)
+    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.rate_limited(wait="1.5s"))
+    user = make_user(credits=10)
     assert _run_generation(user) == "failed"
-    row = last_generation()
-    assert (row.status, row.error_code) == ("failed", "rate_limited")
-    assert row.error_message == base.RateLimited.user_message
+    _assert_failed_free_of_charge(user, "rate_limited")
     assert len(_generations(fake)) == generation.PROVIDER_ATTEMPTS == 3
-    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
+    assert sleeps.waits == [1.5, 1.5]  # the wait OpenAI's message named
 
 
-def test_an_exhausted_quota_is_never_retried(openai_env: Settings, fake: FakeServer) -> None:
-    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.insufficient_quota())
-    user = make_user(credits=5)
-    assert _run_generation(user) == "failed"
-    assert last_generation().error_code == "quota_exhausted"
-    assert len(_generations(fake)) == 1
-    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
-
-
-def test_a_rate_limit_then_an_image_succeeds_on_the_second_request(
-    openai_env: Settings, fake: FakeServer
+def test_an_exhausted_quota_is_never_retried(
+    openai_env: Settings, fake: FakeServer, sleeps: _RecordedSleeps
 ) -> None:
-    fake.on(
-        "POST",
-        openai_api.GENERATIONS_PATH,
-        openai_api.rate_limited(retry_after="0"),
-        openai_api.image_of_requested_size,
-    )
+    fake.on("POST", openai_api.GENERATIONS_PATH, openai_api.insufficient_quota())
+    user = make_user(credits=10)
+    assert _run_generation(user) == "failed"
+    _assert_failed_free_of_charge(user, "quota_exhausted")
+    assert len(_generations(fake)) == 1
+    assert sleeps.waits == []
+
+
+@pytest.mark.parametrize(
+    "first", [openai_api.rate_limited(retry_after="0"), openai_api.overloaded()], ids=["429", "503"]
+)
+def test_a_refusal_at_the_door_then_an_image_succeeds_on_the_second_request(
+    first: FakeResponse, openai_env: Settings, fake: FakeServer, sleeps: _RecordedSleeps
+) -> None:
+    fake.on("POST", openai_api.GENERATIONS_PATH, first, openai_api.generations())
     user = make_user(credits=5)
     assert _run_generation(user, "standard") == "succeeded"
     row = last_generation()
     assert (row.width, row.height) == (1024, 1024)
     assert len(_generations(fake)) == 2
+    assert len(sleeps.waits) == 1
     assert credit_summary(user) == ledger.CreditSummary(balance=4, held=0)
+
+
+def test_a_refused_connection_is_retried_then_fails_free_of_charge(
+    migrated_db: Settings, monkeypatch: pytest.MonkeyPatch, sleeps: _RecordedSleeps
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", _closed_port_url())
+    reload_settings()
+    user = make_user(credits=10)
+    assert _run_generation(user) == "failed"
+    _assert_failed_free_of_charge(user, "unavailable")
+    assert len(sleeps.waits) == generation.PROVIDER_ATTEMPTS - 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        openai_api.server_error(),
+        FakeResponse(status=502, body=b"<html>Bad gateway</html>"),
+        FakeResponse(status=504, body=b"<html>Gateway timeout</html>"),
+    ],
+    ids=["500", "502", "504"],
+)
+def test_a_failure_after_the_work_may_have_started_is_never_resubmitted(
+    answer: FakeResponse, openai_env: Settings, fake: FakeServer, sleeps: _RecordedSleeps
+) -> None:
+    fake.on("POST", openai_api.GENERATIONS_PATH, answer, openai_api.generations())
+    user = make_user(credits=10)
+    assert _run_generation(user) == "failed"
+    _assert_failed_free_of_charge(user, "unavailable")
+    assert len(_generations(fake)) == 1
+    assert sleeps.waits == []
+
+
+def test_a_timeout_after_the_request_went_out_is_never_resubmitted(
+    openai_env: Settings,
+    fake: FakeServer,
+    sleeps: _RecordedSleeps,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STUDIO_PROVIDER_TIMEOUT_SECONDS", "1")
+    reload_settings()
+
+    def slow(request: RecordedRequest) -> FakeResponse:
+        time.sleep(1.6)
+        return openai_api.generations()(request)
+
+    fake.on("POST", openai_api.GENERATIONS_PATH, slow)
+    user = make_user(credits=10)
+    assert _run_generation(user) == "failed"
+    _assert_failed_free_of_charge(user, "unavailable")
+    assert len(_generations(fake)) == 1
+    assert sleeps.waits == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        (openai_api.model_shut_down(DEFAULT_MODEL), "model_unavailable"),
+        (openai_api.moderation_blocked(), "safety_refused"),
+    ],
+    ids=["model-gone", "safety"],
+)
+def test_a_permanent_refusal_is_one_request_and_free(
+    answer: FakeResponse,
+    code: str,
+    openai_env: Settings,
+    fake: FakeServer,
+    sleeps: _RecordedSleeps,
+) -> None:
+    fake.on("POST", openai_api.GENERATIONS_PATH, answer)
+    user = make_user(credits=10)
+    assert _run_generation(user) == "failed"
+    _assert_failed_free_of_charge(user, code)
+    assert len(_generations(fake)) == 1

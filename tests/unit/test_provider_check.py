@@ -40,12 +40,15 @@ def _line(output: str, label: str) -> list[str]:
 
 
 def test_without_keys_only_the_offline_provider_is_configured(migrated_db: Settings) -> None:
-    done = _cli(migrated_db)
+    # A fixed-size OpenAI model, so a tier is unavailable (the default draws every tier).
+    done = _cli(migrated_db, STUDIO_OPENAI_IMAGE_MODEL="gpt-image-1.5")
     assert done.returncode == 0, done.stderr
     assert "configured" in _line(done.stdout, "Studio offline")[0]
     for label in ("OpenAI", "Google Gemini", "Replicate", "Hugging Face"):
         assert _line(done.stdout, label)[0].endswith("not configured"), label
-    assert "premium-wide: unavailable" in "\n".join(_line(done.stdout, "OpenAI"))
+    assert _line(done.stdout, "OpenAI")[1:] == [
+        "premium-wide: unavailable — OpenAI's gpt-image-1.5 makes square, 3:2 and 2:3 images only"
+    ]
 
 
 def test_live_reports_what_each_call_really_returned(
