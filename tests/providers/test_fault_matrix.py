@@ -30,7 +30,7 @@ from sqlmodel import select
 from studio_app.models import CreditEntry, CreditHold, HoldStatus
 from studio_app.providers import huggingface_provider
 from studio_app.providers.base import ERROR_CLASSES
-from studio_app.services import generation, ledger
+from studio_app.services import generation, ledger, provider_calls
 from studio_app.services.db import read_session
 from studio_app.settings import Settings, reload_settings
 from studio_app.storage import image_store
@@ -84,21 +84,20 @@ def _table(
     malformed: FakeResponse,
     safety: FakeResponse,
     quota: FakeResponse,
+    started_when_dropped: bool = False,
 ) -> list[Fault]:
+    """`started_when_dropped`: the adapter treats a connection lost after its request went
+    out as work that may have begun (so it is never resubmitted)."""
     retry_after = float(RETRY_AFTER)
+    dropped = (1, ()) if started_when_dropped else (ATTEMPTS, tuple(BACKOFF))
     return [
-        Fault("timeout", (_slow(image),), "unavailable", ATTEMPTS, tuple(BACKOFF)),
+        # Sent and unanswered, or a 500: the provider may be drawing (and billing) it.
+        Fault("timeout", (_slow(image),), "unavailable", 1),
         Fault("429-retry-after", (rate_limited,), "rate_limited", ATTEMPTS, (retry_after,) * 2),
-        Fault("500", (server_error,), "unavailable", ATTEMPTS, tuple(BACKOFF)),
+        Fault("500", (server_error,), "unavailable", 1),
         Fault("503", (overloaded,), "unavailable", ATTEMPTS, tuple(BACKOFF)),
-        Fault(
-            "connection-dropped",
-            (FakeResponse(drop=True),),
-            "unavailable",
-            ATTEMPTS,
-            tuple(BACKOFF),
-        ),
-        Fault("dropped-mid-response", (_cut(image),), "unavailable", ATTEMPTS, tuple(BACKOFF)),
+        Fault("connection-dropped", (FakeResponse(drop=True),), "unavailable", *dropped),
+        Fault("dropped-mid-response", (_cut(image),), "unavailable", *dropped),
         Fault("malformed-body", (malformed,), "malformed_response", 1),
         Fault("safety-refusal", (safety,), "safety_refused", 1),
         Fault("quota-exhausted", (quota,), "quota_exhausted", 1),
@@ -205,6 +204,7 @@ def _replicate_table(fake: FakeServer) -> list[Fault]:
             replicate_api.prediction(fake, status="failed", error="NSFW content detected."), 201
         ),
         quota=problem(402, "Insufficient credit", "You have insufficient credit to run this."),
+        started_when_dropped=True,
     )
 
 
@@ -219,6 +219,7 @@ def _huggingface_table(fake: FakeServer) -> list[Fault]:
         ),
         safety=hf_api.error(400, "Potential NSFW content was detected in one or more images."),
         quota=hf_api.error(402, "You have exceeded your monthly included credits."),
+        started_when_dropped=True,
     )
 
 
@@ -244,7 +245,7 @@ FAULT_IDS = [
 
 
 class _RecordedSleeps:
-    """Stands in for `asyncio` inside services.generation: records every backoff wait.
+    """Stands in for `asyncio` inside services.provider_calls: records every backoff wait.
 
     Waits up to a quarter second (the fakes' Retry-After) are really slept; longer ones
     (our default backoff) are recorded and skipped, so the table stays fast.
@@ -264,7 +265,7 @@ class _RecordedSleeps:
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> _RecordedSleeps:
     recorder = _RecordedSleeps()
-    monkeypatch.setattr(generation, "asyncio", recorder)
+    monkeypatch.setattr(provider_calls, "asyncio", recorder)
     return recorder
 
 
