@@ -1,4 +1,4 @@
-"""Hugging Face Inference Providers (SDXL by default) through `huggingface_hub`'s public API.
+"""Hugging Face Inference Providers (FLUX.1 [schnell] by default) through `huggingface_hub`.
 
 What happens on the wire for one `generate()` with the default provider, hf-inference
 (huggingface_hub 2.x):
@@ -8,12 +8,21 @@ What happens on the wire for one `generate()` with the default provider, hf-infe
    `HfApi.model_info` is synchronous, so it runs in a worker thread of our own, with our
    timeout; a success is remembered for the life of the process.
 2. `POST {origin}/hf-inference/models/<id>` with `{"inputs": prompt, "parameters":
-   {width, height, negative_prompt, seed}}` and `Accept: image/png`; the answer is the
-   image bytes. The origin is the router's (`https://router.huggingface.co`) or the
-   gateway's (`HF_INFERENCE_BASE_URL`), which receives the router's path unchanged. The
-   request goes through `AsyncInferenceClient(base_url=<model URL>)`, the SDK's public way
-   to call one endpoint: it sends the request as the router would get it and skips the
-   SDK's own Hub lookup (a synchronous call on the event loop), which step 1 replaces.
+   {width, height, seed}}` and `Accept: image/png`; the answer is the image bytes. The
+   origin is the router's (`https://router.huggingface.co`) or the gateway's
+   (`HF_INFERENCE_BASE_URL`), which receives the router's path unchanged. The request goes
+   through `AsyncInferenceClient(base_url=<model URL>)`, the SDK's public way to call one
+   endpoint: it sends the request as the router would get it and skips the SDK's own Hub
+   lookup (a synchronous call on the event loop), which step 1 replaces.
+
+Sizes: FLUX.1's diffusers pipeline works in multiples of 16 and floors other sides to
+them; every tier's size is one already (1024×1024, 1536×1024, 1792×1008), so each tier is
+asked for (and made) at its exact size. FLUX.1 is guidance-distilled: a negative prompt
+does nothing, so none is sent.
+
+Chat (`chat()`, prompt enhancement) goes to the router's OpenAI-compatible
+`POST {origin}/v1/chat/completions` with the model in the body: the router picks a provider
+that serves it ("auto"; hf-inference itself serves no chat models any more).
 
 Neither call is retried by the SDK, so one `generate()` is one inference request; the
 generation service owns retries.
@@ -23,6 +32,11 @@ its Hub lookup maps the model to the provider's own id and payload. That lookup 
 synchronous, so such calls run whole with the SDK's synchronous client in our worker
 threads. The gateway cannot be applied to them (the SDK has no public hook to move the
 router), so `HF_INFERENCE_BASE_URL` with another provider is refused as not configured.
+
+Model ids (confirmed December 2026): FLUX.1 [schnell] / [dev] are served by hf-inference
+for text-to-image (PLATFORM.md; huggingface.co model pages list "HF Inference API");
+`openai/gpt-oss-20b` through the router's chat completions
+(huggingface.co/docs/inference-providers/guides/gpt-oss).
 """
 
 from __future__ import annotations
@@ -51,6 +65,8 @@ from studio_app.providers.base import (
     BadRequest,
     ImageRequest,
     MalformedResponse,
+    Messages,
+    ModelUnavailable,
     NotConfigured,
     ProviderError,
     ProviderImage,
@@ -58,31 +74,27 @@ from studio_app.providers.base import (
 )
 from studio_app.providers.http_errors import error_for_status
 from studio_app.settings import Settings
+from studio_app.tiers import Tier
 
 log = logging.getLogger(__name__)
 
-# SDXL's native ~1 megapixel buckets (multiples of 64). 1536×1024 would be 1.5 MP, outside
-# what SDXL was trained on (duplicated subjects, broken anatomy), so premium gets the 3:2-ish
-# bucket 1216×832 (1.46:1) and premium-wide the 16:9-ish 1344×768 (1.75:1).
-TIER_SIZES = {
-    "standard": (1024, 1024),
-    "premium": (1216, 832),
-    "premium-wide": (1344, 768),
-}
+FLUX_SCHNELL = "black-forest-labs/FLUX.1-schnell"
+FLUX_DEV = "black-forest-labs/FLUX.1-dev"
 HF_INFERENCE = "hf-inference"
 TEXT_TO_IMAGE = "text-to-image"
-CHAT = "conversational"
-CHAT_MAX_TOKENS = 300
-# The Hub pipelines hf-inference serves each task for (as the SDK checks them).
-_PIPELINES = {
-    TEXT_TO_IMAGE: {"text-to-image"},
-    CHAT: {"text-generation", "image-text-to-text", "conversational"},
-}
+# FLUX.1 works in multiples of 16 (diffusers' FluxPipeline floors other sides to them).
+SIDE_MULTIPLE = 16
+# Room for a reasoning model's thinking (gpt-oss counts it against this) and the answer.
+CHAT_MAX_TOKENS = 1024
+# The Hub pipelines hf-inference serves text-to-image for (as the SDK checks them).
+_IMAGE_PIPELINES = {TEXT_TO_IMAGE}
 # A loading model reports `estimated_time` (often minutes); waiting longer than this
 # between our attempts only keeps the user staring at a spinner.
 MAX_LOADING_WAIT_S = 30.0
 _ROUTER_ORIGIN = constants.INFERENCE_PROXY_TEMPLATE.split("/{provider}")[0]
 _PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"}
+# The router's words for a chat model that no provider serves (HTTP 400).
+_MODEL_GONE_WORDS = ("model_not_supported", "not supported by any provider", "no longer supported")
 
 # The SDK's synchronous calls run here: a slow Hub may hold these threads, but never the
 # event loop, nor the default pool the generation service needs for storage and the database.
@@ -98,34 +110,67 @@ async def _in_sdk_thread(call: Callable[[], _T]) -> _T:
 _known_pipelines: dict[tuple[str, str], str | None] = {}
 
 
+def _hub(settings: Settings) -> HfApi:
+    return HfApi(endpoint=constants.ENDPOINT, token=settings.hf_token or None)
+
+
 def _pipeline_tag(settings: Settings, model: str, timeout: float) -> str | None:
     key = (constants.ENDPOINT, model)
     if key not in _known_pipelines:
-        hub = HfApi(endpoint=key[0], token=settings.hf_token or None)
-        _known_pipelines[key] = hub.model_info(model, timeout=timeout).pipeline_tag
+        _known_pipelines[key] = _hub(settings).model_info(model, timeout=timeout).pipeline_tag
     return _known_pipelines[key]
 
 
-async def _check_model(settings: Settings, task: str, model: str, timeout: float) -> None:
-    """hf-inference serves `model` for `task`, or BadRequest (Unavailable when the Hub fails)."""
+def _not_an_image_model(model: str, pipeline: str | None) -> ModelUnavailable:
+    return ModelUnavailable(
+        f"Model '{model}' doesn't support task '{TEXT_TO_IMAGE}' (its pipeline: {pipeline})"
+    )
+
+
+async def _check_pipeline(settings: Settings, model: str, timeout: float) -> None:
+    """The Hub says `model` makes images, or ModelUnavailable (Unavailable when it fails)."""
     pipeline = await _in_sdk_thread(functools.partial(_pipeline_tag, settings, model, timeout))
-    if pipeline not in _PIPELINES[task]:
-        raise BadRequest(
-            f"Model '{model}' doesn't support task '{task}' (its pipeline: {pipeline})"
-        )
+    if pipeline not in _IMAGE_PIPELINES:
+        raise _not_an_image_model(model, pipeline)
 
 
-def _model_url(settings: Settings, model: str) -> str:
-    """Where hf-inference serves `model`: the router's path, on the gateway if there is one."""
-    origin = settings.hf_base_url.rstrip("/") or _ROUTER_ORIGIN
-    return f"{origin}/{HF_INFERENCE}/models/{model}"
+def _served_model_info(settings: Settings, model: str, timeout: float) -> None:
+    """The Hub's model info with its providers: a text-to-image model the configured
+    provider serves live, or ModelUnavailable."""
+    info = _hub(settings).model_info(
+        model, timeout=timeout, expand=["pipeline_tag", "inferenceProviderMapping"]
+    )
+    if info.pipeline_tag not in _IMAGE_PIPELINES:
+        raise _not_an_image_model(model, info.pipeline_tag)
+    provider = settings.hf_inference_provider
+    mapping = info.inference_provider_mapping
+    if mapping is not None and not any(
+        m.provider == provider and m.status == "live" for m in mapping
+    ):
+        raise ModelUnavailable(f"Model '{model}' is not served by {provider} (any more)")
+    _known_pipelines[(constants.ENDPOINT, model)] = info.pipeline_tag
+
+
+def _origin(settings: Settings) -> str:
+    """The router's origin, or the gateway's that receives the router's paths unchanged."""
+    return settings.hf_base_url.rstrip("/") or _ROUTER_ORIGIN
 
 
 def _model_client(settings: Settings, model: str, timeout: float) -> AsyncInferenceClient:
     """A client for hf-inference's endpoint of `model` (a fresh one: its HTTP client belongs
     to this event loop)."""
     return AsyncInferenceClient(
-        base_url=_model_url(settings, model), api_key=settings.hf_token, timeout=timeout
+        base_url=f"{_origin(settings)}/{HF_INFERENCE}/models/{model}",
+        api_key=settings.hf_token,
+        timeout=timeout,
+    )
+
+
+def _chat_client(settings: Settings, timeout: float) -> AsyncInferenceClient:
+    """A client for the router's OpenAI-compatible chat (`<origin>/v1/chat/completions`):
+    the router picks a provider serving the model named in the body."""
+    return AsyncInferenceClient(
+        base_url=f"{_origin(settings)}/v1", api_key=settings.hf_token, timeout=timeout
     )
 
 
@@ -145,15 +190,17 @@ def _routed_client(settings: Settings, timeout: float) -> InferenceClient:
     )
 
 
-def _error_message(exc: HfHubHTTPError) -> tuple[str, dict]:
-    """The provider's own error text and the JSON body (empty when there is none)."""
+def _error_message(exc: HfHubHTTPError) -> tuple[str, str, dict]:
+    """The provider's own error code and text, and the JSON body (empty when there is none)."""
     try:
         body = exc.response.json()
     except (ValueError, httpx2.ResponseNotRead):
         body = None
     body = body if isinstance(body, dict) else {}
     error = body.get("error")
+    code = ""
     if isinstance(error, dict):
+        code = str(error.get("code") or "")
         error = error.get("message")
     elif isinstance(error, list):
         error = "; ".join(str(item) for item in error)
@@ -163,19 +210,23 @@ def _error_message(exc: HfHubHTTPError) -> tuple[str, dict]:
             message = exc.response.text[:300]
         except httpx2.ResponseNotRead:
             message = ""
-    return message, body
+    return code, message, body
 
 
-def _http_error(exc: HfHubHTTPError, model: str) -> ProviderError:
+def _http_error(exc: HfHubHTTPError, model: str, *, sent: bool) -> ProviderError:
     status = exc.response.status_code
-    message, body = _error_message(exc)
-    if isinstance(exc, RepositoryNotFoundError) or (
-        status == 404 and "/api/models/" in str(exc.response.url)
-    ):
-        return BadRequest(f"unknown model {model!r} on the Hub: HTTP {status} {message}")
+    code, message, body = _error_message(exc)
+    on_the_hub = "/api/models/" in str(exc.response.url)
+    if isinstance(exc, RepositoryNotFoundError) or (status in (404, 410) and on_the_hub):
+        return ModelUnavailable(f"unknown model {model!r} on the Hub: HTTP {status} {message}")
+    if status == 400 and any(word in f"{code} {message}".lower() for word in _MODEL_GONE_WORDS):
+        return ModelUnavailable(f"HTTP {status} {code} {message}".strip())
     error = error_for_status(
-        status, message=message, retry_after=exc.response.headers.get("retry-after")
+        status, code=code, message=message, retry_after=exc.response.headers.get("retry-after")
     )
+    if not sent or on_the_hub:
+        # A Hub lookup bills nothing: nothing can have started.
+        error.may_have_started = False
     estimated = body.get("estimated_time")
     if (
         isinstance(error, Unavailable)
@@ -186,23 +237,38 @@ def _http_error(exc: HfHubHTTPError, model: str) -> ProviderError:
     return error
 
 
+def _never_sent(exc: BaseException) -> bool:
+    """The request never reached the provider (refused, or no connection in time)."""
+    cause = exc if isinstance(exc, httpx2.TransportError) else exc.__cause__
+    return isinstance(cause, httpx2.ConnectError | httpx2.ConnectTimeout | httpx2.PoolTimeout)
+
+
 @contextmanager
-def _taxonomy_errors(model: str) -> Iterator[None]:
-    """Turn whatever the SDK raises into exactly one error of our taxonomy."""
+def _taxonomy_errors(model: str, *, sent: bool = False) -> Iterator[None]:
+    """Turn whatever the SDK raises into exactly one error of our taxonomy.
+
+    `sent`: the block makes the billed call (inference, chat). There a timeout or a lost
+    connection after the request went out means the provider may have begun the work.
+    """
     try:
         yield
     except ProviderError:
         raise
     except HfHubHTTPError as exc:
-        error = _http_error(exc, model)
+        error = _http_error(exc, model, sent=sent)
         log.warning("Hugging Face %s (%s): %s", error.code, model, exc)
         raise error from exc
     except InferenceTimeoutError as exc:
         log.warning("Hugging Face timeout (%s): %s", model, exc)
-        raise Unavailable(f"timed out: {exc}") from exc
+        raise Unavailable(
+            f"timed out: {exc}", may_have_started=sent and not _never_sent(exc)
+        ) from exc
     except (httpx2.TransportError, OfflineModeIsEnabled) as exc:
         log.warning("Hugging Face connection failed (%s): %r", model, exc)
-        raise Unavailable(f"connection failed: {type(exc).__name__}: {exc}") from exc
+        raise Unavailable(
+            f"connection failed: {type(exc).__name__}: {exc}",
+            may_have_started=sent and not _never_sent(exc),
+        ) from exc
     except (UnidentifiedImageError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         log.warning("Hugging Face sent an unusable body (%s): %s", model, exc)
         raise MalformedResponse(f"unusable body: {exc}") from exc
@@ -226,90 +292,16 @@ def _encode_png(image: Image.Image) -> tuple[bytes, int, int]:
     return buffer.getvalue(), width, height
 
 
-class HuggingFaceProvider:
-    """SDXL (or the configured model) on Hugging Face; all three tiers at SDXL-native sizes."""
+def _size(tier: Tier) -> tuple[int, int]:
+    """The tier's size on FLUX's grid (each tier's sides are multiples of 16 already)."""
 
-    name = "huggingface"
-    label = "Hugging Face"
+    def on_grid(side: int) -> int:
+        return -(-side // SIDE_MULTIPLE) * SIDE_MULTIPLE
 
-    supports_negative_prompt = True
-    supports_seed = True
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self.model = settings.hf_image_model
-
-    def is_configured(self) -> bool:
-        return bool(self._settings.hf_token)
-
-    known_models: tuple[str, ...] = ()
-
-    async def check_model(self, model: str) -> None:
-        return None
-
-    def unavailable_tiers(self, model: str = "") -> dict[str, str]:
-        return {}
-
-    async def generate(self, request: ImageRequest) -> ProviderImage:
-        if not self.is_configured():
-            raise NotConfigured("HF_TOKEN is not set")
-        settings, model = self._settings, self.model
-        tier = request.tier
-        width, height = TIER_SIZES.get(tier.id, (tier.width, tier.height))
-        parameters: dict[str, Any] = {
-            "width": width,
-            "height": height,
-            "negative_prompt": request.negative_prompt,
-            "seed": request.seed,
-        }
-        timeout = settings.provider_timeout_seconds
-        with _taxonomy_errors(model):
-            if settings.hf_inference_provider == HF_INFERENCE:
-                await _check_model(settings, TEXT_TO_IMAGE, model, timeout)
-                async with _model_client(settings, model, timeout) as client:
-                    # No `model=` here: it would replace the client's endpoint URL.
-                    image = await client.text_to_image(request.prompt, **parameters)
-            else:
-                routed = _routed_client(settings, timeout)
-                image = await _in_sdk_thread(
-                    functools.partial(
-                        routed.text_to_image, request.prompt, model=model, **parameters
-                    )
-                )
-        data, real_width, real_height = await asyncio.to_thread(_encode_png, image)
-        return ProviderImage(data=data, width=real_width, height=real_height, model=self.model)
+    return on_grid(tier.width), on_grid(tier.height)
 
 
-async def hf_chat(
-    settings: Settings,
-    messages: list[dict[str, str]],
-    *,
-    timeout: float,
-    max_tokens: int = CHAT_MAX_TOKENS,
-) -> str:
-    """The assistant's reply from `settings.hf_chat_model` (one attempt, our taxonomy)."""
-    if not settings.hf_token:
-        raise NotConfigured("HF_TOKEN is not set")
-    model = settings.hf_chat_model
-    try:
-        async with asyncio.timeout(timeout):
-            with _taxonomy_errors(model):
-                if settings.hf_inference_provider == HF_INFERENCE:
-                    await _check_model(settings, CHAT, model, timeout)
-                    async with _model_client(settings, model, timeout) as client:
-                        # Here `model=` is only the body's "model" field: the URL stays.
-                        output = await client.chat_completion(
-                            messages, model=model, max_tokens=max_tokens
-                        )
-                else:
-                    routed = _routed_client(settings, timeout)
-                    output = await _in_sdk_thread(
-                        functools.partial(
-                            routed.chat_completion, messages, model=model, max_tokens=max_tokens
-                        )
-                    )
-    except TimeoutError as exc:
-        raise Unavailable(f"Hugging Face chat: no answer within {timeout}s") from exc
+def _answer_text(output: Any) -> str:
     try:
         text = output.choices[0].message.content
     except (AttributeError, IndexError, KeyError, TypeError) as exc:
@@ -317,3 +309,93 @@ async def hf_chat(
     if not isinstance(text, str) or not text.strip():
         raise MalformedResponse("Hugging Face chat answered with empty text")
     return text
+
+
+class HuggingFaceProvider:
+    """FLUX.1 (or the configured model) on Hugging Face; every tier at its exact size.
+
+    Also a ChatProvider: `chat()` through the router, for prompt enhancement.
+    """
+
+    name = "huggingface"
+    label = "Hugging Face"
+
+    # FLUX.1 is guidance-distilled: a negative prompt has no effect, so none is offered.
+    supports_negative_prompt = False
+    supports_seed = True
+    # Current ones first, the default first.
+    known_models: tuple[str, ...] = (FLUX_SCHNELL, FLUX_DEV)
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.model = settings.hf_image_model
+        self.chat_model = settings.hf_chat_model
+
+    def is_configured(self) -> bool:
+        return bool(self._settings.hf_token)
+
+    def unavailable_tiers(self, model: str = "") -> dict[str, str]:
+        # Every tier's size is a multiple of 16: FLUX makes each one exactly.
+        return {}
+
+    async def check_model(self, model: str) -> None:
+        """The Hub's model info: gone (404/410), not a text-to-image model, or no longer
+        served by the configured provider → ModelUnavailable."""
+        if not self.is_configured():
+            raise NotConfigured("HF_TOKEN is not set")
+        timeout = self._settings.provider_timeout_seconds
+        with _taxonomy_errors(model):
+            await _in_sdk_thread(
+                functools.partial(_served_model_info, self._settings, model, timeout)
+            )
+
+    async def generate(self, request: ImageRequest) -> ProviderImage:
+        if not self.is_configured():
+            raise NotConfigured("HF_TOKEN is not set")
+        settings, model = self._settings, request.model or self.model
+        width, height = _size(request.tier)
+        parameters: dict[str, Any] = {"width": width, "height": height, "seed": request.seed}
+        timeout = settings.provider_timeout_seconds
+        if settings.hf_inference_provider == HF_INFERENCE:
+            with _taxonomy_errors(model):
+                await _check_pipeline(settings, model, timeout)
+            with _taxonomy_errors(model, sent=True):
+                async with _model_client(settings, model, timeout) as client:
+                    # No `model=` here: it would replace the client's endpoint URL.
+                    image = await client.text_to_image(request.prompt, **parameters)
+        else:
+            with _taxonomy_errors(model, sent=True):
+                routed = _routed_client(settings, timeout)
+                image = await _in_sdk_thread(
+                    functools.partial(
+                        routed.text_to_image, request.prompt, model=model, **parameters
+                    )
+                )
+        data, real_width, real_height = await asyncio.to_thread(_encode_png, image)
+        return ProviderImage(data=data, width=real_width, height=real_height, model=model)
+
+    async def chat(self, messages: Messages, *, timeout: float) -> str:
+        """The answer of `chat_model` through the router (one attempt, our taxonomy)."""
+        if not self.is_configured():
+            raise NotConfigured("HF_TOKEN is not set")
+        model = self.chat_model
+        # gpt-oss reasons before answering; "low" keeps a prompt rewrite quick.
+        extra = {"reasoning_effort": "low"} if "gpt-oss" in model else None
+        try:
+            async with asyncio.timeout(timeout):
+                with _taxonomy_errors(model, sent=True):
+                    async with _chat_client(self._settings, timeout) as client:
+                        # Here `model=` is only the body's "model" field: the URL stays.
+                        output = await client.chat_completion(
+                            messages, model=model, max_tokens=CHAT_MAX_TOKENS, extra_body=extra
+                        )
+        except TimeoutError as exc:
+            raise Unavailable(
+                f"Hugging Face chat: no answer within {timeout}s", may_have_started=True
+            ) from exc
+        return _answer_text(output)
+
+
+async def hf_chat(settings: Settings, messages: Messages, *, timeout: float) -> str:
+    """The assistant's reply from `settings.hf_chat_model` (services/enhance.py's entry)."""
+    return await HuggingFaceProvider(settings).chat(messages, timeout=timeout)

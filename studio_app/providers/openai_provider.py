@@ -92,8 +92,9 @@ _MODEL_GONE = re.compile(
     r"\bmodel [`'\"]?[\w.:/-]+[`'\"]? (?:does not exist|has been (?:deprecated|shut down|retired))",
     re.IGNORECASE,
 )
-# Timeouts before the request went out: nothing can have started.
+# Timeouts and connection failures before the request went out: nothing can have started.
 _NOT_SENT_TIMEOUTS = (httpx2.ConnectTimeout, httpx2.PoolTimeout)
+_NOT_SENT_ERRORS = (httpx2.ConnectError, *_NOT_SENT_TIMEOUTS)
 _KEY_PATTERN = re.compile(r"sk-[A-Za-z0-9_\-*.]+")
 
 
@@ -323,7 +324,11 @@ class OpenAIProvider:
             # The request went out: OpenAI may be drawing (and billing) it.
             return Unavailable("OpenAI did not answer in time", may_have_started=True)
         if isinstance(exc, openai.APIConnectionError):
-            return Unavailable(f"cannot reach OpenAI: {exc.__cause__ or exc}")
+            if exc.__cause__ is None or isinstance(exc.__cause__, _NOT_SENT_ERRORS):
+                return Unavailable(f"cannot reach OpenAI: {exc.__cause__ or exc}")
+            # The connection closed after the request went out (even mid-answer): OpenAI
+            # may have drawn, and billed, the image; never resubmitted.
+            return Unavailable(f"OpenAI connection lost: {exc.__cause__}", may_have_started=True)
         if isinstance(exc, openai.APIStatusError):
             return self._status_error(exc)
         if isinstance(exc, openai.APIResponseValidationError):

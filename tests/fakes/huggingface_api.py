@@ -1,11 +1,15 @@
 """Hugging Face as `huggingface_hub` 2.x sees it, on one local server.
 
 - The Hub: `GET /api/models/<id>` (a `ModelInfo` JSON; hf-inference reads `pipeline_tag`,
-  other providers ask `?expand=inferenceProviderMapping`). An unknown model answers 404
+  `?expand=...` asks for `inferenceProviderMapping` too). An unknown model answers 404
   with the Hub's `X-Error-Code: RepoNotFound` header.
-- The router (hf-inference): `POST /hf-inference/models/<id>` answers image bytes;
-  `POST /hf-inference/models/<id>/v1/chat/completions` answers OpenAI's chat shape.
-  Errors are `{"error": "..."}` (a loading model adds `estimated_time`).
+- The router, hf-inference: `POST /hf-inference/models/<id>` answers image bytes. FLUX's
+  diffusers pipeline works on multiples of 16 and floors other sides to them, so the
+  image has that size (`flux_draws`), 1024×1024 when no size is sent. A model no longer
+  served there answers 410 (SDXL base, December 2026).
+- The router's chat: `POST /v1/chat/completions` with the model in the body (the
+  router picks a provider itself: "auto"); OpenAI's answer and error shapes.
+  Errors elsewhere are `{"error": "..."}` (a loading model adds `estimated_time`).
 """
 
 from __future__ import annotations
@@ -13,13 +17,19 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from collections.abc import Iterable
 
 from tests.fakes.images import encoded
 from tests.fakes.server import FakeResponse, FakeServer, RecordedRequest
 
-IMAGE_MODEL = "stabilityai/stable-diffusion-xl-base-1.0"
-CHAT_MODEL = "mistralai/Mistral-7B-Instruct-v0.3"
+IMAGE_MODEL = "black-forest-labs/FLUX.1-schnell"
+DEV_MODEL = "black-forest-labs/FLUX.1-dev"
+GONE_MODEL = "stabilityai/stable-diffusion-xl-base-1.0"
+CHAT_MODEL = "openai/gpt-oss-20b"
 MODEL_INFO_PATH = r"^/api/models/"
+CHAT_PATH = r"^/v1/chat/completions$"
+FLUX_MULTIPLE = 16
+FLUX_DEFAULT_SIDE = 1024
 _request_ids = itertools.count(1)
 
 
@@ -27,16 +37,14 @@ def image_path(model: str = IMAGE_MODEL) -> str:
     return rf"^/hf-inference/models/{re.escape(model)}$"
 
 
-def chat_path(model: str = CHAT_MODEL) -> str:
-    return rf"^/hf-inference/models/{re.escape(model)}/v1/chat/completions$"
-
-
 def _request_id() -> dict[str, str]:
     return {"x-request-id": f"Root=1-fake-{next(_request_ids):06d}"}
 
 
-def model_info(model: str, pipeline_tag: str) -> FakeResponse:
-    """The Hub's answer about a model served by hf-inference for `pipeline_tag`."""
+def model_info(
+    model: str, pipeline_tag: str, providers: Iterable[str] = ("hf-inference",)
+) -> FakeResponse:
+    """The Hub's answer about a model, served by `providers` for `pipeline_tag`."""
     return FakeResponse.json(
         {
             "_id": "64bfcd5ff462a99a04fd1ec8",
@@ -50,7 +58,8 @@ def model_info(model: str, pipeline_tag: str) -> FakeResponse:
             "library_name": "diffusers" if pipeline_tag == "text-to-image" else "transformers",
             "tags": [pipeline_tag, "safetensors"],
             "inferenceProviderMapping": {
-                "hf-inference": {"status": "live", "providerId": model, "task": pipeline_tag}
+                provider: {"status": "live", "providerId": model, "task": pipeline_tag}
+                for provider in providers
             },
         }
     )
@@ -73,15 +82,40 @@ def image(width: int, height: int, fmt: str = "PNG") -> FakeResponse:
     )
 
 
-def image_of_requested_size(request: RecordedRequest) -> FakeResponse:
-    """A PNG of exactly the `parameters.width`×`height` asked for, as SDXL answers."""
-    parameters = request.json()["parameters"]
-    return image(parameters["width"], parameters["height"])
+def flux_draws(request: RecordedRequest) -> FakeResponse:
+    """The PNG FLUX makes for the `parameters` sent: each side floored to a multiple of 16
+    (diffusers' FluxPipeline), 1024 when not given."""
+    parameters = request.json().get("parameters") or {}
+    sides = [
+        int(parameters.get(name) or FLUX_DEFAULT_SIDE) // FLUX_MULTIPLE * FLUX_MULTIPLE
+        for name in ("width", "height")
+    ]
+    return image(sides[0], sides[1])
 
 
 def error(status: int, message: str, **headers: str) -> FakeResponse:
     """The router's error shape: `{"error": "..."}`."""
     return FakeResponse.json({"error": message}, status=status, **_request_id(), **headers)
+
+
+def gone(model: str = GONE_MODEL) -> FakeResponse:
+    """hf-inference's answer for a model it no longer serves."""
+    return error(410, f"Model {model} is no longer supported by hf-inference (410 Gone)")
+
+
+def chat_error(status: int, message: str, code: str = "", **headers: str) -> FakeResponse:
+    """The router's chat errors: OpenAI's `{"error": {"message", "type", "code"}}`."""
+    body = {"error": {"message": message, "type": "invalid_request_error", "code": code or None}}
+    return FakeResponse.json(body, status=status, **_request_id(), **headers)
+
+
+def chat_model_not_supported(model: str = CHAT_MODEL) -> FakeResponse:
+    """The router's answer for a chat model no provider serves (any more)."""
+    return chat_error(
+        400,
+        f"The requested model '{model}' is not supported by any provider you have enabled.",
+        "model_not_supported",
+    )
 
 
 def model_loading(model: str = IMAGE_MODEL, estimated_time: float = 20.0) -> FakeResponse:
@@ -117,15 +151,22 @@ def chat_reply(text: str, model: str = CHAT_MODEL) -> FakeResponse:
 
 
 def serve_models(server: FakeServer) -> None:
-    """The Hub knows the image model (text-to-image) and the chat model, nothing else."""
+    """The Hub knows the FLUX models (served by hf-inference), SDXL (no longer served
+    there) and the chat model; nothing else."""
     server.on("GET", MODEL_INFO_PATH, model_not_found())
     server.on(
         "GET",
         rf"^/api/models/{re.escape(CHAT_MODEL)}(\?|$)",
-        model_info(CHAT_MODEL, "text-generation"),
+        model_info(CHAT_MODEL, "text-generation", providers=("together", "groq")),
     )
     server.on(
         "GET",
-        rf"^/api/models/{re.escape(IMAGE_MODEL)}(\?|$)",
-        model_info(IMAGE_MODEL, "text-to-image"),
+        rf"^/api/models/{re.escape(GONE_MODEL)}(\?|$)",
+        model_info(GONE_MODEL, "text-to-image", providers=()),
     )
+    for model in (DEV_MODEL, IMAGE_MODEL):
+        server.on(
+            "GET",
+            rf"^/api/models/{re.escape(model)}(\?|$)",
+            model_info(model, "text-to-image", providers=("hf-inference", "fal-ai")),
+        )

@@ -3,24 +3,43 @@
 - create: POST /v1/models/{owner}/{name}/predictions (a model id) or
   POST /v1/predictions with {"version": ...} (a version id), `Prefer: wait=N`
 - poll: GET /v1/predictions/{id} while the prediction is starting/processing
+- cancel: POST /v1/predictions/{id}/cancel
+- models: GET /v1/models/{owner}/{name} and GET /v1/models/{owner}/{name}/versions/{id}
 - output files: served by the fake itself under /delivery/ (replicate.delivery)
 - errors: RFC 7807 problem bodies {"type", "title", "status", "detail"}
+
+`draws(server)` answers a create as the model would: an output file of the size the
+model's documented inputs give for what was sent (not simply the size asked for).
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 from typing import Any
 
+from tests.fakes.images import png_bytes
 from tests.fakes.server import FakeResponse, FakeServer, RecordedRequest, Responder
 
-MODEL = "black-forest-labs/flux-schnell"
-VERSION = "5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637"
+MODEL = "black-forest-labs/flux-2-pro"
+SCHNELL = "black-forest-labs/flux-schnell"
+FLUX_2_DEV = "black-forest-labs/flux-2-dev"
+VERSION = "285631b5656a1839331cd9af0d82da820e2075db12046d1d061c681b2f206bc6"
 PREDICTION_ID = "gm3qorzdhgbfurvjtvhg6dckhu"
 CREATE_PATH = r"^/v1/(models/[^/]+/[^/]+/)?predictions$"
 POLL_PATH = r"^/v1/predictions/[^/]+$"
+CANCEL_PATH = r"^/v1/predictions/[^/]+/cancel$"
+MODEL_PATH = r"^/v1/models/[^/]+/[^/]+$"
+VERSION_PATH = r"^/v1/models/[^/]+/[^/]+/versions/[^/]+$"
 DELIVERY_PATH = r"^/delivery/"
-# What FLUX.1 [schnell] really returns per aspect ratio (megapixels "1").
+# FLUX.1 [schnell]/[dev] at `megapixels: "1"` (cog-flux's table), per aspect ratio.
 FLUX_SIZES = {"1:1": (1024, 1024), "3:2": (1216, 832), "16:9": (1344, 768)}
+# FLUX.2 with `aspect_ratio: "custom"`: `width`/`height` "rounded to nearest multiple of
+# 32", between 256 and the model's maximum (replicate.com/black-forest-labs/flux-2-pro
+# /versions/285631b5.../api; flux-2-dev: 7bba46bd..., max 1440).
+FLUX_2_MAX_SIDE = {MODEL: 2048, FLUX_2_DEV: 1440}
+FLUX_2_MULTIPLE = 32
+_prediction_ids = itertools.count(1)
 
 
 def prediction(
@@ -72,11 +91,31 @@ def problem(status: int, title: str, detail: str, **headers: str) -> FakeRespons
     return response
 
 
-def serve_file(server: FakeServer, data: bytes, name: str = "out-0.png") -> str:
+def not_found() -> FakeResponse:
+    """The API's 404 for a model (or anything else) it does not have."""
+    return problem(404, "Not found", "The requested resource could not be found.")
+
+
+def version_gone() -> FakeResponse:
+    """The answer to a create by a version id that no longer exists (or is not ours)."""
+    return problem(
+        422,
+        "Invalid version or not permitted",
+        "The specified version does not exist (or perhaps you don't have permission to use it?)",
+    )
+
+
+def serve_file(
+    server: FakeServer, data: bytes, name: str = "out-0.png", *, prefix: str = ""
+) -> str:
     """Serve `data` as an output file; return its URL."""
     content_type = {"png": "image/png", "webp": "image/webp"}.get(name.rsplit(".", 1)[-1], "")
-    path = f"/delivery/xezq/{PREDICTION_ID}/{name}"
-    server.on("GET", f"^{path}$", FakeResponse(body=data, headers={"Content-Type": content_type}))
+    path = f"{prefix}/delivery/xezq/{PREDICTION_ID}/{name}"
+    server.on(
+        "GET",
+        f"^{re.escape(path)}$",
+        FakeResponse(body=data, headers={"Content-Type": content_type}),
+    )
     return f"{server.url}{path}"
 
 
@@ -88,6 +127,125 @@ def succeeded_with(server: FakeServer, output: Any, *, status: int = 201) -> Res
         return FakeResponse.json(body, status)
 
     return answer
+
+
+def _round(value: object, multiple: int) -> int:
+    return int(float(value) / multiple + 0.5) * multiple  # type: ignore[arg-type]
+
+
+def drawn_size(model: str, payload: dict[str, Any]) -> tuple[int, int] | str:
+    """The size `model` draws for these inputs, or the 422 message it refuses them with."""
+    aspect = payload.get("aspect_ratio", "1:1")
+    if model in FLUX_2_MAX_SIDE:
+        if aspect != "custom":
+            # Preset ratios at `resolution` megapixels: Replicate does not document the
+            # pixel sizes they give, so this fake refuses rather than guess.
+            return f"fake: {model} sizes for aspect_ratio {aspect!r} are not modelled"
+        sides = []
+        for field in ("width", "height"):
+            value = payload.get(field)
+            if not isinstance(value, int) or not 256 <= value <= FLUX_2_MAX_SIDE[model]:
+                return (
+                    f"- input.{field}: Must be an integer between 256 and "
+                    f"{FLUX_2_MAX_SIDE[model]}, got {value!r}"
+                )
+            sides.append(_round(value, FLUX_2_MULTIPLE))
+        return sides[0], sides[1]
+    # FLUX.1 [schnell]/[dev] (and fine-tunes built on them): preset ratios only.
+    if aspect not in FLUX_SIZES:
+        return (
+            f"- input.aspect_ratio: aspect_ratio must be one of the following: "
+            f"{', '.join(FLUX_SIZES)}, got {aspect!r}"
+        )
+    width, height = FLUX_SIZES[aspect]
+    if str(payload.get("megapixels", "1")) == "0.25":
+        width, height = _round(width / 2, 16), _round(height / 2, 16)
+    return width, height
+
+
+def _model_of(request: RecordedRequest) -> str:
+    found = re.match(r"^/v1/models/([^/]+/[^/]+)/predictions$", request.path)
+    return found.group(1) if found else f"someone/fine-tune:{request.json().get('version')}"
+
+
+def draws(server: FakeServer, *, cdn: FakeServer | None = None) -> Responder:
+    """A create answer as the model gives it: a PNG of the size its inputs give, served as
+    the prediction's output file (by `cdn` when given: another host than the API's)."""
+    files = cdn or server
+
+    def answer(request: RecordedRequest) -> FakeResponse:
+        model = _model_of(request)
+        payload = request.json().get("input") or {}
+        size = drawn_size(model, payload)
+        if isinstance(size, str):
+            return problem(422, "Input validation failed", size)
+        prediction_id = f"{PREDICTION_ID[:-6]}{next(_prediction_ids):06d}"
+        path = f"/delivery/xezq/{prediction_id}/out-0.png"
+        files.on("GET", f"^{re.escape(path)}$", FakeResponse(body=png_bytes(*size)))
+        output = f"{files.url}{path}"
+        body = prediction(
+            server,
+            output=output if model in FLUX_2_MAX_SIDE else [output],
+            input=payload,
+            prediction_id=prediction_id,
+            model=model,
+        )
+        return FakeResponse.json(body, 201)
+
+    return answer
+
+
+def cancels(server: FakeServer) -> Responder:
+    """The cancel answer: the prediction, now canceled."""
+
+    def answer(request: RecordedRequest) -> FakeResponse:
+        prediction_id = request.path.split("/")[3]
+        return FakeResponse.json(prediction(server, status="canceled", prediction_id=prediction_id))
+
+    return answer
+
+
+def model_info(server: FakeServer, model: str) -> FakeResponse:
+    """GET /v1/models/{owner}/{name}: the model object."""
+    owner, name = model.split("/")
+    return FakeResponse.json(
+        {
+            "url": f"https://replicate.com/{model}",
+            "owner": owner,
+            "name": name,
+            "description": "High-quality image generation",
+            "visibility": "public",
+            "github_url": None,
+            "paper_url": None,
+            "license_url": None,
+            "run_count": 1_234_567,
+            "cover_image_url": None,
+            "default_example": None,
+            "latest_version": version_info(),
+        }
+    )
+
+
+def version_info(version: str = VERSION) -> dict[str, Any]:
+    return {
+        "id": version,
+        "created_at": "2025-11-25T10:00:00.000Z",
+        "cog_version": "0.16.8",
+        "openapi_schema": {},
+    }
+
+
+def serve_models(server: FakeServer, *models: str) -> None:
+    """The API knows `models` (default: the three FLUX ones) and `VERSION` of each."""
+    server.on("GET", MODEL_PATH, not_found())
+    server.on("GET", VERSION_PATH, not_found())
+    for model in models or (MODEL, FLUX_2_DEV, SCHNELL):
+        server.on("GET", rf"^/v1/models/{re.escape(model)}$", model_info(server, model))
+        server.on(
+            "GET",
+            rf"^/v1/models/{re.escape(model)}/versions/{VERSION}$",
+            FakeResponse.json(version_info()),
+        )
 
 
 def create_answers(server: FakeServer, *responses: Responder) -> None:
@@ -109,6 +267,11 @@ def creates(server: FakeServer) -> list[RecordedRequest]:
 
 def polls(server: FakeServer) -> list[RecordedRequest]:
     return [r for r in server.requests_to(POLL_PATH) if r.method == "GET"]
+
+
+def cancellations(server: FakeServer) -> list[RecordedRequest]:
+    """The cancel requests the fake received."""
+    return [r for r in server.requests_to(CANCEL_PATH) if r.method == "POST"]
 
 
 def downloads(server: FakeServer) -> list[RecordedRequest]:

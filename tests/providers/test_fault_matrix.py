@@ -86,6 +86,9 @@ def _table(
     quota: FakeResponse,
 ) -> list[Fault]:
     retry_after = float(RETRY_AFTER)
+    # A connection lost after the request went out: the provider may have begun (and
+    # billed) the work, so it is never resubmitted — as for a timeout or a 500.
+    dropped = (1, ())
     return [
         # A timeout or a 500 after the request went out: the provider may be drawing (and
         # billing) the image, so it is never resubmitted (services/provider_calls.py).
@@ -93,14 +96,8 @@ def _table(
         Fault("429-retry-after", (rate_limited,), "rate_limited", ATTEMPTS, (retry_after,) * 2),
         Fault("500", (server_error,), "unavailable", 1),
         Fault("503", (overloaded,), "unavailable", ATTEMPTS, tuple(BACKOFF)),
-        Fault(
-            "connection-dropped",
-            (FakeResponse(drop=True),),
-            "unavailable",
-            ATTEMPTS,
-            tuple(BACKOFF),
-        ),
-        Fault("dropped-mid-response", (_cut(image),), "unavailable", ATTEMPTS, tuple(BACKOFF)),
+        Fault("connection-dropped", (FakeResponse(drop=True),), "unavailable", *dropped),
+        Fault("dropped-mid-response", (_cut(image),), "unavailable", *dropped),
         Fault("malformed-body", (malformed,), "malformed_response", 1),
         Fault("safety-refusal", (safety,), "safety_refused", 1),
         Fault("quota-exhausted", (quota,), "quota_exhausted", 1),
@@ -169,14 +166,8 @@ def _openai_table(fake: FakeServer) -> list[Fault]:
     )
 
 
-def _sent_once(table: list[Fault], *fault_ids: str) -> list[Fault]:
-    """`table` with these faults sent exactly once: they came after the request went out,
-    so the provider may be drawing (and billing) the image; it is never resubmitted."""
-    return [dataclasses.replace(f, requests=1, waits=()) if f.id in fault_ids else f for f in table]
-
-
 def _gemini_table(fake: FakeServer) -> list[Fault]:
-    table = _table(
+    return _table(
         image=gemini_api.image(1024, 1024),
         rate_limited=gemini_api.rate_limited(retry_delay=None, retry_after=RETRY_AFTER),
         server_error=gemini_api.internal_error(),
@@ -187,7 +178,6 @@ def _gemini_table(fake: FakeServer) -> list[Fault]:
         safety=gemini_api.answer(None, finish_reason="IMAGE_SAFETY"),
         quota=gemini_api.free_tier_has_no_image_quota(),
     )
-    return _sent_once(table, "timeout", "500", "connection-dropped", "dropped-mid-response")
 
 
 def _replicate_image(fake: FakeServer) -> FakeResponse:

@@ -43,7 +43,9 @@ from tests.generation_helpers import credit_summary, last_generation, run_genera
 TOKEN = "hf_testStudioToken0123456789"
 PROMPT = "A lighthouse on a cliff at dawn, watercolour"
 IMAGE_PATH = hf_api.image_path()
-CHAT_PATH = hf_api.chat_path()
+CHAT_PATH = hf_api.CHAT_PATH
+# Every tier's own size: its sides are multiples of 16, which FLUX makes exactly.
+TIER_SIZES = {"standard": (1024, 1024), "premium": (1536, 1024), "premium-wide": (1792, 1008)}
 
 
 def _clear_model_checks() -> None:
@@ -82,9 +84,10 @@ def _generate(
     *,
     negative_prompt: str | None = None,
     seed: int | None = None,
+    model: str = "",
 ) -> ProviderImage:
     request = ImageRequest(
-        prompt=PROMPT, tier=get_tier(tier), negative_prompt=negative_prompt, seed=seed
+        prompt=PROMPT, tier=get_tier(tier), negative_prompt=negative_prompt, seed=seed, model=model
     )
     return aio.run(provider.generate(request))
 
@@ -100,14 +103,12 @@ def _lookups(fake: FakeServer) -> list[RecordedRequest]:
 # --- success -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("tier", "size"),
-    [("standard", (1024, 1024)), ("premium", (1216, 832)), ("premium-wide", (1344, 768))],
-)
-def test_each_tier_asks_sdxl_for_its_native_size_and_returns_the_real_image(
-    tier: str, size: tuple[int, int], fake: FakeServer, tmp_path: Path
+@pytest.mark.parametrize("tier", list(TIER_SIZES))
+def test_each_tier_asks_flux_for_its_exact_size_and_returns_the_real_image(
+    tier: str, fake: FakeServer, tmp_path: Path
 ) -> None:
-    fake.on("POST", IMAGE_PATH, hf_api.image_of_requested_size)
+    fake.on("POST", IMAGE_PATH, hf_api.flux_draws)
+    size = TIER_SIZES[tier]
     image = _generate(_provider(fake, tmp_path), tier)
 
     with Image.open(io.BytesIO(image.data)) as decoded:
@@ -129,20 +130,19 @@ def test_each_tier_asks_sdxl_for_its_native_size_and_returns_the_real_image(
     assert lookup.path == f"/api/models/{hf_api.IMAGE_MODEL}"
 
 
-def test_negative_prompt_and_seed_reach_the_model(fake: FakeServer, tmp_path: Path) -> None:
-    fake.on("POST", IMAGE_PATH, hf_api.image_of_requested_size)
+def test_the_seed_reaches_the_model_and_a_negative_prompt_never_does(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", IMAGE_PATH, hf_api.flux_draws)
     provider = _provider(fake, tmp_path)
-    assert (provider.supports_negative_prompt, provider.supports_seed) == (True, True)
+    # FLUX.1 is guidance-distilled: a negative prompt would do nothing, so none is offered.
+    assert (provider.supports_negative_prompt, provider.supports_seed) == (False, True)
 
     _generate(provider, "premium", negative_prompt="blurry, text, watermark", seed=4_000_000_001)
 
     [sent] = _inferences(fake)
-    assert sent.json()["parameters"] == {
-        "negative_prompt": "blurry, text, watermark",
-        "width": 1216,
-        "height": 832,
-        "seed": 4_000_000_001,
-    }
+    assert sent.json()["parameters"] == {"width": 1536, "height": 1024, "seed": 4_000_000_001}
+    assert "blurry" not in sent.body.decode()
 
 
 def test_the_size_actually_returned_is_recorded_and_reencoded_as_png(
@@ -156,23 +156,35 @@ def test_the_size_actually_returned_is_recorded_and_reencoded_as_png(
 
 
 def test_the_configured_model_is_sent_and_recorded(fake: FakeServer, tmp_path: Path) -> None:
-    model = "black-forest-labs/FLUX.1-schnell"
-    fake.on("GET", rf"^/api/models/{model}$", hf_api.model_info(model, "text-to-image"))
-    fake.on("POST", hf_api.image_path(model), hf_api.image_of_requested_size)
+    model = hf_api.DEV_MODEL
+    fake.on("POST", hf_api.image_path(model), hf_api.flux_draws)
     provider = _provider(fake, tmp_path, hf_image_model=model)
     assert provider.model == model
     assert _generate(provider).model == model
     assert [r.path for r in _inferences(fake)] == [f"/hf-inference/models/{model}"]
 
 
-def test_all_three_tiers_are_offered(fake: FakeServer, tmp_path: Path) -> None:
-    assert _provider(fake, tmp_path).unavailable_tiers() == {}
+def test_the_requests_model_wins_over_the_configured_one(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("POST", hf_api.image_path(hf_api.DEV_MODEL), hf_api.flux_draws)
+    image = _generate(_provider(fake, tmp_path), "premium", model=hf_api.DEV_MODEL)
+    assert (image.model, image.width, image.height) == (hf_api.DEV_MODEL, 1536, 1024)
+    assert [r.path for r in _lookups(fake)] == [f"/api/models/{hf_api.DEV_MODEL}"]
+
+
+def test_current_models_are_listed_and_all_three_tiers_are_offered(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    provider = _provider(fake, tmp_path)
+    assert provider.model == hf_api.IMAGE_MODEL == provider.known_models[0]
+    assert provider.known_models == (hf_api.IMAGE_MODEL, hf_api.DEV_MODEL)
+    assert provider.unavailable_tiers() == {}
+    assert provider.unavailable_tiers(hf_api.DEV_MODEL) == {}
 
 
 def test_the_hub_is_asked_about_the_model_once_per_process(
     fake: FakeServer, tmp_path: Path
 ) -> None:
-    fake.on("POST", IMAGE_PATH, hf_api.image_of_requested_size)
+    fake.on("POST", IMAGE_PATH, hf_api.flux_draws)
     provider = _provider(fake, tmp_path)
     _generate(provider)
     _generate(provider, "premium")
@@ -182,7 +194,7 @@ def test_the_hub_is_asked_about_the_model_once_per_process(
 def test_the_base_url_replaces_the_router_origin_and_keeps_the_path(
     fake: FakeServer, tmp_path: Path
 ) -> None:
-    fake.on("POST", rf"^/gateway/hf{IMAGE_PATH[1:]}", hf_api.image_of_requested_size)
+    fake.on("POST", rf"^/gateway/hf{IMAGE_PATH[1:]}", hf_api.flux_draws)
     _generate(_provider(fake, tmp_path, hf_base_url=fake.url + "/gateway/hf"))
     [sent] = _inferences(fake)
     assert sent.path == f"/gateway/hf/hf-inference/models/{hf_api.IMAGE_MODEL}"
@@ -195,7 +207,7 @@ def test_a_slow_hub_lookup_does_not_freeze_the_event_loop(fake: FakeServer, tmp_
         return hf_api.model_info(hf_api.IMAGE_MODEL, "text-to-image")
 
     fake.on("GET", hf_api.MODEL_INFO_PATH, slow_model_info)
-    fake.on("POST", IMAGE_PATH, hf_api.image_of_requested_size)
+    fake.on("POST", IMAGE_PATH, hf_api.flux_draws)
     provider = _provider(fake, tmp_path)
 
     async def longest_stall_while_generating() -> float:
@@ -241,25 +253,45 @@ NSFW = (
 
 
 @pytest.mark.parametrize(
-    ("response", "error_class"),
+    ("response", "error_class", "started"),
     [
-        (hf_api.error(401, "Invalid credentials in Authorization header"), base.AuthFailed),
-        (hf_api.error(402, MONTHLY_CREDITS), base.QuotaExhausted),
-        (hf_api.error(400, NSFW), base.SafetyRefused),
-        (hf_api.error(400, "Input validation error: `inputs` must be non-empty"), base.BadRequest),
+        (hf_api.error(401, "Invalid credentials in Authorization header"), base.AuthFailed, False),
+        (hf_api.error(402, MONTHLY_CREDITS), base.QuotaExhausted, False),
+        (hf_api.error(400, NSFW), base.SafetyRefused, False),
+        (
+            hf_api.error(400, "Input validation error: `inputs` must be non-empty"),
+            base.BadRequest,
+            False,
+        ),
         (
             hf_api.error(422, "Input validation error: `width` must be divisible by 8"),
             base.BadRequest,
+            False,
         ),
-        (hf_api.error(500, "Internal Server Error"), base.Unavailable),
-        (hf_api.error(503, "Service Unavailable"), base.Unavailable),
-        (FakeResponse(drop=True), base.Unavailable),
+        (hf_api.gone(hf_api.IMAGE_MODEL), base.ModelUnavailable, False),
+        (hf_api.error(404, "Model not found"), base.ModelUnavailable, False),
+        (hf_api.error(500, "Internal Server Error"), base.Unavailable, True),
+        (hf_api.error(503, "Service Unavailable"), base.Unavailable, False),
+        # The request was read, then the connection closed: it may be drawing.
+        (FakeResponse(drop=True), base.Unavailable, True),
     ],
-    ids=["401", "402-credits", "400-nsfw", "400", "422", "500", "503", "dropped-connection"],
+    ids=[
+        "401",
+        "402-credits",
+        "400-nsfw",
+        "400",
+        "422",
+        "410-gone",
+        "404-model",
+        "500",
+        "503",
+        "dropped-connection",
+    ],
 )
 def test_each_failure_maps_to_one_taxonomy_error_after_one_request(
     response: FakeResponse,
     error_class: type[base.ProviderError],
+    started: bool,
     fake: FakeServer,
     tmp_path: Path,
 ) -> None:
@@ -267,8 +299,19 @@ def test_each_failure_maps_to_one_taxonomy_error_after_one_request(
     with pytest.raises(base.ProviderError) as caught:
         _generate(_provider(fake, tmp_path))
     assert type(caught.value) is error_class
+    assert caught.value.may_have_started is started
     assert len(_inferences(fake)) == 1
     assert TOKEN not in caught.value.detail
+
+
+def test_a_model_hf_inference_no_longer_serves_is_model_unavailable(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", hf_api.image_path(hf_api.GONE_MODEL), hf_api.gone())
+    with pytest.raises(base.ModelUnavailable) as caught:
+        _generate(_provider(fake, tmp_path, hf_image_model=hf_api.GONE_MODEL))
+    assert "410" in caught.value.detail
+    assert len(_inferences(fake)) == 1
 
 
 def test_the_providers_own_message_is_kept_in_the_detail(fake: FakeServer, tmp_path: Path) -> None:
@@ -303,16 +346,17 @@ def test_a_loading_model_is_unavailable_for_its_estimated_time_capped(
     assert len(_inferences(fake)) == 1
 
 
-def test_a_slow_answer_times_out_as_unavailable(fake: FakeServer, tmp_path: Path) -> None:
+def test_a_slow_answer_times_out_as_may_have_started(fake: FakeServer, tmp_path: Path) -> None:
     def slow(request: RecordedRequest) -> FakeResponse:
         time.sleep(1.6)
         return hf_api.image(1024, 1024)
 
     fake.on("POST", IMAGE_PATH, slow)
     started = time.monotonic()
-    with pytest.raises(base.Unavailable):
+    with pytest.raises(base.Unavailable) as caught:
         _generate(_provider(fake, tmp_path, provider_timeout_seconds=1))
     assert time.monotonic() - started < 1.5
+    assert caught.value.may_have_started  # sent and unanswered: never resubmitted
     assert len(_inferences(fake)) == 1
 
 
@@ -335,28 +379,76 @@ def test_a_200_that_is_not_an_image_is_malformed(
     assert len(_inferences(fake)) == 1
 
 
-def test_an_unknown_model_is_a_bad_request_and_never_reaches_the_router(
+def test_an_unknown_model_is_unavailable_and_never_reaches_the_router(
     fake: FakeServer, tmp_path: Path
 ) -> None:
-    with pytest.raises(base.BadRequest, match="unknown model 'nobody/no-such-model'"):
+    with pytest.raises(base.ModelUnavailable, match="unknown model 'nobody/no-such-model'"):
         _generate(_provider(fake, tmp_path, hf_image_model="nobody/no-such-model"))
     assert [r.path for r in _lookups(fake)] == ["/api/models/nobody/no-such-model"]
     assert _inferences(fake) == []
 
 
-def test_a_model_that_does_not_make_images_is_a_bad_request(
-    fake: FakeServer, tmp_path: Path
-) -> None:
-    with pytest.raises(base.BadRequest, match="doesn't support task 'text-to-image'"):
+def test_a_model_that_does_not_make_images_is_unavailable(fake: FakeServer, tmp_path: Path) -> None:
+    with pytest.raises(base.ModelUnavailable, match="doesn't support task 'text-to-image'"):
         _generate(_provider(fake, tmp_path, hf_image_model=hf_api.CHAT_MODEL))
     assert _inferences(fake) == []
 
 
 def test_a_failing_hub_is_unavailable_after_one_lookup(fake: FakeServer, tmp_path: Path) -> None:
     fake.on("GET", hf_api.MODEL_INFO_PATH, hf_api.error(502, "Bad Gateway"))
-    with pytest.raises(base.Unavailable):
+    with pytest.raises(base.Unavailable) as caught:
         _generate(_provider(fake, tmp_path))
+    assert not caught.value.may_have_started  # a Hub lookup bills nothing: retried
     assert (len(_lookups(fake)), len(_inferences(fake))) == (1, 0)
+
+
+# --- checking a model --------------------------------------------------------------------
+
+
+def _check(fake: FakeServer, tmp_path: Path, model: str, **overrides: object) -> None:
+    aio.run(_provider(fake, tmp_path, **overrides).check_model(model))
+
+
+def test_check_model_reads_the_hubs_model_info_with_its_providers(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    _check(fake, tmp_path, hf_api.DEV_MODEL)
+    [lookup] = _lookups(fake)
+    assert lookup.path.startswith(f"/api/models/{hf_api.DEV_MODEL}?")
+    assert "expand=inferenceProviderMapping" in lookup.path
+    assert lookup.headers["authorization"] == f"Bearer {TOKEN}"
+    assert _inferences(fake) == []
+
+
+@pytest.mark.parametrize(
+    ("model", "reason"),
+    [
+        ("nobody/no-such-model", "unknown model"),
+        (hf_api.GONE_MODEL, "not served by hf-inference"),
+        (hf_api.CHAT_MODEL, "doesn't support task"),
+    ],
+    ids=["404-on-the-hub", "no-longer-served", "not-an-image-model"],
+)
+def test_check_model_says_when_a_model_is_gone(
+    model: str, reason: str, fake: FakeServer, tmp_path: Path
+) -> None:
+    with pytest.raises(base.ModelUnavailable, match=reason):
+        _check(fake, tmp_path, model)
+    assert _inferences(fake) == []
+
+
+def test_check_model_with_a_gone_repository_is_unavailable(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("GET", hf_api.MODEL_INFO_PATH, hf_api.error(410, "This repository is gone"))
+    with pytest.raises(base.ModelUnavailable):
+        _check(fake, tmp_path, hf_api.IMAGE_MODEL)
+
+
+def test_check_model_with_a_rejected_token_cannot_tell(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("GET", hf_api.MODEL_INFO_PATH, hf_api.error(401, "Invalid credentials"))
+    with pytest.raises(base.AuthFailed):
+        _check(fake, tmp_path, hf_api.IMAGE_MODEL)
 
 
 # --- chat (prompt enhancement) -----------------------------------------------------------
@@ -368,22 +460,60 @@ MESSAGES = [
 
 
 def _chat(fake: FakeServer, tmp_path: Path, **overrides: object) -> str:
-    return aio.run(hf_chat(_settings(fake, tmp_path, **overrides), MESSAGES, timeout=5))
+    provider = _provider(fake, tmp_path, **overrides)
+    return aio.run(provider.chat(MESSAGES, timeout=5))
 
 
-def test_chat_returns_the_assistant_text(fake: FakeServer, tmp_path: Path) -> None:
+def test_chat_asks_the_router_and_returns_the_assistant_text(
+    fake: FakeServer, tmp_path: Path
+) -> None:
     fake.on("POST", CHAT_PATH, hf_api.chat_reply("A lighthouse at dawn, watercolour"))
+    assert _provider(fake, tmp_path).chat_model == hf_api.CHAT_MODEL
     assert _chat(fake, tmp_path) == "A lighthouse at dawn, watercolour"
     [sent] = _inferences(fake)
-    assert sent.path == f"/hf-inference/models/{hf_api.CHAT_MODEL}/v1/chat/completions"
+    # The router's OpenAI-compatible endpoint picks the provider ("auto"): no Hub lookup.
+    assert sent.path == "/v1/chat/completions"
     assert sent.headers["authorization"] == f"Bearer {TOKEN}"
     body = sent.json()
-    assert (body["model"], body["messages"], body["max_tokens"]) == (
+    assert (body["model"], body["messages"], body["max_tokens"], body["reasoning_effort"]) == (
         hf_api.CHAT_MODEL,
         MESSAGES,
-        300,
+        1024,
+        "low",
     )
-    assert [r.path for r in _lookups(fake)] == [f"/api/models/{hf_api.CHAT_MODEL}"]
+    assert _lookups(fake) == []
+
+
+def test_hf_chat_still_answers_for_the_enhancer(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("POST", CHAT_PATH, hf_api.chat_reply("A lighthouse at dawn"))
+    answer = aio.run(hf_chat(_settings(fake, tmp_path), MESSAGES, timeout=5))
+    assert answer == "A lighthouse at dawn"
+    assert len(_inferences(fake)) == 1
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        hf_api.chat_model_not_supported(),
+        hf_api.chat_error(404, "Model openai/gpt-oss-20b not found", "model_not_found"),
+        hf_api.chat_error(410, "Model openai/gpt-oss-20b has been retired"),
+    ],
+    ids=["400-not-supported", "404", "410"],
+)
+def test_chat_with_a_model_that_has_gone_is_model_unavailable(
+    response: FakeResponse, fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", CHAT_PATH, response)
+    with pytest.raises(base.ModelUnavailable):
+        _chat(fake, tmp_path)
+    assert len(_inferences(fake)) == 1
+
+
+def test_chat_without_credits_is_quota_exhausted(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("POST", CHAT_PATH, hf_api.chat_error(402, MONTHLY_CREDITS))
+    with pytest.raises(base.QuotaExhausted):
+        _chat(fake, tmp_path)
+    assert len(_inferences(fake)) == 1
 
 
 def test_chat_rate_limit_is_one_request_and_rate_limited(fake: FakeServer, tmp_path: Path) -> None:
@@ -391,6 +521,20 @@ def test_chat_rate_limit_is_one_request_and_rate_limited(fake: FakeServer, tmp_p
     with pytest.raises(base.RateLimited) as caught:
         _chat(fake, tmp_path)
     assert caught.value.retry_after == 3.0
+    assert len(_inferences(fake)) == 1
+
+
+def test_a_slow_chat_is_unavailable_within_its_timeout(fake: FakeServer, tmp_path: Path) -> None:
+    def slow(request: RecordedRequest) -> FakeResponse:
+        time.sleep(1.5)
+        return hf_api.chat_reply("late")
+
+    fake.on("POST", CHAT_PATH, slow)
+    provider = _provider(fake, tmp_path)
+    started = time.monotonic()
+    with pytest.raises(base.Unavailable):
+        aio.run(provider.chat(MESSAGES, timeout=0.5))
+    assert time.monotonic() - started < 1.4
     assert len(_inferences(fake)) == 1
 
 
@@ -489,7 +633,7 @@ def test_another_inference_provider_is_routed_by_the_sdk(
         )
     )
     image = aio.run(provider.generate(ImageRequest(prompt=PROMPT, tier=get_tier("premium"))))
-    assert (image.width, image.height, image.model) == (1216, 832, TOGETHER_MODEL)
+    assert (image.width, image.height, image.model) == (1536, 1024, TOGETHER_MODEL)
     inference = together_wire[-1]
     assert str(inference.url) == "https://router.huggingface.co/together/v1/images/generations"
     assert json.loads(inference.content)["model"] == "flux-schnell-on-together"
@@ -529,23 +673,53 @@ def test_the_registry_builds_the_adapter_from_the_environment(hf_env: Settings) 
     )
 
 
-def test_a_success_captures_the_price_and_records_model_and_real_size(
-    hf_env: Settings, fake: FakeServer
+@pytest.mark.parametrize(
+    ("tier", "balance"), [("standard", 4), ("premium", 3), ("premium-wide", 1)]
+)
+def test_each_tier_is_stored_at_the_size_flux_really_made_and_charged(
+    tier: str, balance: int, hf_env: Settings, fake: FakeServer
 ) -> None:
-    fake.on("POST", IMAGE_PATH, hf_api.image_of_requested_size)
+    fake.on("POST", IMAGE_PATH, hf_api.flux_draws)
     user = make_user(credits=5)
-    assert _run_generation(user, "premium") == "succeeded"
+    assert _run_generation(user, tier) == "succeeded"
     row = last_generation()
+    size = TIER_SIZES[tier]
     assert (row.status, row.model, row.width, row.height) == (
         "succeeded",
         hf_api.IMAGE_MODEL,
-        1216,
-        832,
+        *size,
     )
     with Image.open(io.BytesIO(image_store().read(row.image_key))) as stored:
-        assert (stored.format, stored.size) == ("PNG", (1216, 832))
-    assert credit_summary(user) == ledger.CreditSummary(balance=3, held=0)
+        assert (stored.format, stored.size) == ("PNG", size)
+    assert credit_summary(user) == ledger.CreditSummary(balance=balance, held=0)
     assert len(_inferences(fake)) == 1
+
+
+def test_a_model_that_has_gone_fails_once_and_costs_nothing(
+    hf_env: Settings, fake: FakeServer
+) -> None:
+    fake.on("POST", IMAGE_PATH, hf_api.gone(hf_api.IMAGE_MODEL))
+    user = make_user(credits=5)
+    assert _run_generation(user) == "failed"
+    row = last_generation()
+    assert (row.error_code, row.error_message) == (
+        "model_unavailable",
+        base.ModelUnavailable.user_message,
+    )
+    assert len(_inferences(fake)) == 1
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
+
+
+def test_a_model_unknown_to_the_hub_fails_before_any_inference_and_costs_nothing(
+    hf_env: Settings, fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STUDIO_HF_IMAGE_MODEL", "nobody/no-such-model")
+    reload_settings()
+    user = make_user(credits=5)
+    assert _run_generation(user) == "failed"
+    assert last_generation().error_code == "model_unavailable"
+    assert (len(_lookups(fake)), len(_inferences(fake))) == (1, 0)
+    assert credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
 
 
 def test_a_rate_limit_that_persists_fails_after_our_three_attempts(
@@ -577,7 +751,7 @@ def test_a_rate_limit_then_an_image_succeeds_on_the_second_request(
         "POST",
         IMAGE_PATH,
         hf_api.error(429, "Rate limit reached.", **{"Retry-After": "0"}),
-        hf_api.image_of_requested_size,
+        hf_api.flux_draws,
     )
     user = make_user(credits=5)
     assert _run_generation(user, "standard") == "succeeded"
