@@ -394,8 +394,3 @@ class HuggingFaceProvider:
                 f"Hugging Face chat: no answer within {timeout}s", may_have_started=True
             ) from exc
         return _answer_text(output)
-
-
-async def hf_chat(settings: Settings, messages: Messages, *, timeout: float) -> str:
-    """The assistant's reply from `settings.hf_chat_model` (services/enhance.py's entry)."""
-    return await HuggingFaceProvider(settings).chat(messages, timeout=timeout)

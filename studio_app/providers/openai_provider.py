@@ -16,7 +16,6 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import httpx2
@@ -25,6 +24,7 @@ from openai.types import ImagesResponse, Model
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from PIL import Image, UnidentifiedImageError
 
+from studio_app.clock import utcnow
 from studio_app.providers.base import (
     BadRequest,
     ImageRequest,
@@ -275,7 +275,7 @@ class OpenAIProvider:
             raise MalformedResponse(f"response body is not JSON: {exc}") from exc
         if not isinstance(found, Model):
             raise MalformedResponse(f"not a model object: {str(found)[:200]!r}")
-        today = datetime.now(UTC).date().isoformat()
+        today = utcnow().date().isoformat()
         if found.shutdown_date and found.shutdown_date <= today:
             raise ModelUnavailable(f"OpenAI shut {model} down on {found.shutdown_date}")
 

@@ -1,10 +1,10 @@
 """Prompt enhancement: an LLM rewrites a prompt into a richer image prompt.
 
-Backends in order of preference: Hugging Face chat (an instruct model), then
-OpenAI, then Gemini — the first one with a key. The whole call, retries
-included, gets `enhance_timeout_seconds`; on any failure, or with no LLM
-configured, a deterministic offline enhancer answers. Enhancement is free but
-rate-limited per user.
+The LLMs are the providers' own `chat()` (providers/base.py `ChatProvider`), asked in
+a chain: the one `STUDIO_ENHANCE_PROVIDER` names, then the other configured ones, then
+a deterministic offline enhancer — so one provider's failure never blocks enhancement.
+The whole chain, retries included (services/provider_calls.py, the policy generation
+uses), gets `enhance_timeout_seconds`. Enhancement is free but rate-limited per user.
 """
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import cast
 
 from sqlmodel import col, select
 
 from studio_app.models import ImageCategory, ImageTemplate
-from studio_app.providers.base import ProviderError
-from studio_app.services import throttle
+from studio_app.providers.base import ChatProvider, Messages, ProviderError
+from studio_app.providers.registry import get_provider
+from studio_app.services import provider_calls, throttle
 from studio_app.services.db import read_session
 from studio_app.services.validation import MAX_PROMPT_CHARS, clean_prompt
 from studio_app.settings import Settings, get_settings
@@ -139,7 +140,7 @@ def offline_enhance(prompt: str, category_slug: str = "") -> str:
     return f"{base}, {', '.join(missing)}"[:MAX_PROMPT_CHARS]
 
 
-def _messages(prompt: str, context: _TemplateContext) -> list[dict[str, str]]:
+def _messages(prompt: str, context: _TemplateContext) -> Messages:
     intent = ""
     if context.template_name:
         intent = (
@@ -160,34 +161,74 @@ def _tidy(answer: str) -> str:
     return " ".join(text.split())[:MAX_PROMPT_CHARS]
 
 
-def _llm_backend(settings: Settings) -> tuple[str, Callable[..., Awaitable[str]]] | None:
-    # Imported here: the SDKs are heavy and only needed when a key is set.
-    if settings.hf_token:
-        from studio_app.providers.huggingface_provider import hf_chat
+CHAT_PROVIDERS = ("openai", "gemini", "huggingface")
+"""The providers that can chat, in the order they are asked when no setting chooses."""
 
-        return f"Hugging Face ({settings.hf_chat_model})", hf_chat
-    if settings.openai_api_key:
-        from studio_app.providers.chat import openai_chat
-
-        return f"OpenAI ({settings.openai_chat_model})", openai_chat
-    if settings.gemini_api_key:
-        from studio_app.providers.chat import gemini_chat
-
-        return f"Google Gemini ({settings.gemini_chat_model})", gemini_chat
-    return None
+_MIN_ATTEMPT_S = 0.5  # less budget than this left: not worth asking another LLM
 
 
-async def _ask_llm(
-    chat: Callable[..., Awaitable[str]], settings: Settings, messages: list[dict[str, str]]
-) -> str:
-    for attempt in range(1, _LLM_ATTEMPTS + 1):
+def chat_chain(settings: Settings) -> list[ChatProvider]:
+    """The configured chat providers, the chosen one (STUDIO_ENHANCE_PROVIDER) first."""
+    names = list(CHAT_PROVIDERS)
+    if settings.enhance_provider:
+        names.remove(settings.enhance_provider)
+        names.insert(0, settings.enhance_provider)
+    chain = []
+    for name in names:
+        provider = get_provider(name)
+        if provider is not None and provider.is_configured():
+            chain.append(cast("ChatProvider", provider))
+    return chain
+
+
+def enhancer_name(provider: ChatProvider) -> str:
+    return f"{provider.label} ({provider.chat_model})"
+
+
+async def _ask(provider: ChatProvider, messages: Messages, budget_s: float) -> str:
+    """One provider's answer within `budget_s`, retried only where that cannot bill twice.
+
+    The outer deadline is the one that fires (TimeoutError); the inner ones are looser
+    only so that they never race it.
+    """
+    inner_s = budget_s + 1.0
+    return await asyncio.wait_for(
+        provider_calls.call_with_retries(
+            f"enhance {provider.name}",
+            lambda: provider.chat(messages, timeout=inner_s),
+            timeout=inner_s,
+            attempts=_LLM_ATTEMPTS,
+            max_wait=min(3.0, budget_s / 4),
+        ),
+        timeout=budget_s,
+    )
+
+
+async def _ask_chain(
+    chain: list[ChatProvider], messages: Messages, budget_s: float
+) -> tuple[str, str, list[str]]:
+    """(answer, enhancer, reasons the earlier ones failed); answer "" when none answered."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + budget_s
+    reasons: list[str] = []
+    for provider in chain:
+        left = deadline - loop.time()
+        name = enhancer_name(provider)
+        if left < _MIN_ATTEMPT_S:
+            reasons.append(f"{name}: no time left within {budget_s:g} s.")
+            continue
         try:
-            return await chat(settings, messages, timeout=settings.enhance_timeout_seconds)
+            enhanced = _tidy(await _ask(provider, messages, left))
+        except TimeoutError:
+            reasons.append(f"{name} did not answer within {budget_s:g} s.")
+            continue
         except ProviderError as error:
-            if not error.retryable or attempt == _LLM_ATTEMPTS:
-                raise
-            await asyncio.sleep(min(error.retry_after or 1.0, 3.0))
-    raise AssertionError("unreachable")
+            reasons.append(f"{name}: {error.user_message}")
+            continue
+        if enhanced:
+            return enhanced, name, reasons
+        reasons.append(f"{name} answered with nothing usable.")
+    return "", "", reasons
 
 
 async def enhance_prompt(
@@ -204,24 +245,19 @@ async def enhance_prompt(
         what="prompt enhancements a minute",
     )
     context = _template_context(template_id)
-    backend = _llm_backend(settings)
-    reason = "No language model is configured on this server."
-    if backend is not None:
-        name, chat = backend
-        try:
-            answer = await asyncio.wait_for(
-                _ask_llm(chat, settings, _messages(original, context)),
-                timeout=settings.enhance_timeout_seconds,
-            )
-            enhanced = _tidy(answer)
-            if enhanced:
-                return Enhancement(original, enhanced, name)
-            reason = f"{name} answered with nothing usable."
-        except TimeoutError:
-            reason = f"{name} did not answer in {settings.enhance_timeout_seconds} s."
-        except ProviderError as error:
-            reason = f"{name}: {error.user_message}"
-        log.warning("prompt enhancement fell back: %s", reason)
+    chain = chat_chain(settings)
+    if not chain:
+        reasons = ["No language model is configured on this server."]
+    else:
+        budget = float(settings.enhance_timeout_seconds)
+        enhanced, name, reasons = await _ask_chain(chain, _messages(original, context), budget)
+        for reason in reasons:
+            log.warning("prompt enhancement: %s", reason)
+        if enhanced:
+            return Enhancement(original, enhanced, name)
     return Enhancement(
-        original, offline_enhance(original, context.category_slug), OFFLINE_ENHANCER, reason
+        original,
+        offline_enhance(original, context.category_slug),
+        OFFLINE_ENHANCER,
+        " ".join(reasons),
     )

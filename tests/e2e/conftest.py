@@ -22,7 +22,7 @@ from studio_app.settings import PROJECT_ROOT
 from tests import app_server
 from tests.e2e.helpers import record_csp_violations
 from tests.e2e.state_files import secrets_in_state_files
-from tests.fakes import openai_api
+from tests.fakes import openai_api, replicate_api
 from tests.fakes.server import FakeServer
 
 # How long an `expect` waits for the page to get there (Playwright's default is 5 s): on
@@ -33,6 +33,7 @@ expect.set_options(timeout=15_000)
 CHROMIUM = app_server.CHROMIUM
 CHROMIUM_ARGS = app_server.CHROMIUM_ARGS
 PROVIDER_KEY_CANARY = "sk-e2e-canary-0123456789abcdef"
+REPLICATE_KEY_CANARY = "r8_e2eCanary0123456789abcdef"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin password for e2e"
 
@@ -68,9 +69,13 @@ def start_server(
 
 @pytest.fixture(scope="session")
 def openai_fake() -> Iterator[FakeServer]:
-    """OpenAI's image API, faked on loopback: the served app's OpenAI provider talks to it."""
+    """OpenAI's and Replicate's APIs, faked on loopback (one server: their paths differ):
+    the served app's OpenAI and Replicate providers talk to it."""
     server = FakeServer().start()
     server.on("POST", openai_api.GENERATIONS_PATH, openai_api.image_of_requested_size)
+    server.on("GET", openai_api.MODELS_PATH, openai_api.models())
+    server.on("POST", replicate_api.CREATE_PATH, replicate_api.draws(server))
+    replicate_api.serve_models(server)
     yield server
     server.stop()
 
@@ -90,6 +95,8 @@ def running_app(
         # A provider key the server holds: it must never reach a browser.
         "OPENAI_API_KEY": PROVIDER_KEY_CANARY,
         "OPENAI_BASE_URL": f"{openai_fake.url}{openai_api.BASE_PATH}",
+        "REPLICATE_API_TOKEN": REPLICATE_KEY_CANARY,
+        "REPLICATE_BASE_URL": openai_fake.url,
     }
     app_server.run_cli(PROJECT_ROOT, env, "setup")
     crashed = subprocess.run(

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PROVIDER_KEY_CANARY, RunningApp
+from tests.e2e.conftest import PROVIDER_KEY_CANARY, REPLICATE_KEY_CANARY, RunningApp
 from tests.e2e.helpers import PASSWORD, collect_frames, new_email, sign_up, studio_url
 
 
@@ -68,7 +68,8 @@ def test_generate_from_a_template(running_app: RunningApp, page: Page) -> None:
 
     sent_to_browser = "\n".join(frames)
     assert "Modern event poster" in sent_to_browser  # the frames were captured
-    for secret in ("argon2", "password_hash", "token_hash", "user_id", PROVIDER_KEY_CANARY):
+    secrets = ("argon2", "password_hash", "token_hash", "user_id", PROVIDER_KEY_CANARY)
+    for secret in (*secrets, REPLICATE_KEY_CANARY):
         assert secret not in sent_to_browser, secret
     state = [json.loads(f[f.index("[") :]) for f in frames if f.startswith("42") and "[" in f]
     assert state, "no socket.io events seen"

@@ -19,7 +19,13 @@ import time
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from studio_app.settings import PROJECT_ROOT
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PROVIDER_KEY_CANARY, RunningApp
+from tests.e2e.conftest import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    PROVIDER_KEY_CANARY,
+    REPLICATE_KEY_CANARY,
+    RunningApp,
+)
 from tests.e2e.helpers import PASSWORD, sign_up, studio_url
 
 IMG = "<img src=x onerror=window.__xss=1>"
@@ -162,6 +168,7 @@ def test_the_server_log_holds_no_key_password_or_session_token(
     for secret in (
         PROVIDER_KEY_CANARY,
         PROVIDER_KEY_CANARY[-12:],
+        REPLICATE_KEY_CANARY,
         ADMIN_PASSWORD,
         PASSWORD,
         "a wrong password for the log",

@@ -27,7 +27,7 @@ from PIL import Image
 
 from studio_app.providers import base, huggingface_provider
 from studio_app.providers.base import ImageRequest, ProviderImage
-from studio_app.providers.huggingface_provider import HuggingFaceProvider, hf_chat
+from studio_app.providers.huggingface_provider import HuggingFaceProvider
 from studio_app.providers.registry import get_provider
 from studio_app.services import generation, ledger
 from studio_app.services.tiers import get_tier
@@ -482,13 +482,6 @@ def test_chat_asks_the_router_and_returns_the_assistant_text(
         "low",
     )
     assert _lookups(fake) == []
-
-
-def test_hf_chat_still_answers_for_the_enhancer(fake: FakeServer, tmp_path: Path) -> None:
-    fake.on("POST", CHAT_PATH, hf_api.chat_reply("A lighthouse at dawn"))
-    answer = aio.run(hf_chat(_settings(fake, tmp_path), MESSAGES, timeout=5))
-    assert answer == "A lighthouse at dawn"
-    assert len(_inferences(fake)) == 1
 
 
 @pytest.mark.parametrize(

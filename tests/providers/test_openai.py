@@ -12,7 +12,7 @@ import base64
 import io
 import socket
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import openai
 import pytest
 from PIL import Image
 
-from studio_app.providers import base
+from studio_app.providers import base, openai_provider
 from studio_app.providers.base import ImageRequest, ProviderImage
 from studio_app.providers.openai_provider import OpenAIProvider
 from studio_app.services import generation, ledger, provider_calls
@@ -455,8 +455,10 @@ def test_check_model_finds_a_gone_model_unavailable(
 
 
 def test_check_model_accepts_a_model_whose_shutdown_is_still_ahead(
-    fake: FakeServer, tmp_path: Path
+    fake: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    today = datetime.combine(openai_api.AS_OF, datetime.min.time(), UTC)
+    monkeypatch.setattr(openai_provider, "utcnow", lambda: today)
     fake.on("GET", openai_api.MODELS_PATH, openai_api.models())
     aio.run(_provider(fake, tmp_path).check_model("gpt-4.1-mini"))  # shuts down 2027-01-14
 

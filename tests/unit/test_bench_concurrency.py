@@ -15,7 +15,7 @@ from tests.fakes.server import RecordedRequest
 
 
 def _request(tag: str, size: str = "1024x1024") -> RecordedRequest:
-    body = {"model": "gpt-image-1.5", "prompt": f"A lighthouse, job {tag}", "size": size}
+    body = {"model": "gpt-image-2.6-flare", "prompt": f"A lighthouse, job {tag}", "size": size}
     return RecordedRequest("POST", "/v1/images/generations", {}, json.dumps(body).encode())
 
 

@@ -12,6 +12,7 @@ from studio_app.services.throttle import Throttled
 from studio_app.settings import Settings, reload_settings
 from tests import aio
 from tests.factories import make_user
+from tests.fakes import gemini_api, openai_api
 from tests.fakes.server import FakeResponse, FakeServer
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
@@ -157,7 +158,7 @@ def test_a_silent_llm_times_out_within_the_budget_and_falls_back(
     )
     result = aio.run(enhance.enhance_prompt(make_user(), "a red bike"))
     assert result.enhancer == enhance.OFFLINE_ENHANCER
-    assert "did not answer in 2 s" in result.fallback_reason
+    assert "did not answer within 2 s" in result.fallback_reason
 
 
 def test_a_dropped_connection_falls_back(fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,3 +183,74 @@ def test_enhancement_is_rate_limited_per_user(monkeypatch: pytest.MonkeyPatch) -
 def test_bad_prompts_are_refused() -> None:
     with pytest.raises(InvalidInput):
         aio.run(enhance.enhance_prompt(make_user(), "   "))
+
+
+# --- the chain: the chosen LLM, the other configured ones, the offline enhancer ----------
+
+_BOTH = {
+    "OPENAI_API_KEY": "sk-test",
+    "GEMINI_API_KEY": "g-test",
+}
+
+
+def _both(fake: FakeServer, monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+    return _use(
+        monkeypatch,
+        OPENAI_BASE_URL=f"{fake.url}/v1",
+        GEMINI_BASE_URL=fake.url,
+        **_BOTH,
+        **env,
+    )
+
+
+def test_the_chosen_llm_is_asked_first(fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake.on("POST", r"/chat/completions$", openai_api.chat_answer("From OpenAI"))
+    fake.on("POST", r"generateContent$", gemini_api.text_answer(RICH))
+    _both(fake, monkeypatch, STUDIO_ENHANCE_PROVIDER="gemini")
+    result = aio.run(enhance.enhance_prompt(make_user(), "a red bike"))
+    assert (result.enhanced, result.enhancer) == (RICH, "Google Gemini (gemini-3.5-flash-lite)")
+    assert fake.requests_to("/chat/completions") == []
+
+
+def test_when_the_chosen_llm_fails_the_next_configured_one_answers(
+    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.on("POST", r"generateContent$", gemini_api.free_tier_has_no_image_quota())
+    fake.on("POST", r"/chat/completions$", openai_api.chat_answer(RICH))
+    _both(fake, monkeypatch, STUDIO_ENHANCE_PROVIDER="gemini")
+    result = aio.run(enhance.enhance_prompt(make_user(), "a red bike"))
+    assert (result.enhanced, result.enhancer) == (RICH, "OpenAI (gpt-6-luna)")
+    assert len(fake.requests_to("generateContent")) == 1  # a quota is not retried
+    assert len(fake.requests_to("/chat/completions")) == 1
+
+
+def test_one_budget_covers_the_whole_chain(
+    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def too_slow(_request: object) -> FakeResponse:
+        time.sleep(3)
+        return gemini_api.text_answer(RICH)
+
+    fake.on("POST", r"generateContent$", too_slow)
+    fake.on("POST", r"/chat/completions$", openai_api.chat_answer("From OpenAI"))
+    _both(fake, monkeypatch, STUDIO_ENHANCE_PROVIDER="gemini", STUDIO_ENHANCE_TIMEOUT_SECONDS="2")
+    result = aio.run(enhance.enhance_prompt(make_user(), "a red bike"))
+    # Gemini used the whole budget: OpenAI is not asked, the offline enhancer answers.
+    assert result.enhancer == enhance.OFFLINE_ENHANCER
+    assert "Google Gemini (gemini-3.5-flash-lite) did not answer within 2 s." in (
+        result.fallback_reason
+    )
+    assert "OpenAI (gpt-6-luna): no time left" in result.fallback_reason
+    assert fake.requests_to("/chat/completions") == []
+
+
+def test_every_llm_failing_still_enhances_offline(
+    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.on("POST", r"generateContent$", gemini_api.free_tier_has_no_image_quota())
+    fake.on("POST", r"/chat/completions$", openai_api.insufficient_quota())
+    _both(fake, monkeypatch)
+    result = aio.run(enhance.enhance_prompt(make_user(), "a red bike"))
+    assert result.enhancer == enhance.OFFLINE_ENHANCER
+    assert result.enhanced.startswith("a red bike, ")
+    assert result.fallback_reason.count("quota") == 2
