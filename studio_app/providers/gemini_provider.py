@@ -13,11 +13,13 @@ gives at least the tier's pixels (gemini_sizes.py holds Google's table).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import io
 import json
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pydantic
@@ -214,14 +216,11 @@ class GeminiProvider:
                 found[tier.id] = reason
         return found
 
-    async def check_model(self, model: str) -> None:
-        """`models.get` (GET v1beta/models/{model}): 404 → ModelUnavailable, 401/403 → AuthFailed."""
-        if not self.is_configured():
-            raise NotConfigured("GEMINI_API_KEY is not set")
-        client = await self._get_client()
-        config = types.GetModelConfig(http_options=self._one_attempt())
+    @contextlib.contextmanager
+    def _sdk_errors(self) -> Iterator[None]:
+        """Any failure of one SDK call, as our taxonomy (logged)."""
         try:
-            found = await client.aio.models.get(model=model, config=config)
+            yield
         except genai_errors.APIError as exc:
             raise self._log(self._error_for_api_error(exc)) from exc
         except _UNPARSABLE_BODY_ERRORS as exc:
@@ -229,6 +228,15 @@ class GeminiProvider:
             raise self._log(MalformedResponse(detail)) from exc
         except _TRANSPORT_ERRORS as exc:
             raise self._log(_transport_error(exc)) from exc
+
+    async def check_model(self, model: str) -> None:
+        """`models.get` (GET v1beta/models/{model}): 404 → ModelUnavailable, 401/403 → AuthFailed."""
+        if not self.is_configured():
+            raise NotConfigured("GEMINI_API_KEY is not set")
+        client = await self._get_client()
+        config = types.GetModelConfig(http_options=self._one_attempt())
+        with self._sdk_errors():
+            found = await client.aio.models.get(model=model, config=config)
         actions = found.supported_actions
         if actions and "generateContent" not in actions:
             raise self._log(ModelUnavailable(f"{model} does not offer generateContent"))
@@ -253,17 +261,10 @@ class GeminiProvider:
             automatic_continuation=False,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
-        try:
+        with self._sdk_errors():
             response = await client.aio.models.generate_content(
                 model=model, contents=request.prompt, config=config
             )
-        except genai_errors.APIError as exc:
-            raise self._log(self._error_for_api_error(exc)) from exc
-        except _UNPARSABLE_BODY_ERRORS as exc:
-            detail = f"unparsable answer: {exc}"[:_LOGGED_TEXT_CHARS]
-            raise self._log(MalformedResponse(detail)) from exc
-        except _TRANSPORT_ERRORS as exc:
-            raise self._log(_transport_error(exc)) from exc
         data = self._image_bytes(response)
         try:
             width, height, mime_type = await asyncio.to_thread(_decode, data)
@@ -288,17 +289,10 @@ class GeminiProvider:
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
             http_options=self._one_attempt(timeout),
         )
-        try:
+        with self._sdk_errors():
             response = await client.aio.models.generate_content(
                 model=self.chat_model, contents=user, config=config
             )
-        except genai_errors.APIError as exc:
-            raise self._log(self._error_for_api_error(exc)) from exc
-        except _UNPARSABLE_BODY_ERRORS as exc:
-            detail = f"unparsable answer: {exc}"[:_LOGGED_TEXT_CHARS]
-            raise self._log(MalformedResponse(detail)) from exc
-        except _TRANSPORT_ERRORS as exc:
-            raise self._log(_transport_error(exc)) from exc
         return self._chat_text(response)
 
     async def _get_client(self) -> genai.Client:

@@ -174,6 +174,16 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 
 
 @pytest.fixture
+def second_page(browser: Browser) -> Iterator[Page]:
+    """A second person's tab (its own cookies), next to `page`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    new_page = context.new_page()
+    new_page.set_default_timeout(20_000)
+    yield new_page
+    context.close()
+
+
+@pytest.fixture
 def phone_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A 390-px phone-sized tab, screenshot saved like `page`."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)

@@ -117,3 +117,13 @@ def record_csp_violations(context: BrowserContext) -> list[dict]:
     )
     context.add_init_script(_REPORT_CSP_VIOLATIONS)
     return violations
+
+
+def open_admin_tab(page: Page, base_url: str, tab: str) -> None:
+    """Sign the admin in on `page` and open the admin page's `tab` (e.g. "providers")."""
+    from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    sign_in(page, base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    expect(page).to_have_url(studio_url(base_url))
+    page.goto(f"{base_url}/admin")
+    page.locator(f".tab-{tab}").click()

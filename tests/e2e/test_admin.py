@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
 
-import pytest
-from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 from studio_app.states.admin import AdminState
 from studio_app.states.admin_providers import AdminProvidersState
@@ -39,19 +37,10 @@ def _query(app: RunningApp, sql: str, *args: object) -> list[tuple]:
         return db.execute(sql, args).fetchall()
 
 
-@pytest.fixture
-def user_page(browser: Browser) -> Iterator[Page]:
-    """A second person's tab, next to the admin's."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(20_000)
-    yield tab
-    context.close()
-
-
 def test_admin_sees_stats_switches_a_provider_and_grants_credits(
-    running_app: RunningApp, page: Page, user_page: Page
+    running_app: RunningApp, page: Page, second_page: Page
 ) -> None:
+    user_page = second_page  # a member's tab, next to the admin's
     url = running_app.url
     _open_admin(page, url)
     generations_before = _stat(page, "All time")

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     PROVIDER_KEY_CANARY,
     REPLICATE_KEY_CANARY,
     RunningApp,
 )
-from tests.e2e.helpers import sign_in, sign_up, studio_url
+from tests.e2e.helpers import open_admin_tab, sign_up
 from tests.fakes import openai_api, replicate_api
 from tests.fakes.server import FakeServer
 
@@ -51,15 +46,6 @@ def test_generate_with_openai_at_the_wide_tier(
     assert sent[0].headers["authorization"] == f"Bearer {PROVIDER_KEY_CANARY}"
 
 
-@pytest.fixture
-def admin_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(20_000)
-    yield tab
-    context.close()
-
-
 def _use_replicate_model(admin_page: Page, model: str) -> None:
     card = admin_page.locator(".provider-card[data-provider='replicate']")
     field = card.locator(".model-input input")
@@ -69,12 +55,10 @@ def _use_replicate_model(admin_page: Page, model: str) -> None:
 
 
 def test_a_one_megapixel_model_is_not_offered_the_premium_tiers(
-    running_app: RunningApp, openai_fake: FakeServer, page: Page, admin_page: Page
+    running_app: RunningApp, openai_fake: FakeServer, page: Page, second_page: Page
 ) -> None:
-    sign_in(admin_page, running_app.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    expect(admin_page).to_have_url(studio_url(running_app.url))
-    admin_page.goto(f"{running_app.url}/admin")
-    admin_page.locator(".tab-providers").click()
+    admin_page = second_page
+    open_admin_tab(admin_page, running_app.url, "providers")
     _use_replicate_model(admin_page, replicate_api.SCHNELL)
     try:
         sign_up(page, running_app.url)

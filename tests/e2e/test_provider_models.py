@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ARTIFACTS, RunningApp
-from tests.e2e.helpers import sign_in, sign_up, studio_url
+from tests.e2e.conftest import ARTIFACTS, RunningApp
+from tests.e2e.helpers import open_admin_tab, sign_up
 
 FAULT = "Fault injector (tests)"
-
-
-@pytest.fixture
-def admin_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(20_000)
-    yield tab
-    context.close()
-
-
-def _providers_tab(page: Page, base_url: str) -> None:
-    sign_in(page, base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    expect(page).to_have_url(studio_url(base_url))
-    page.goto(f"{base_url}/admin")
-    page.locator(".tab-providers").click()
 
 
 def _choose_model(card, model: str) -> None:  # type: ignore[no-untyped-def]
@@ -37,7 +19,7 @@ def _choose_model(card, model: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_gone_model_hides_the_provider_until_the_admin_picks_another(
-    running_app: RunningApp, page: Page, admin_page: Page
+    running_app: RunningApp, page: Page, second_page: Page
 ) -> None:
     url = running_app.url
     sign_up(page, url)
@@ -50,7 +32,8 @@ def test_a_gone_model_hides_the_provider_until_the_admin_picks_another(
     )
     expect(page.locator(".credit-balance")).to_have_text("5")
 
-    _providers_tab(admin_page, url)
+    admin_page = second_page
+    open_admin_tab(admin_page, url, "providers")
     card = admin_page.locator(".provider-card[data-provider='fault']")
     try:
         gone = card.locator(".model-gone")
