@@ -11,7 +11,7 @@ INSTALLED := $(VENV)/.installed-$(REQUIREMENTS_HASH)
 # makes Reflex use that npm instead of downloading bun.
 REFLEX_ENV := PATH="$(BIN):$$PATH" REFLEX_USE_NPM=1
 
-.PHONY: install run test lint chromium bench soak clean
+.PHONY: install run test test-servers lint chromium bench soak clean
 
 install: $(INSTALLED)
 
@@ -41,8 +41,26 @@ lint: install
 	@# Pinned: no asking PyPI whether a newer pyright exists.
 	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(BIN)/pyright
 
-test: install chromium lint
+# The scaled subset: every test of money, limits, migrations, paging and the REST API again
+# on a PostgreSQL server the session starts itself (tests/servers/postgres.py).
+SCALED_TESTS := $(patsubst %,tests/unit/test_%.py,admin_stats admin_users api_tokens auth \
+	bad_input catalog_admin catalog_revision contention creations creations_paging \
+	email_migration generation ledger ledger_concurrency ledger_links_migration \
+	migrations_and_seed payments provider_models provider_switches reconcile \
+	signin_throttle statement) tests/api/test_openapi_fuzz.py tests/api/test_rest_credits.py \
+	tests/api/test_rest_generate.py tests/api/test_rest_admin.py
+
+test: install chromium lint test-servers
 	$(REFLEX_ENV) $(BIN)/python -m pytest
+	$(REFLEX_ENV) $(BIN)/python -m pytest --postgres $(SCALED_TESTS)
+
+# PostgreSQL's initdb refuses to run as root: the test servers run as this unprivileged user.
+TEST_SERVER_USER := studio-test
+test-servers:
+	@if [ "$$(id -u)" = 0 ] && ! id $(TEST_SERVER_USER) >/dev/null 2>&1; then \
+		useradd --system --no-create-home --shell /usr/sbin/nologin $(TEST_SERVER_USER); fi
+	@test -x /usr/lib/postgresql/15/bin/initdb || command -v initdb >/dev/null || \
+		{ echo "PostgreSQL is needed for the scaled tests: apt-get install postgresql" >&2; exit 1; }
 
 # All benchmarks, or some: `make bench BENCH=first_load`. Prints the tables, rewrites bench/RESULTS.md.
 bench: install chromium

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import Enum
 from typing import ClassVar
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from studio_app.clock import utcnow
@@ -116,7 +116,8 @@ class GeneratedImage(SQLModel, table=True):
     prompt: str = Field(max_length=4000)
     enhanced_prompt: str | None = Field(default=None, max_length=4000)
     negative_prompt: str | None = Field(default=None, max_length=2000)
-    seed: int | None = Field(default=None)
+    # Up to 2**32 - 1: a 64-bit column (PostgreSQL's integer stops at 2**31 - 1).
+    seed: int | None = Field(default=None, sa_type=BigInteger)
     provider: str = Field(max_length=32)
     model: str = Field(default="", max_length=120)
     tier: str = Field(max_length=32)

@@ -1,7 +1,13 @@
-"""Shared fixtures: every test gets its own SQLite file, migrated to head."""
+"""Shared fixtures: every test gets its own SQLite file, migrated to head.
+
+With `--postgres` the same tests get a new PostgreSQL database each instead, on a
+server the session starts from Debian's package (tests/servers/postgres.py): that is
+how `make test` runs its scaled subset (SCALED_TESTS in the Makefile) on PostgreSQL.
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,12 +18,58 @@ from studio_app.services import migrations
 from studio_app.services.db import dispose_engines
 from studio_app.settings import Settings, reload_settings
 from tests.fakes.server import FakeServer
+from tests.servers.postgres import PostgresServer
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--postgres",
+        action="store_true",
+        help="run the database tests on a PostgreSQL server this session starts",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--postgres"):
+        return
+    only_sqlite = pytest.mark.skip(reason="SQLite only (runs in the SQLite pass)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(only_sqlite)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+_database_numbers = itertools.count(1)
+
+
+def _database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if not request.config.getoption("--postgres"):
+        yield f"sqlite:///{tmp_path / 'studio.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = f"studio_{os.getpid()}_{next(_database_numbers)}"
+    yield server.create_database(name)
+    server.drop_database(name)
 
 
 @pytest.fixture
-def fresh_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database: a SQLite file, or with --postgres a PostgreSQL database."""
+    yield from _database_url(request, tmp_path)
+
+
+@pytest.fixture
+def fresh_env(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
     """Point the settings at a new, empty database and image folder."""
-    monkeypatch.setenv("STUDIO_DATABASE_URL", f"sqlite:///{tmp_path / 'studio.db'}")
+    monkeypatch.setenv("STUDIO_DATABASE_URL", database_url)
     monkeypatch.setenv("STUDIO_IMAGES_DIR", str(tmp_path / "images"))
     for name in list(os.environ):
         if name.startswith("STUDIO_") and name not in {"STUDIO_DATABASE_URL", "STUDIO_IMAGES_DIR"}:

@@ -40,8 +40,14 @@ def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def migrated_db(fresh_env: Settings, _migrated_template: Path) -> Settings:
-    """Like tests/conftest.py's fixture (every migration applied), from a copy."""
+    """Like tests/conftest.py's fixture (every migration applied), from a copy.
+
+    On PostgreSQL (`--postgres`) the migrations simply run: there is no file to copy.
+    """
     dispose_engines()
+    if not fresh_env.database_url.startswith("sqlite"):
+        migrations.upgrade_to_head()
+        return fresh_env
     target = Path(fresh_env.database_url.removeprefix("sqlite:///"))
     shutil.copyfile(_migrated_template, target)
     return fresh_env

@@ -5,6 +5,13 @@ through `write_session()`, which on SQLite starts with `BEGIN IMMEDIATE`: the
 write lock is taken up front, so two writers queue on the busy timeout instead
 of failing with "database is locked" when a read transaction tries to upgrade.
 Reads use `read_session()` and never block writers.
+
+PostgreSQL (`postgresql+psycopg://…`) keeps the same rule: a write transaction first
+takes one transaction-scoped advisory lock, so writers — in every process — run one
+at a time, exactly as on SQLite. Every check-then-write the services do (limits,
+idempotency keys, the ledger's available balance) therefore holds on both engines
+without a second set of rules; the transactions are short (milliseconds), and reads,
+which are most of the traffic, never wait for it.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from studio_app.settings import get_settings
 
 _engines: dict[tuple[str, bool], Engine] = {}
 _engines_lock = threading.Lock()
+# PostgreSQL's advisory lock key for "one writer at a time" (any constant shared by all).
+WRITE_LOCK_KEY = 0x5354_5544_494F  # "STUDIO"
 
 
 def is_sqlite(url: str) -> bool:
@@ -49,12 +58,18 @@ def _configure_sqlite(engine: Engine, *, immediate: bool, busy_timeout_s: int) -
         connection.exec_driver_sql(begin_sql)
 
 
+def _configure_postgres_writes(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
 def get_engine(*, for_writes: bool = False, url: str | None = None) -> Engine:
     """The engine for `url` (default: the configured database)."""
     settings = get_settings()
     url = url or settings.database_url
     sqlite = is_sqlite(url)
-    key = (url, for_writes and sqlite)
+    key = (url, for_writes)
     with _engines_lock:
         engine = _engines.get(key)
         if engine is None:
@@ -74,7 +89,9 @@ def get_engine(*, for_writes: bool = False, url: str | None = None) -> Engine:
                     busy_timeout_s=settings.sqlite_busy_timeout_seconds,
                 )
             else:
-                engine = create_engine(url, pool_pre_ping=True)
+                engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=20)
+                if for_writes:
+                    _configure_postgres_writes(engine)
             _engines[key] = engine
     return engine
 

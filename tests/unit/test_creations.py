@@ -135,6 +135,7 @@ def test_only_the_viewers_creations_are_listed_and_cursors_are_checked() -> None
         creations.list_creations(_viewer(mine), cursor="'; drop table user; --")
 
 
+@pytest.mark.sqlite_only  # reads SQLite's query plan
 def test_paging_uses_the_index_not_a_sort_or_offset() -> None:
     user = make_user()
     viewer = _viewer(user)

@@ -109,6 +109,7 @@ def test_the_same_session_keeps_its_tab() -> None:
     assert auth_state.email == "kept@example.com"
 
 
+@pytest.mark.sqlite_only  # searches the SQLite file
 def test_the_state_file_search_finds_a_pickled_token(tmp_path: Path) -> None:
     """The browser tests' last check (tests/e2e/state_files.py) can fail."""
     signed = make_account()

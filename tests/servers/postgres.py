@@ -1,0 +1,139 @@
+"""A real PostgreSQL 15 server for the scaled tests, started from Debian's package.
+
+`initdb` refuses to run as root, so as root the server runs as the unprivileged user
+`make test` creates (`SERVER_USER`); its data lives in a temporary folder that user owns.
+Durability is off (fsync, synchronous_commit): the data is thrown away after the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+BIN_DIRS = (Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin"))
+SERVER_USER = "studio-test"
+SUPERUSER = "postgres"
+
+
+def _bin_dir() -> Path:
+    for candidate in BIN_DIRS:
+        if (candidate / "initdb").exists():
+            return candidate
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    raise RuntimeError("PostgreSQL is not installed here (apt-get install postgresql-15)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.data_dir = Path(tempfile.mkdtemp(prefix="studio-pg-"))
+        self._bin = _bin_dir()
+        self._as_user: list[str] = []
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/postgres"
+
+    def url(self, database: str) -> str:
+        """The SQLAlchemy URL of `database` on this server."""
+        return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *args: str) -> None:
+        subprocess.run(
+            [*self._as_user, *args], check=True, capture_output=True, text=True, timeout=120
+        )
+
+    def start(self) -> PostgresServer:
+        if os.geteuid() == 0:
+            try:
+                account = pwd.getpwnam(SERVER_USER)
+            except KeyError as exc:
+                raise RuntimeError(
+                    f"no user {SERVER_USER!r} to run PostgreSQL as: `make test` creates it "
+                    f"(useradd --system {SERVER_USER})"
+                ) from exc
+            os.chown(self.data_dir, account.pw_uid, account.pw_gid)
+            self._as_user = ["runuser", "-u", SERVER_USER, "--"]
+        cluster = self.data_dir / "cluster"
+        self._run(
+            str(self._bin / "initdb"),
+            "-D",
+            str(cluster),
+            "-U",
+            SUPERUSER,
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
+        options = (
+            f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=400 -c shared_buffers=64MB"
+        )
+        self._run(
+            str(self._bin / "pg_ctl"),
+            "-D",
+            str(cluster),
+            "-l",
+            str(self.data_dir / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with psycopg.connect(self.admin_url, connect_timeout=2):
+                    return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def create_database(self, name: str) -> str:
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run(
+                str(self._bin / "pg_ctl"),
+                "-D",
+                str(self.data_dir / "cluster"),
+                "-m",
+                "immediate",
+                "stop",
+            )
+        shutil.rmtree(self.data_dir, ignore_errors=True)
