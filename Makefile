@@ -54,13 +54,17 @@ test: install chromium lint test-servers
 	$(REFLEX_ENV) $(BIN)/python -m pytest
 	$(REFLEX_ENV) $(BIN)/python -m pytest --postgres $(SCALED_TESTS)
 
-# PostgreSQL's initdb refuses to run as root: the test servers run as this unprivileged user.
+# The scaled tests' servers, from Debian's packages: PostgreSQL (on these machines; its initdb
+# refuses to run as root, so it runs as this unprivileged user) and Redis (installed if absent).
 TEST_SERVER_USER := studio-test
 test-servers:
 	@if [ "$$(id -u)" = 0 ] && ! id $(TEST_SERVER_USER) >/dev/null 2>&1; then \
 		useradd --system --no-create-home --shell /usr/sbin/nologin $(TEST_SERVER_USER); fi
 	@test -x /usr/lib/postgresql/15/bin/initdb || command -v initdb >/dev/null || \
 		{ echo "PostgreSQL is needed for the scaled tests: apt-get install postgresql" >&2; exit 1; }
+	@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; } || \
+		{ echo "Redis is needed for the scaled tests: apt-get install redis-server" >&2; exit 1; }
 
 # All benchmarks, or some: `make bench BENCH=first_load`. Prints the tables, rewrites bench/RESULTS.md.
 bench: install chromium

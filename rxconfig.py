@@ -7,6 +7,9 @@ from studio_app.settings import get_settings
 config = rx.Config(
     app_name="studio_app",
     db_url=get_settings().database_url,
+    # With Redis, `reflex run --env prod` starts several backend workers (GRANIAN_WORKERS,
+    # default cpu*2+1) that share the users' states through it.
+    redis_url=get_settings().redis_url or None,
     telemetry_enabled=False,
     # Cookie-authenticated routes and the websocket answer only our own origin; the
     # bearer-token API's cross-origin rules are api/cors.py's.

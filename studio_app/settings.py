@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     )
 
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'studio.db'}"
+    # Redis for Reflex's state manager (rxconfig.py): several backend workers then serve
+    # the same users. "" = no Redis, one backend process (the embedded default).
+    redis_url: str = ""
     images_dir: Path = PROJECT_ROOT / "uploaded_images"
     # Credit prices per tier (see services/tiers.py) and their rupee value.
     price_standard: int = Field(default=1, ge=1)

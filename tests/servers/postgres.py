@@ -11,13 +11,14 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import psycopg
+
+from tests.app_server import free_port
 
 BIN_DIRS = (Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin"))
 SERVER_USER = "studio-test"
@@ -32,12 +33,6 @@ def _bin_dir() -> Path:
     if found:
         return Path(found).parent
     raise RuntimeError("PostgreSQL is not installed here (apt-get install postgresql-15)")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PostgresServer:

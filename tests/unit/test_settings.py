@@ -41,6 +41,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
 # every deployment that sets it.
 DOCUMENTED_VARIABLES = {
     "STUDIO_DATABASE_URL",
+    "STUDIO_REDIS_URL",
     "STUDIO_IMAGES_DIR",
     "STUDIO_PRICE_STANDARD",
     "STUDIO_PRICE_PREMIUM",
