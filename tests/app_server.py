@@ -44,6 +44,21 @@ def venv_bin() -> Path:
     return Path(sys.executable).parent
 
 
+def private_frontend(root: Path, workdir: Path) -> dict[str, str]:
+    """Settings giving a second app its own frontend folder (`REFLEX_WEB_WORKDIR`).
+
+    A production start builds the pages with its own port in them: two apps sharing the
+    project's `.web` would send one's browsers to the other's socket. The copy shares the
+    installed node_modules (a link) and copies the rest (small).
+    """
+    shared, private = root / ".web", workdir / ".web"
+    if shared.is_dir() and not private.exists():
+        shutil.copytree(shared, private, ignore=shutil.ignore_patterns("node_modules"))
+        if (shared / "node_modules").is_dir():
+            (private / "node_modules").symlink_to(shared / "node_modules")
+    return {"REFLEX_WEB_WORKDIR": str(private)}
+
+
 def app_env(workdir: Path, **extra: str) -> dict[str, str]:
     """This process's environment without STUDIO_* settings, pointed at `workdir`.
 

@@ -45,6 +45,7 @@ def scaled_app(
         STUDIO_SIGNUPS_PER_ADDRESS_PER_HOUR="1000",
         STUDIO_GENERATIONS_PER_MINUTE=str(GENERATIONS_PER_MINUTE),
         STUDIO_MAX_CONCURRENT_GENERATIONS="100",
+        **app_server.private_frontend(PROJECT_ROOT, workdir),
     )
     app_server.run_cli(PROJECT_ROOT, env, "setup")
     try:
