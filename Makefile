@@ -41,14 +41,12 @@ lint: install
 	@# Pinned: no asking PyPI whether a newer pyright exists.
 	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(BIN)/pyright
 
-# The scaled subset: every test of money, limits, migrations, paging and the REST API again
-# on a PostgreSQL server the session starts itself (tests/servers/postgres.py).
-SCALED_TESTS := $(patsubst %,tests/unit/test_%.py,admin_stats admin_users api_tokens auth \
-	bad_input catalog_admin catalog_revision contention creations creations_paging \
-	email_migration generation ledger ledger_concurrency ledger_links_migration \
-	migrations_and_seed payments provider_models provider_switches reconcile \
-	signin_throttle statement) tests/api/test_openapi_fuzz.py tests/api/test_rest_credits.py \
-	tests/api/test_rest_generate.py tests/api/test_rest_admin.py
+# The scaled subset: the tests of money, limits, migrations, paging and the REST API's
+# contract again on a PostgreSQL server the session starts itself (tests/servers/postgres.py).
+SCALED_TESTS := $(patsubst %,tests/unit/test_%.py,admin_stats catalog_revision contention \
+	creations_paging generation ledger ledger_concurrency ledger_links_migration \
+	migrations_and_seed payments provider_models reconcile statement) \
+	tests/api/test_openapi_fuzz.py tests/api/test_rest_credits.py tests/api/test_rest_generate.py
 
 test: install chromium lint test-servers
 	$(REFLEX_ENV) $(BIN)/python -m pytest

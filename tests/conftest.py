@@ -48,13 +48,27 @@ def postgres() -> Iterator[PostgresServer]:
 _database_numbers = itertools.count(1)
 
 
+@pytest.fixture(scope="session")
+def postgres_migrated_template(postgres: PostgresServer) -> str:
+    """A database migrated once: tests that want a migrated one get a copy of it."""
+    name = "studio_migrated_template"
+    url = postgres.create_database(name)
+    migrations.upgrade_to_head(url)
+    dispose_engines()  # a template must have no connections when it is copied
+    return name
+
+
 def _database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if not request.config.getoption("--postgres"):
         yield f"sqlite:///{tmp_path / 'studio.db'}"
         return
     server: PostgresServer = request.getfixturevalue("postgres")
+    template = None
+    if "migrated_db" in request.fixturenames:
+        # The same schema as running every migration, in ~50 ms instead of ~0.5 s.
+        template = request.getfixturevalue("postgres_migrated_template")
     name = f"studio_{os.getpid()}_{next(_database_numbers)}"
-    yield server.create_database(name)
+    yield server.create_database(name, template=template)
     server.drop_database(name)
 
 
