@@ -67,9 +67,7 @@ def describe() -> list[ProviderStatus]:
 
 
 def _gone_text(status: provider_models.ModelStatus) -> str:
-    if status.gone_at is None:
-        return ""
-    return f"since {status.gone_at:%d %b %Y, %H:%M} UTC: {status.gone_detail}"
+    return f"since {status.gone_since}: {status.gone_detail}" if status.gone else ""
 
 
 async def _live(status: ProviderStatus) -> ProviderStatus:

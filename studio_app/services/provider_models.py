@@ -74,6 +74,11 @@ class ModelStatus:
     def gone(self) -> bool:
         return self.gone_at is not None
 
+    @property
+    def gone_since(self) -> str:
+        """When the provider said the model went, for people ("" when it has not)."""
+        return f"{self.gone_at:%d %b %Y, %H:%M} UTC" if self.gone_at else ""
+
 
 def _status(provider: ImageProvider, setting: ProviderSetting | None) -> ModelStatus:
     gone = bool(gone_model(provider, setting))

@@ -38,7 +38,6 @@ def _row(status: provider_models.ModelStatus) -> ProviderRow:
         source = f"chosen by an admin (server setting: {status.server_model})"
     else:
         source = "the server's setting"
-    gone_when = status.gone_at.strftime("%d %b %Y, %H:%M UTC") if status.gone_at else ""
     return ProviderRow(
         name=status.provider,
         label=status.label,
@@ -47,7 +46,7 @@ def _row(status: provider_models.ModelStatus) -> ProviderRow:
         known_models=list(status.known_models),
         configured=status.configured,
         enabled=status.enabled,
-        gone_when=gone_when,
+        gone_when=status.gone_since,
         gone_detail=status.gone_detail,
     )
 
