@@ -44,7 +44,7 @@ lint: install
 # The scaled subset: the tests of money, limits, migrations, paging and the REST API's
 # contract again on a PostgreSQL server the session starts itself (tests/servers/postgres.py).
 SCALED_TESTS := $(patsubst %,tests/unit/test_%.py,admin_stats catalog_revision contention \
-	creations_paging generation ledger ledger_concurrency ledger_links_migration \
+	creations_paging generation job_queue ledger ledger_concurrency ledger_links_migration \
 	migrations_and_seed payments provider_models reconcile statement) \
 	tests/api/test_openapi_fuzz.py tests/api/test_rest_credits.py tests/api/test_rest_generate.py
 

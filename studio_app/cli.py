@@ -11,6 +11,8 @@ grant EMAIL CREDITS --as ADMIN_EMAIL
 unlock EMAIL         clear an account's failed sign-ins (from every address)
 providers [--live]   which image providers are configured; --live makes one real
                      call each and reports exactly what came back
+worker               a job worker: runs the generations queued on Redis
+                     (STUDIO_REDIS_URL); start as many as you like
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import sys
 import uuid
 
@@ -26,6 +29,8 @@ from studio_app.services import (
     auth,
     catalog,
     emails,
+    job_queue,
+    job_worker,
     migrations,
     provider_check,
     signin_throttle,
@@ -152,6 +157,21 @@ def _providers(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _worker(_args: argparse.Namespace) -> int:
+    if not job_queue.is_enabled():
+        print(
+            "error: the job worker takes its jobs from Redis: set STUDIO_REDIS_URL "
+            "(without it, the web process runs the generations itself).",
+            file=sys.stderr,
+        )
+        return 2
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(job_worker.main())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m studio_app.cli",
@@ -180,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     providers = commands.add_parser("providers", help="provider status; --live calls each")
     providers.add_argument("--live", action="store_true", help="make one real call each")
     providers.set_defaults(func=_providers)
+    commands.add_parser("worker", help="run queued generations").set_defaults(func=_worker)
     args = parser.parse_args(argv)
     get_settings()  # fail early on a bad environment
     try:

@@ -30,6 +30,7 @@ from studio_app.states.auth import AuthState
 from studio_app.states.catalog import CatalogState
 from studio_app.states.creations import CreationsState
 from studio_app.states.credits import CreditsState
+from studio_app.states.job_delivery import deliver_finished_jobs
 from studio_app.states.session_guard import SessionBoundStates, session_of_tab
 from studio_app.states.signin import SigninState
 from studio_app.states.studio import StudioState
@@ -76,6 +77,7 @@ app = StudioApp(
 )
 app.register_lifespan_task(housekeeping)
 app.register_lifespan_task(keep_state_files_bounded)
+app.register_lifespan_task(deliver_finished_jobs)
 # Before every event, hydrate included: a tab's states belong to one session.
 app.add_middleware(SessionBoundStates(), index=0)
 app.add_page(

@@ -165,3 +165,16 @@ def serve(root: Path, env: Mapping[str, str], log_path: Path) -> Iterator[str]:
         yield url
     finally:
         stop(process)
+
+
+def start_job_worker(root: Path, env: Mapping[str, str], log_path: Path) -> subprocess.Popen:
+    """`python -m studio_app.cli worker` (scaled mode's job worker) in its own process group."""
+    with log_path.open("a") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "studio_app.cli", "worker"],
+            cwd=root,
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )

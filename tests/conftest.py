@@ -19,6 +19,7 @@ from studio_app.services.db import dispose_engines
 from studio_app.settings import Settings, reload_settings
 from tests.fakes.server import FakeServer
 from tests.servers.postgres import PostgresServer
+from tests.servers.redis import RedisServer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +42,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
     yield server
     server.stop()
 

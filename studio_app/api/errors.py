@@ -22,7 +22,7 @@ from starlette.routing import Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from studio_app.api import schemas
-from studio_app.services import generation, payments, throttle
+from studio_app.services import generation, job_queue, payments, throttle
 from studio_app.services.errors import (
     HoldNotOpen,
     IdempotencyConflict,
@@ -45,10 +45,13 @@ _STATUS_BY_ERROR: list[tuple[type[StudioError], int]] = [
     (throttle.Throttled, 429),
     (generation.TooManyJobs, 429),
     (payments.PaymentsUnavailable, 503),
+    (job_queue.QueueUnavailable, 503),
 ]
 # How long a client should wait before asking to start another image when it has
 # too many in progress (they take seconds, not minutes).
 _TOO_MANY_JOBS_RETRY_AFTER_S = 5
+# Redis restarting: back within seconds.
+_QUEUE_RETRY_AFTER_S = 2
 
 
 class ErrorBody(BaseModel):
@@ -84,6 +87,8 @@ def _studio_error(_request: Request, error: Exception) -> JSONResponse:
         headers = {"Retry-After": str(error.retry_after)}
     elif isinstance(error, generation.TooManyJobs):
         headers = {"Retry-After": str(_TOO_MANY_JOBS_RETRY_AFTER_S)}
+    elif isinstance(error, job_queue.QueueUnavailable):
+        headers = {"Retry-After": str(_QUEUE_RETRY_AFTER_S)}
     field = getattr(error, "field", None) or None
     return error_response(status, error.code, error.message, field=field, headers=headers)
 

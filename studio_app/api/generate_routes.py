@@ -36,21 +36,27 @@ def status_url(public_id: str) -> str:
     return f"{router.prefix}/generate/{public_id}"
 
 
-def _status(view: CreationView) -> schemas.Status:
+def _status(view: CreationView, running: bool) -> schemas.Status:
     if view.status == GenerationStatus.SUCCEEDED:
         return "succeeded"
     if view.status == GenerationStatus.FAILED:
         return "failed"
-    return "running" if generation.is_running(view.public_id) else "queued"
+    return "running" if running else "queued"
 
 
-def creation(view: CreationView) -> schemas.Creation:
+async def _running_among(views: list[CreationView]) -> set[str]:
+    """Which of the pending ones a worker (or this process) is making now."""
+    pending = [view.public_id for view in views if view.status == GenerationStatus.PENDING]
+    return {public_id for public_id in pending if await jobs.is_running(public_id)}
+
+
+def creation(view: CreationView, *, running: bool = False) -> schemas.Creation:
     succeeded = view.status == GenerationStatus.SUCCEEDED.value
     base = f"{router.prefix}/creations/{view.public_id}"
     failed = view.status == GenerationStatus.FAILED.value
     return schemas.Creation(
         id=view.public_id,
-        status=_status(view),
+        status=_status(view, running),
         status_url=status_url(view.public_id),
         prompt=view.prompt,
         enhanced_prompt=view.enhanced_prompt or None,
@@ -94,7 +100,7 @@ async def enhance_prompt(viewer: Caller, body: schemas.EnhanceRequest) -> schema
 @router.post(
     "/generate",
     status_code=202,
-    responses=responses(401, 402, 409, 422, 429),
+    responses=responses(401, 402, 409, 422, 429, 503),
 )
 async def generate(
     viewer: Caller,
@@ -132,7 +138,7 @@ async def generate(
     response.headers["Location"] = status_url(ticket.public_id)
     return schemas.GenerateAccepted(
         id=ticket.public_id,
-        status=_status(view),
+        status=_status(view, bool(await _running_among([view]))),
         status_url=status_url(ticket.public_id),
         cost_credits=ticket.cost,
     )
@@ -160,11 +166,11 @@ async def generation_status(
             # jobs.wait shields the job: a client giving up never cancels it.
             await asyncio.wait_for(jobs.wait(view.public_id), timeout=wait)
         view = await asyncio.to_thread(_own_creation, viewer, creation_id)
-    return creation(view)
+    return creation(view, running=bool(await _running_among([view])))
 
 
 @router.get("/my-creations", responses=responses(401, 422))
-def my_creations(
+async def my_creations(
     viewer: Caller,
     limit: int = Query(default=creations.PAGE_SIZE, ge=1, le=creations.MAX_PAGE_SIZE),
     cursor: str | None = Query(
@@ -192,9 +198,13 @@ def my_creations(
         raise InvalidInput(
             error.message, field=_FILTER_PARAMS.get(error.field or "", error.field)
         ) from None
-    page = creations.list_creations(viewer, filters=filters, cursor=cursor, limit=limit)
+    page = await asyncio.to_thread(
+        creations.list_creations, viewer, filters=filters, cursor=cursor, limit=limit
+    )
+    running = await _running_among(page.items)
     return schemas.CreationPage(
-        items=[creation(view) for view in page.items], next_cursor=page.next_cursor
+        items=[creation(view, running=view.public_id in running) for view in page.items],
+        next_cursor=page.next_cursor,
     )
 
 

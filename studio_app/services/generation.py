@@ -81,12 +81,15 @@ INTERNAL_ERROR = "internal_error"
 EXPIRED = "expired"
 INTERRUPTED = "interrupted"
 FILE_MISSING = "file_missing"
+QUEUE_UNAVAILABLE = "queue_unavailable"
 ERROR_MESSAGES = {
     STORAGE_FAILED: "We could not save the image. Your credits were not charged.",
     INTERNAL_ERROR: "Something went wrong on our side. Your credits were not charged.",
     EXPIRED: "The image took too long to arrive. Your credits were not charged.",
     INTERRUPTED: "The server restarted while this image was being made. No credits were charged.",
     FILE_MISSING: "The image file was lost. Its credits were refunded.",
+    QUEUE_UNAVAILABLE: "We could not start your image just now. Nothing was charged. "
+    "Please try again.",
 }
 
 
@@ -410,16 +413,44 @@ def _store(image: ProviderImage, tier: Tier) -> _StoredImage:
 
 
 def _finish_failed(ticket: Ticket, code: str, message: str, started: float) -> None:
+    """Release the hold and record the failure, unless another run already finished it
+    (read under the write lock: a job that ran twice is never failed after its charge)."""
     with write_session() as db:
-        ledger.release(db, ticket.hold_id)
         row = db.get(GeneratedImage, ticket.generation_id)
-        if row is not None and row.status == GenerationStatus.PENDING.value:
-            row.status = GenerationStatus.FAILED.value
-            row.error_code = code
-            row.error_message = message[:500]
-            row.finished_at = utcnow()
-            row.duration_ms = int((time.monotonic() - started) * 1000)
+        if row is None or row.status != GenerationStatus.PENDING.value:
+            return
+        ledger.release(db, ticket.hold_id)
+        row.status = GenerationStatus.FAILED.value
+        row.error_code = code
+        row.error_message = message[:500]
+        row.finished_at = utcnow()
+        row.duration_ms = int((time.monotonic() - started) * 1000)
+        db.add(row)
+
+
+def close_unqueued(ticket: Ticket) -> None:
+    """A started generation the job queue refused: failed, hold released, and its
+    idempotency key freed so that the client's retry with the same key starts it anew."""
+    _finish_failed(ticket, QUEUE_UNAVAILABLE, ERROR_MESSAGES[QUEUE_UNAVAILABLE], time.monotonic())
+    with write_session() as db:
+        row = db.get(GeneratedImage, ticket.generation_id)
+        if row is not None and row.error_code == QUEUE_UNAVAILABLE:
+            row.idempotency_key = None
             db.add(row)
+
+
+def pending_ticket(public_id: str) -> Ticket | None:
+    """The ticket of a generation still waiting to be made (a queued job's message)."""
+    with read_session() as db:
+        row = db.exec(select(GeneratedImage).where(GeneratedImage.public_id == public_id)).first()
+        if row is None or row.status != GenerationStatus.PENDING.value:
+            return None
+        hold_id = db.exec(select(CreditHold.id).where(CreditHold.generation_id == row.id)).first()
+        if row.id is None or hold_id is None:
+            return None
+        return Ticket(
+            generation_id=row.id, public_id=row.public_id, hold_id=hold_id, cost=row.cost_credits
+        )
 
 
 def _finish_succeeded(ticket: Ticket, stored: _StoredImage, model: str, started: float) -> None:
@@ -489,6 +520,8 @@ async def run(ticket: Ticket) -> str:
 async def _run(ticket: Ticket) -> str:
     started = time.monotonic()
     row, category_slug = await asyncio.to_thread(_load_for_run, ticket)
+    if row.status != GenerationStatus.PENDING.value:
+        return row.status  # a second run of a job that has ended: nothing to do
     provider = get_provider(row.provider)
     try:
         if provider is None:

@@ -1,54 +1,125 @@
-"""Generation jobs run as server tasks, independent of any browser tab.
+"""Generation jobs, independent of any browser tab or HTTP request.
 
-A Reflex handler or an API route submits a job and may wait for it; if the
-waiter goes away (tab closed, request cancelled) the job keeps running and its
-image lands in My Creations.
+A Reflex handler or an API route submits a job and may wait for it; if the waiter goes
+away (tab closed, request cancelled) the job goes on and its image lands in My Creations.
+
+Where a job runs:
+- embedded (no Redis): as a task of this process's event loop;
+- scaled (`STUDIO_REDIS_URL`): on the Redis job queue, run by a job worker process
+  (job_queue.py); this process hears that it ended from the workers' announcements.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
-from studio_app.services import generation
+from redis.exceptions import RedisError
+from sqlmodel import select
+
+from studio_app.models import GeneratedImage, GenerationStatus
+from studio_app.services import generation, job_queue
+from studio_app.services.db import read_session
 
 log = logging.getLogger(__name__)
 
+# How often a waiter looks at the database itself: announcements travel over Redis
+# pub/sub, which drops what is published while a process is reconnecting.
+WAITER_POLL_S = 2.0
+
 _running: dict[str, asyncio.Task[str]] = {}
+_waiters: dict[str, set[asyncio.Event]] = {}
 
 
 async def submit(
     user_id: int, request: generation.GenerationRequest, *, idempotency_key: str | None = None
 ) -> generation.Ticket:
-    """Validate, hold and record (raises on bad input), then start the job in the background.
+    """Validate, hold and record (raises on bad input), then start the job.
 
     The first step writes (and may wait for the write lock): it runs off the event loop.
-    A replayed idempotency key returns the first ticket and starts nothing.
+    A replayed idempotency key returns the first ticket and starts nothing. With the
+    queue, a job Redis cannot take is closed uncharged and QueueUnavailable raised.
     """
     ticket = await asyncio.to_thread(
         generation.start, user_id, request, idempotency_key=idempotency_key
     )
-    if not ticket.replayed:
+    if ticket.replayed:
+        return ticket
+    if not job_queue.is_enabled():
         launch(ticket)
+        return ticket
+    try:
+        await job_queue.enqueue(ticket.public_id)
+    except job_queue.QueueUnavailable:
+        await asyncio.to_thread(generation.close_unqueued, ticket)
+        raise
     return ticket
 
 
-def launch(ticket: generation.Ticket) -> None:
+def launch(ticket: generation.Ticket) -> asyncio.Task[str]:
     """Run a started generation (`generation.start`) as a task of the running event loop."""
     task = asyncio.get_running_loop().create_task(generation.run(ticket))
     _running[ticket.public_id] = task
     task.add_done_callback(lambda _t: _running.pop(ticket.public_id, None))
+    return task
+
+
+def _is_pending(public_id: str) -> bool:
+    with read_session() as db:
+        status = db.exec(
+            select(GeneratedImage.status).where(GeneratedImage.public_id == public_id)
+        ).first()
+    return status == GenerationStatus.PENDING.value
 
 
 async def wait(public_id: str) -> None:
-    """Wait for a job of this process to end; cancelling the waiter never cancels the job."""
+    """Wait for a job to end; cancelling the waiter never cancels the job."""
     task = _running.get(public_id)
-    if task is None:
+    if task is not None:
+        try:
+            await asyncio.shield(task)
+        except Exception:  # already logged and recorded on the row by generation.run
+            log.debug("job %s ended with an error", public_id)
+        return
+    if not job_queue.is_enabled():
+        return
+    ended = asyncio.Event()
+    _waiters.setdefault(public_id, set()).add(ended)
+    try:
+        while await asyncio.to_thread(_is_pending, public_id):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ended.wait(), WAITER_POLL_S)
+    finally:
+        waiting = _waiters.get(public_id, set())
+        waiting.discard(ended)
+        if not waiting:
+            _waiters.pop(public_id, None)
+
+
+async def watch(public_id: str, client_token: str, session_hash: str) -> None:
+    """With the queue: have the web process that hears of the job's end update this tab
+    (any process: the tab's websocket may be held by another than the one waiting)."""
+    if not job_queue.is_enabled():
         return
     try:
-        await asyncio.shield(task)
-    except Exception:  # already logged and recorded on the row by generation.run
-        log.debug("job %s ended with an error", public_id)
+        await job_queue.watch(public_id, job_queue.Watcher(client_token, session_hash))
+    except RedisError as error:
+        # The tab's own waiter (and a reload) still show the result.
+        log.warning("could not watch generation %s: %s", public_id, error)
+
+
+def job_ended(public_id: str) -> None:
+    """A worker announced the end of a job: wake this process's waiters."""
+    for ended in _waiters.get(public_id, ()):
+        ended.set()
+
+
+async def is_running(public_id: str) -> bool:
+    """Being made now, as opposed to waiting for a provider slot or a worker."""
+    if job_queue.is_enabled() and public_id not in _running:
+        return await job_queue.is_running(public_id)
+    return generation.is_running(public_id)
 
 
 def running_jobs() -> int:

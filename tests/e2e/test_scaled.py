@@ -1,5 +1,5 @@
-"""The studio on the scaled backends: PostgreSQL, Reflex's Redis state manager and two web
-workers, all real servers this module starts (tests/servers/)."""
+"""The studio on the scaled backends: PostgreSQL, Redis (Reflex's state manager and the job
+queue), two web workers and two job workers, all real servers this module starts."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tests.servers.postgres import PostgresServer
 from tests.servers.redis import RedisServer
 
 WEB_WORKERS = 2
+JOB_WORKERS = 2
 GENERATIONS_PER_MINUTE = 4
 
 
@@ -48,10 +49,16 @@ def scaled_app(
         **app_server.private_frontend(PROJECT_ROOT, workdir),
     )
     app_server.run_cli(PROJECT_ROOT, env, "setup")
+    job_workers = [
+        app_server.start_job_worker(PROJECT_ROOT, env, workdir / f"job-worker-{n}.log")
+        for n in range(JOB_WORKERS)
+    ]
     try:
         with app_server.serve(PROJECT_ROOT, env, workdir / "server.log") as url:
             yield ScaledApp(url, database_url)
     finally:
+        for worker in job_workers:
+            app_server.stop(worker)
         redis.stop()
         postgres.drop_database(database)
 

@@ -56,11 +56,21 @@ class RedisServer:
                 raise RuntimeError(f"redis-server did not answer on port {self.port}")
             time.sleep(0.1)
 
-    def stop(self) -> None:
+    def _end_process(self) -> None:
         if self._process is not None:
             self._process.terminate()
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+                self._process.wait(timeout=10)
+            self._process = None
+
+    def restart(self) -> RedisServer:
+        """Stop and start again on the same port: without persistence, everything is gone."""
+        self._end_process()
+        return self.start()
+
+    def stop(self) -> None:
+        self._end_process()
         shutil.rmtree(self.data_dir, ignore_errors=True)
