@@ -11,7 +11,7 @@ INSTALLED := $(VENV)/.installed-$(REQUIREMENTS_HASH)
 # makes Reflex use that npm instead of downloading bun.
 REFLEX_ENV := PATH="$(BIN):$$PATH" REFLEX_USE_NPM=1
 
-.PHONY: install run test test-servers lint chromium bench soak clean
+.PHONY: install run worker test test-servers lint chromium bench soak clean
 
 install: $(INSTALLED)
 
@@ -28,6 +28,11 @@ run: install
 	@echo "Studio is starting on http://localhost:3000"
 	@# The built-in test payment gateway: buying credits works without real money.
 	$(REFLEX_ENV) STUDIO_TEST_PAYMENT_GATEWAY=$${STUDIO_TEST_PAYMENT_GATEWAY:-1} $(BIN)/reflex run --env prod
+
+# A job worker for the scaled setup (README, "Scaling out"): runs the generations that the
+# web processes queue on Redis. Needs STUDIO_REDIS_URL and the same STUDIO_DATABASE_URL.
+worker: install
+	$(BIN)/python -m studio_app.cli worker
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -3,6 +3,9 @@ queue), two web workers and two job workers, all real servers this module starts
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +20,7 @@ from studio_app.settings import PROJECT_ROOT
 from tests import app_server
 from tests.e2e.helpers import create_api_token, sign_up
 from tests.servers.postgres import PostgresServer
+from tests.servers.proxy import FailoverProxy
 from tests.servers.redis import RedisServer
 
 WEB_WORKERS = 2
@@ -26,8 +30,14 @@ GENERATIONS_PER_MINUTE = 4
 
 @dataclass(frozen=True)
 class ScaledApp:
+    # The load balancer's address: what browsers and API clients use.
     url: str
     database_url: str
+    # The process serving the pages (WEB_WORKERS granian workers) and its own address.
+    pages_url: str
+    # A second web process (backend only) that takes the websockets while it lives.
+    socket_process: subprocess.Popen
+    redis: RedisServer
 
 
 @pytest.fixture(scope="module")
@@ -38,27 +48,43 @@ def scaled_app(
     workdir = tmp_path_factory.mktemp("scaled")
     database = "studio_scaled_e2e"
     database_url = postgres.create_database(database)
+    pages_port, socket_port = app_server.free_port(), app_server.free_port()
+    proxy = FailoverProxy(pages_port, [socket_port]).start()
     env = app_server.app_env(
         workdir,
         STUDIO_DATABASE_URL=database_url,
         STUDIO_REDIS_URL=redis.url,
         GRANIAN_WORKERS=str(WEB_WORKERS),
+        # Browsers reach every web process through the balancer: its address is the app's.
+        STUDIO_PUBLIC_URL=proxy.url,
+        REFLEX_API_URL=proxy.url,
+        STUDIO_ENABLE_FAULT_PROVIDER="1",
         STUDIO_SIGNUPS_PER_ADDRESS_PER_HOUR="1000",
         STUDIO_GENERATIONS_PER_MINUTE=str(GENERATIONS_PER_MINUTE),
         STUDIO_MAX_CONCURRENT_GENERATIONS="100",
         **app_server.private_frontend(PROJECT_ROOT, workdir),
     )
     app_server.run_cli(PROJECT_ROOT, env, "setup")
-    job_workers = [
+    log = workdir / "server.log"
+    processes = [
         app_server.start_job_worker(PROJECT_ROOT, env, workdir / f"job-worker-{n}.log")
         for n in range(JOB_WORKERS)
     ]
     try:
-        with app_server.serve(PROJECT_ROOT, env, workdir / "server.log") as url:
-            yield ScaledApp(url, database_url)
+        pages = app_server.start(PROJECT_ROOT, env, pages_port, log)
+        processes.append(pages)
+        sockets = app_server.start(
+            PROJECT_ROOT, {**env, "GRANIAN_WORKERS": "1"}, socket_port, log, backend_only=True
+        )
+        processes.append(sockets)
+        pages_url = f"http://127.0.0.1:{pages_port}"
+        app_server.wait_until_serving(pages_url, pages, log)
+        app_server.wait_until_serving(f"http://127.0.0.1:{socket_port}", sockets, log, page=False)
+        yield ScaledApp(proxy.url, database_url, pages_url, sockets, redis)
     finally:
-        for worker in job_workers:
-            app_server.stop(worker)
+        for process in processes:
+            app_server.stop(process)
+        proxy.stop()
         redis.stop()
         postgres.drop_database(database)
 
@@ -93,7 +119,7 @@ def _rows(app: ScaledApp, sql: str, *args: object) -> list[tuple]:
 def test_a_generation_end_to_end_on_postgresql_and_redis_with_two_web_workers(
     scaled_app: ScaledApp, page: Page
 ) -> None:
-    assert len(_web_workers(scaled_app.url)) == WEB_WORKERS
+    assert len(_web_workers(scaled_app.pages_url)) == WEB_WORKERS
     email = sign_up(page, scaled_app.url)
     page.locator("#prompt").fill("A lighthouse on a cliff at dawn")
     page.locator("#generate").click()
@@ -125,3 +151,41 @@ def test_the_generation_limit_holds_across_web_workers(scaled_app: ScaledApp, pa
         statuses.append(answer.status_code)
     assert Counter(statuses) == {202: GENERATIONS_PER_MINUTE, 429: GENERATIONS_PER_MINUTE}
     assert statuses[:GENERATIONS_PER_MINUTE] == [202] * GENERATIONS_PER_MINUTE
+
+
+def _established_connections(port: int) -> int:
+    """Open TCP connections whose server side is `port` (a web process's websockets)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                    count += 1
+    return count
+
+
+SLOW_JOB_S = 8
+
+
+def test_a_browser_whose_web_process_dies_while_it_waits_gets_its_image_from_another(
+    scaled_app: ScaledApp, page: Page
+) -> None:
+    sign_up(page, scaled_app.url)
+    page.locator("#prompt").fill(f"A tortoise crossing a road #delay={SLOW_JOB_S}")
+    page.get_by_role("combobox").click()
+    page.get_by_role("option", name="Fault injector (tests)").click()
+    page.locator("#generate").click()
+    expect(page.locator(".job-pending")).to_have_count(1)
+    socket_port = int(scaled_app.socket_process.args[-1])
+    assert _established_connections(socket_port) >= 1, "the tab's websocket is elsewhere"
+
+    os.killpg(scaled_app.socket_process.pid, signal.SIGKILL)
+    scaled_app.socket_process.wait(timeout=10)
+    # The tab reconnects through the balancer to the other web process (as a new tab:
+    # the dead process still owns its old token in Redis), loads its states there and
+    # follows its pending job to the end.
+    expect(page.locator(".job-succeeded img.result-image").first).to_be_visible(
+        timeout=(SLOW_JOB_S + 30) * 1000
+    )
+    expect(page.locator(".credit-balance")).to_have_text("4")
