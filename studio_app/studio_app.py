@@ -20,7 +20,7 @@ from studio_app.pages.catalog import catalog_page
 from studio_app.pages.my_creations import my_creations_page
 from studio_app.pages.signin import login_page, signup_page
 from studio_app.pages.studio import studio_page
-from studio_app.services import auth, reconcile
+from studio_app.services import auth, jobs, reconcile
 from studio_app.state_files import keep_state_files_bounded
 from studio_app.states.account import AccountState
 from studio_app.states.admin import AdminState
@@ -30,7 +30,6 @@ from studio_app.states.auth import AuthState
 from studio_app.states.catalog import CatalogState
 from studio_app.states.creations import CreationsState
 from studio_app.states.credits import CreditsState
-from studio_app.states.job_delivery import deliver_finished_jobs
 from studio_app.states.session_guard import SessionBoundStates, session_of_tab
 from studio_app.states.signin import SigninState
 from studio_app.states.studio import StudioState
@@ -61,6 +60,11 @@ async def housekeeping() -> None:
         await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
 
 
+async def follow_job_announcements() -> None:
+    """Scaled mode: wake this process's waiters when a job worker announces a job's end."""
+    await jobs.follow_announcements()
+
+
 class StudioApp(rx.App):
     """Reflex's app with our outermost ASGI layer: the REST API's CORS rules must sit in
     front of Reflex's own CORS middleware, which only knows one set of origins."""
@@ -77,7 +81,7 @@ app = StudioApp(
 )
 app.register_lifespan_task(housekeeping)
 app.register_lifespan_task(keep_state_files_bounded)
-app.register_lifespan_task(deliver_finished_jobs)
+app.register_lifespan_task(follow_job_announcements)
 # Before every event, hydrate included: a tab's states belong to one session.
 app.add_middleware(SessionBoundStates(), index=0)
 app.add_page(

@@ -17,7 +17,6 @@ Redis keys (all under `studio:`):
                         a pending row without it was lost and is enqueued again
   worker:<name>         a live worker's heartbeat; a job whose worker has none is re-run
   finished              pub/sub: {"public_id", "status"} when a job ends
-  watchers:<public_id>  the browser tabs showing the job ("<client token> <session hash>")
 """
 
 from __future__ import annotations
@@ -184,41 +183,6 @@ async def finished_announcements() -> AsyncIterator[str]:
                     yield json.loads(message["data"])["public_id"]
                 except (ValueError, KeyError, TypeError):
                     log.warning("ignored a malformed announcement: %r", message["data"])
-
-
-def _watchers(public_id: str) -> str:
-    return f"studio:watchers:{public_id}"
-
-
-@dataclass(frozen=True)
-class Watcher:
-    """A browser tab showing a job: its Reflex client token and its session's hash."""
-
-    client_token: str
-    session_hash: str
-
-
-async def watch(public_id: str, watcher: Watcher) -> None:
-    key = _watchers(public_id)
-    async with connections().redis.pipeline(transaction=True) as pipe:
-        pipe.sadd(key, f"{watcher.client_token} {watcher.session_hash}")
-        pipe.expire(key, _marker_ttl_s())
-        await pipe.execute()
-
-
-async def take_watchers(public_id: str) -> list[Watcher]:
-    """The tabs to tell about a finished job; one process gets them, the others none."""
-    key = _watchers(public_id)
-    async with connections().redis.pipeline(transaction=True) as pipe:
-        pipe.smembers(key)
-        pipe.delete(key)
-        members, _ = await pipe.execute()
-    found = []
-    for member in members:
-        token, _, session = member.decode().partition(" ")
-        if token and session:
-            found.append(Watcher(token, session))
-    return found
 
 
 async def beat(worker: str) -> None:

@@ -84,35 +84,48 @@ async def wait(public_id: str) -> None:
         return
     if not job_queue.is_enabled():
         return
+    while await asyncio.to_thread(_is_pending, public_id):
+        await until_one_ends([public_id], WAITER_POLL_S)
+
+
+async def until_one_ends(public_ids: list[str], timeout: float) -> None:
+    """Return as soon as this process hears that one of these jobs ended, or after `timeout`.
+
+    Hears: its own job tasks (embedded) or a job worker's announcement (scaled).
+    """
     ended = asyncio.Event()
-    _waiters.setdefault(public_id, set()).add(ended)
+    for public_id in public_ids:
+        _waiters.setdefault(public_id, set()).add(ended)
+        task = _running.get(public_id)
+        if task is not None:
+            task.add_done_callback(lambda _task: ended.set())
     try:
-        while await asyncio.to_thread(_is_pending, public_id):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ended.wait(), WAITER_POLL_S)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ended.wait(), timeout)
     finally:
-        waiting = _waiters.get(public_id, set())
-        waiting.discard(ended)
-        if not waiting:
-            _waiters.pop(public_id, None)
+        for public_id in public_ids:
+            waiting = _waiters.get(public_id, set())
+            waiting.discard(ended)
+            if not waiting:
+                _waiters.pop(public_id, None)
 
 
-async def watch(public_id: str, client_token: str, session_hash: str) -> None:
-    """With the queue: have the web process that hears of the job's end update this tab
-    (any process: the tab's websocket may be held by another than the one waiting)."""
+async def follow_announcements() -> None:
+    """Scaled mode, for the app's lifetime: wake the waiters of each job a worker ends.
+
+    Announcements travel over Redis pub/sub, which drops what is published while this
+    process reconnects: waiters also look at the database every WAITER_POLL_S.
+    """
     if not job_queue.is_enabled():
         return
-    try:
-        await job_queue.watch(public_id, job_queue.Watcher(client_token, session_hash))
-    except RedisError as error:
-        # The tab's own waiter (and a reload) still show the result.
-        log.warning("could not watch generation %s: %s", public_id, error)
-
-
-def job_ended(public_id: str) -> None:
-    """A worker announced the end of a job: wake this process's waiters."""
-    for ended in _waiters.get(public_id, ()):
-        ended.set()
+    while True:
+        try:
+            async for public_id in job_queue.finished_announcements():
+                for ended in _waiters.get(public_id, ()):
+                    ended.set()
+        except (RedisError, OSError) as error:
+            log.warning("job announcements interrupted (%s); listening again", error)
+        await asyncio.sleep(1.0)
 
 
 async def is_running(public_id: str) -> bool:

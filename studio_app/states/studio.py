@@ -418,15 +418,13 @@ class JobsState(StudioState):
         except StudioError as error:
             yield rx.toast.error(error.message)
             return
-        pending, credits = await asyncio.to_thread(job_and_credits, viewer, ticket.public_id)
+        pending, credits = await asyncio.to_thread(_job_and_credits, viewer, ticket.public_id)
         async with self:
             if not self._still_bound_to(session):
                 return  # another user's tab now: the image lands in My Creations
             if pending is not None:
                 self.jobs = [pending, *self.jobs]
             self._set_credits(credits)
-            client_token = self.router.session.client_token
-        await jobs.watch(ticket.public_id, client_token, session)
         yield rx.scroll_to("results")
         waiting = asyncio.ensure_future(jobs.wait(ticket.public_id))
         while not waiting.done():
@@ -440,11 +438,12 @@ class JobsState(StudioState):
                     return
                 if ticking is not None and ticking.status == GenerationStatus.PENDING:
                     self._replace_job(ticking)
-        finished, credits = await asyncio.to_thread(job_and_credits, viewer, ticket.public_id)
+        finished, credits = await asyncio.to_thread(_job_and_credits, viewer, ticket.public_id)
         async with self:
             if finished is None or not self._still_bound_to(session):
                 return
-            self._show_finished(finished, credits)
+            self._replace_job(finished)
+            self._set_credits(credits)
         if finished.status == GenerationStatus.FAILED:
             yield rx.toast.error(finished.error_message)
         else:
@@ -475,24 +474,13 @@ class JobsState(StudioState):
         async for event in self._run_job(session, viewer, settings.request() if settings else None):
             yield event
 
-    def _show_finished(self, view: CreationView, credits: ledger.CreditSummary) -> None:
-        """A job ended (told by whichever process heard it: states/job_delivery.py)."""
-        self._replace_job(view)
-        self._set_credits(credits)
-
     @rx.event(background=True)
     async def watch_pending(self) -> None:
         """Jobs found pending on load (a reload mid-generation): follow them to the end."""
         session, viewer = await self._caller()
-        async with self:
-            client_token = self.router.session.client_token
-            pending = [job.public_id for job in self.jobs if job.status == GenerationStatus.PENDING]
-        for public_id in pending:
-            await jobs.watch(public_id, client_token, session)
+        if viewer is None:
+            return
         for _ in range(600):
-            if viewer is None:
-                return
-            await asyncio.sleep(1.0)
             async with self:
                 if not self._still_bound_to(session):
                     return
@@ -501,6 +489,8 @@ class JobsState(StudioState):
                 ]
             if not pending:
                 return
+            # Wakes when this process hears that one ended; looks anyway every second.
+            await jobs.until_one_ends(pending, timeout=1.0)
             fresh = await asyncio.to_thread(_jobs_and_credits, viewer, pending)
             async with self:
                 if not self._still_bound_to(session):
@@ -516,7 +506,7 @@ class _JobsNow:
     credits: ledger.CreditSummary
 
 
-def job_and_credits(
+def _job_and_credits(
     viewer: CurrentUser, public_id: str
 ) -> tuple[CreationView | None, ledger.CreditSummary]:
     return creations.get_creation(viewer, public_id), ledger.credit_summary(viewer.id)

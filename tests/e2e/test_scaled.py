@@ -157,7 +157,7 @@ def _established_connections(port: int) -> int:
     """Open TCP connections whose server side is `port` (a web process's websockets)."""
     count = 0
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as lines:
+        with Path(table).open() as lines:
             for line in list(lines)[1:]:
                 fields = line.split()
                 if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":

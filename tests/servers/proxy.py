@@ -63,9 +63,7 @@ class FailoverProxy:
             return
         server_in, server_out = upstream
         server_out.write(head)
-        await asyncio.gather(
-            self._pipe(client_in, server_out), self._pipe(server_in, client_out)
-        )
+        await asyncio.gather(self._pipe(client_in, server_out), self._pipe(server_in, client_out))
 
     @staticmethod
     async def _connect(ports: list[int]):
