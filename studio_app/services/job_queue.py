@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 from sqlmodel import col, select
 from taskiq_redis import RedisStreamBroker
@@ -86,6 +88,15 @@ def _marker_ttl_s() -> int:
     return get_settings().hold_expiry_seconds + JOB_MARGIN_S
 
 
+# A Redis blip (a restart) is ridden out within about a second; a longer outage is an
+# error at once (a request gets "try again") rather than a page left waiting.
+_CLIENT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "retry": Retry(ExponentialBackoff(cap=0.5, base=0.1), retries=3),
+}
+
+
 @dataclass
 class _Connections:
     broker: RedisStreamBroker
@@ -130,11 +141,10 @@ def connections(consumer_name: str | None = None) -> _Connections:
             xread_block=1000,
             idle_timeout=job_deadline_s() * 1000,
             maxlen=100_000,
-            socket_connect_timeout=2,
-            socket_timeout=5,
+            **_CLIENT_OPTIONS,
         )
         broker.register_task(_run_task, task_name=GENERATION_TASK)
-        redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        redis = Redis.from_url(url, **_CLIENT_OPTIONS)
         found = _Connections(broker, redis)
         _BY_LOOP[loop] = found
     return found

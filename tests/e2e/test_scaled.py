@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,3 +191,97 @@ def test_a_browser_whose_web_process_dies_while_it_waits_gets_its_image_from_ano
         timeout=(SLOW_JOB_S + 30) * 1000
     )
     expect(page.locator(".credit-balance")).to_have_text("4")
+
+
+BURST_USERS = 3
+BURST_JOB_S = 3
+# Longer than the Redis client's own retries, so that some requests find it down.
+REDIS_DOWN_S = 2
+
+
+def _generate_later(url: str, token: str, prompt: str, delay_s: float) -> httpx.Response:
+    time.sleep(delay_s)
+    with httpx.Client(base_url=url, timeout=60) as client:
+        return client.post(
+            "/api/studio/generate",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"prompt": prompt, "provider": "fault"},
+        )
+
+
+# Last in the module: the web processes' Reflex states go with Redis.
+def test_redis_restarting_during_a_burst_loses_no_job_and_no_credit(
+    scaled_app: ScaledApp, page: Page
+) -> None:
+    tokens = {}
+    for n in range(BURST_USERS):
+        page.context.clear_cookies()
+        email = sign_up(page, scaled_app.url)
+        tokens[email] = create_api_token(page, scaled_app.url, f"burst {n}")
+    asked = [(email, n) for n in range(GENERATIONS_PER_MINUTE) for email in tokens]
+    # Spread over ~2.5 s: before, during and after Redis is down.
+    requests = [
+        (email, f"A storm over the sea, {email} #{n} #delay={BURST_JOB_S}", 0.2 * order)
+        for order, (email, n) in enumerate(asked)
+    ]
+    with ThreadPoolExecutor(len(requests)) as pool:
+        sent = [
+            (email, pool.submit(_generate_later, scaled_app.url, tokens[email], prompt, delay))
+            for email, prompt, delay in requests
+        ]
+        time.sleep(0.6)  # some are queued or running, some not yet asked
+        scaled_app.redis.restart(down_s=REDIS_DOWN_S)
+        answers = [(email, future.result()) for email, future in sent]
+
+    statuses = Counter(answer.status_code for _, answer in answers)
+    print(f"answers during the restart: {dict(statuses)}")
+    assert set(statuses) <= {202, 503}, statuses
+    assert statuses[202] > 0
+    for _, answer in answers:
+        if answer.status_code == 503:
+            assert answer.json()["code"] == "queue_unavailable"
+            assert "try again" in answer.json()["message"]
+            assert answer.headers["Retry-After"]
+
+    def ended() -> bool:
+        return not _rows(
+            scaled_app,
+            'SELECT 1 FROM generated_image g JOIN "user" u ON u.id = g.user_id '
+            "WHERE g.status = 'pending' AND u.email = ANY(%s)",
+            list(tokens),
+        )
+
+    deadline = time.monotonic() + 60 + BURST_JOB_S * len(requests)
+    while not ended():
+        assert time.monotonic() < deadline, "jobs left pending after Redis came back"
+        time.sleep(0.5)
+    for email in tokens:
+        accepted = sum(1 for who, answer in answers if who == email and answer.status_code == 202)
+        made = _rows(
+            scaled_app,
+            'SELECT g.status, g.error_code FROM generated_image g JOIN "user" u '
+            "ON u.id = g.user_id WHERE u.email = %s",
+            email,
+        )
+        # Every accepted image was made (none lost with Redis); every refused one is
+        # recorded as not queued; each made image is charged once, nothing else is held.
+        expected = Counter(
+            {
+                ("succeeded", None): accepted,
+                ("failed", "queue_unavailable"): GENERATIONS_PER_MINUTE - accepted,
+            }
+        )
+        assert Counter(made) == +expected, made
+        balance = _rows(
+            scaled_app,
+            'SELECT COALESCE(SUM(e.amount), 0) FROM credit_entry e JOIN "user" u '
+            "ON u.id = e.user_id WHERE u.email = %s",
+            email,
+        )[0][0]
+        assert balance == 5 - accepted
+        assert not _rows(
+            scaled_app,
+            'SELECT 1 FROM credit_hold h JOIN "user" u ON u.id = h.user_id '
+            "WHERE h.status = 'open' AND u.email = %s",
+            email,
+        )

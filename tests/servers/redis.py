@@ -66,9 +66,11 @@ class RedisServer:
                 self._process.wait(timeout=10)
             self._process = None
 
-    def restart(self) -> RedisServer:
-        """Stop and start again on the same port: without persistence, everything is gone."""
+    def restart(self, down_s: float = 0) -> RedisServer:
+        """Stop, stay down `down_s`, start again on the same port: without persistence,
+        everything it held is gone."""
         self._end_process()
+        time.sleep(down_s)
         return self.start()
 
     def stop(self) -> None:
