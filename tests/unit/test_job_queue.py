@@ -243,3 +243,20 @@ def test_a_worker_killed_mid_generation_leaves_its_job_to_another(
     assert _captures(user) == 4
     assert ledger.credit_summary(user).available == 6
     assert _open_holds(user) == 0
+
+
+def test_a_worker_asked_to_stop_finishes_the_image_it_is_making_first(
+    queue_env: Settings, workers: Callable[[], subprocess.Popen]
+) -> None:
+    user = make_user(credits=5)
+    worker = workers()
+    ticket = _submit(user, "A patient heron #delay=3")
+    _wait_until(
+        lambda: (_marker(queue_env, ticket.public_id) or job_queue.QUEUED) != job_queue.QUEUED,
+        60,
+        "the worker takes the job",
+    )
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=60) == 0
+    assert _status(ticket.public_id) == "succeeded"
+    assert ledger.credit_summary(user).available == 4
