@@ -23,13 +23,15 @@ play; each user is charged once per burst.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import pwd
 import statistics
 import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,6 +52,8 @@ from tests import app_server
 from tests.factories import make_user
 from tests.fakes import openai_api
 from tests.fakes.server import FakeResponse, FakeServer, RecordedRequest
+from tests.servers.postgres import SERVER_USER, PostgresServer
+from tests.servers.redis import RedisServer
 
 NAME = "concurrency"
 TITLE = "Fifty generations at once"
@@ -262,6 +266,8 @@ class Round:
     single_server_cpu: float
     burst_server_cpu: float
     burst_bench_cpu: float
+    # PostgreSQL's and Redis's CPU over the burst (scaled mode; 0 embedded).
+    burst_backing_cpu: float
 
 
 @dataclass
@@ -283,58 +289,139 @@ def _make_users() -> _Users:
     return _Users(observer, single, [user_with_token(2 + i) for i in range(BURST)])
 
 
+EMBEDDED, SCALED = "embedded", "scaled"
+MODES = (EMBEDDED, SCALED)
+SCALED_WEB_WORKERS = 2
+SCALED_JOB_WORKERS = 2
+
+
+@dataclass
+class _Servers:
+    """What serves the app in one mode: its address and the processes whose CPU counts."""
+
+    url: str
+    users: _Users
+    # Process groups of the web server and the job workers.
+    process_groups: list[int]
+    # The database and Redis servers of the scaled mode (counted apart).
+    backing_cpu: Callable[[], float] = field(default=lambda: 0.0)
+
+
 @contextmanager
-def _running_app(workdir: Path, fake: FakeServer) -> Iterator[tuple[str, _Users, int]]:
-    env = app_server.app_env(
-        workdir,
-        OPENAI_API_KEY="sk-bench-0000000000000000",
-        OPENAI_BASE_URL=f"{fake.url}{openai_api.BASE_PATH}",
-    )
-    app_server.run_cli(PROJECT_ROOT, env, "setup")
-    with studio_env(workdir):
+def _running_app(workdir: Path, fake: FakeServer, mode: str) -> Iterator[_Servers]:
+    """The app as `make run` starts it (embedded), or on PostgreSQL + Redis with
+    SCALED_WEB_WORKERS web workers and SCALED_JOB_WORKERS job workers (scaled)."""
+    provider_env = {
+        "OPENAI_API_KEY": "sk-bench-0000000000000000",
+        "OPENAI_BASE_URL": f"{fake.url}{openai_api.BASE_PATH}",
+    }
+    with contextlib.ExitStack() as stack:
+        scaled_env: dict[str, str] = {}
+        backing_cpu = _no_backing_servers
+        if mode == SCALED:
+            postgres = PostgresServer().start()
+            stack.callback(postgres.stop)
+            redis = RedisServer().start()
+            stack.callback(redis.stop)
+            scaled_env = {
+                "STUDIO_DATABASE_URL": postgres.create_database("studio_bench"),
+                "STUDIO_REDIS_URL": redis.url,
+                "GRANIAN_WORKERS": str(SCALED_WEB_WORKERS),
+                **app_server.private_frontend(PROJECT_ROOT, workdir),
+            }
+            backing_cpu = _backing_cpu(redis.pid)
+        env = app_server.app_env(workdir, **provider_env, **scaled_env)
+        app_server.run_cli(PROJECT_ROOT, env, "setup")
+        database = {k: v for k, v in scaled_env.items() if k.startswith("STUDIO_")}
+        stack.enter_context(studio_env(workdir, **database))
         users = _make_users()
-        port = app_server.free_port()
         log_path = workdir / "server.log"
+        groups = []
+        if mode == SCALED:
+            for n in range(SCALED_JOB_WORKERS):
+                worker = app_server.start_job_worker(
+                    PROJECT_ROOT, env, workdir / f"job-worker-{n}.log"
+                )
+                stack.callback(app_server.stop, worker)
+                groups.append(worker.pid)
+        port = app_server.free_port()
         process = app_server.start(PROJECT_ROOT, env, port, log_path)
+        stack.callback(app_server.stop, process)
+        groups.append(process.pid)
         url = f"http://127.0.0.1:{port}"
-        try:
-            app_server.wait_until_serving(url, process, log_path)
-            yield url, users, process.pid
-        finally:
-            app_server.stop(process)
+        app_server.wait_until_serving(url, process, log_path)
+        yield _Servers(url, users, groups, backing_cpu)
 
 
-def group_cpu_s(pgid: int) -> float:
-    """CPU seconds (user + system) used so far by every live process of a process group."""
-    tick = os.sysconf("SC_CLK_TCK")
+def _no_backing_servers() -> float:
+    return 0.0
+
+
+def _backing_cpu(redis_pid: int) -> Callable[[], float]:
+    """PostgreSQL's CPU (its processes run as SERVER_USER when started as root) + Redis's."""
+    as_root = os.getuid() == 0
+    return lambda: (user_cpu_s(SERVER_USER) if as_root else 0.0) + pid_cpu_s(redis_pid)
+
+
+def _stat_fields(stat: Path) -> list[str] | None:
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _ticks(fields: list[str]) -> int:
+    # After the command: state ppid pgrp ... utime (12th) stime (13th).
+    return int(fields[11]) + int(fields[12])
+
+
+def pid_cpu_s(pid: int) -> float:
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
+    return _ticks(fields) / os.sysconf("SC_CLK_TCK") if fields else 0.0
+
+
+def user_cpu_s(user: str) -> float:
+    """CPU seconds used so far by the live processes running as `user`."""
+    uid = pwd.getpwnam(user).pw_uid
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            owner = stat.stat().st_uid
         except OSError:
             continue
-        # After the command: state ppid pgrp ... utime (12th) stime (13th).
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
+        fields = _stat_fields(stat) if owner == uid else None
+        if fields:
+            total += _ticks(fields)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
-def _round(
-    url: str, users: _Users, probes: Probes, provider: SlowOpenAI, index: int, pgid: int
-) -> Round:
+def group_cpu_s(*pgids: int) -> float:
+    """CPU seconds (user + system) used so far by every live process of these groups."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        fields = _stat_fields(stat)
+        if fields and int(fields[2]) in pgids:
+            total += _ticks(fields)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _round(servers: _Servers, probes: Probes, provider: SlowOpenAI, index: int) -> Round:
+    url, users, groups = servers.url, servers.users, servers.process_groups
     probes.phase = "off"
     single = Job(tag=f"r{index}-single", token=users.single_token)
-    server_cpu = group_cpu_s(pgid)
+    server_cpu = group_cpu_s(*groups)
     single_s = asyncio.run(_generate_all(url, [single]))
-    single_cpu = group_cpu_s(pgid) - server_cpu
+    single_cpu = group_cpu_s(*groups) - server_cpu
     probes.phase = "idle"
     time.sleep(IDLE_PROBE_S)
     jobs = [Job(tag=f"r{index}-j{n}", token=token) for n, (_, token) in enumerate(users.burst)]
     provider.reset_peak()
     probes.phase = f"burst{index}"
-    server_cpu, bench_cpu = group_cpu_s(pgid), time.process_time()
+    server_cpu, bench_cpu = group_cpu_s(*groups), time.process_time()
+    backing_cpu = servers.backing_cpu()
     burst_s = asyncio.run(_generate_all(url, jobs))
-    burst_cpu = group_cpu_s(pgid) - server_cpu
+    burst_cpu = group_cpu_s(*groups) - server_cpu
+    backing_cpu = servers.backing_cpu() - backing_cpu
     bench_cpu = time.process_time() - bench_cpu
     probes.phase = "off"
     finished = _finished_at([job.public_id for job in [single, *jobs]])
@@ -349,6 +436,7 @@ def _round(
         single_cpu,
         burst_cpu,
         bench_cpu,
+        backing_cpu,
     )
 
 
@@ -368,34 +456,47 @@ def _charged_once(users: _Users, bursts: int) -> str:
     )
 
 
+@dataclass
+class _ModeRun:
+    rounds: list[Round]
+    probes: Probes
+    sanity: str
+
+
+def _run_mode(mode: str, options: Options, provider: SlowOpenAI, fake: FakeServer) -> _ModeRun:
+    rounds: list[Round] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="studio-bench-") as tmp,
+        _running_app(Path(tmp), fake, mode) as servers,
+        Probes(servers.url, servers.users.observer_token, phase="off") as probes,
+    ):
+        for index in range(options.warmup + options.runs):
+            done = _round(servers, probes, provider, index)
+            if index >= options.warmup:
+                rounds.append(done)
+            else:
+                for key in [k for k in probes.samples if k[1] in {"idle", f"burst{index}"}]:
+                    del probes.samples[key]
+            print(
+                f"  {mode} round {index}: single {done.single_s:.2f} s, burst "
+                f"{done.burst_s:.2f} s (server {done.burst_server_s:.2f} s), fake held "
+                f"{done.fake_peak} at once",
+                flush=True,
+            )
+        sanity = _charged_once(servers.users, options.warmup + options.runs)
+    return _ModeRun(rounds, probes, sanity)
+
+
 def run(options: Options) -> Result:
     provider = SlowOpenAI(PROVIDER_DELAY_S)
     fake = FakeServer()
     fake.on("POST", openai_api.GENERATIONS_PATH, provider)
     fake.start()
-    rounds: list[Round] = []
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="studio-bench-") as tmp,
-            _running_app(Path(tmp), fake) as (url, users, pgid),
-            Probes(url, users.observer_token, phase="off") as probes,
-        ):
-            for index in range(options.warmup + options.runs):
-                done = _round(url, users, probes, provider, index, pgid)
-                if index >= options.warmup:
-                    rounds.append(done)
-                else:
-                    for key in [k for k in probes.samples if k[1] in {"idle", f"burst{index}"}]:
-                        del probes.samples[key]
-                print(
-                    f"  round {index}: single {done.single_s:.2f} s, burst {done.burst_s:.2f} s "
-                    f"(server {done.burst_server_s:.2f} s), fake held {done.fake_peak} at once",
-                    flush=True,
-                )
-            sanity = _charged_once(users, options.warmup + options.runs)
+        runs = {mode: _run_mode(mode, options, provider, fake) for mode in MODES}
     finally:
         fake.stop()
-    return _result(options, rounds, probes, provider, sanity)
+    return _result(options, runs, provider)
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -410,59 +511,73 @@ def _burst_samples(probes: Probes, label: str, runs: int, warmup: int) -> list[f
     return [s for i in range(warmup, warmup + runs) for s in probes.of(label, f"burst{i}")]
 
 
-def _result(
-    options: Options, rounds: list[Round], probes: Probes, provider: SlowOpenAI, sanity: str
-) -> Result:
-    single = statistics.median(r.single_s for r in rounds)
-    burst = statistics.median(r.burst_s for r in rounds)
-    figures = [
-        Figure(
-            f"{BURST} at once: all succeeded",
-            burst * 1000,
-            "one alone",
-            single * 1000,
-            "ms",
-            target_ratio=TARGET,
+def _result(options: Options, runs: dict[str, _ModeRun], provider: SlowOpenAI) -> Result:
+    figures = []
+    breakdown = []
+    for mode, done in runs.items():
+        rounds, probes = done.rounds, done.probes
+        single = statistics.median(r.single_s for r in rounds)
+        burst = statistics.median(r.burst_s for r in rounds)
+        figures.append(
+            Figure(
+                f"{mode}: {BURST} at once, all succeeded",
+                burst * 1000,
+                "one alone",
+                single * 1000,
+                "ms",
+                target_ratio=TARGET,
+            )
         )
-    ]
-    for label in PROBES:
-        idle = probes.of(label, "idle")
-        busy = _burst_samples(probes, label, options.runs, options.warmup)
-        if not idle or not busy:
-            continue
-        figures += [
-            Figure(
-                f"{label} median, during the burst", _pct(busy, 0.5), "idle", _pct(idle, 0.5), "ms"
-            ),
-            Figure(
-                f"{label} p95, during the burst", _pct(busy, 0.95), "idle", _pct(idle, 0.95), "ms"
-            ),
-        ]
+        for label in PROBES:
+            idle = probes.of(label, "idle")
+            busy = _burst_samples(probes, label, options.runs, options.warmup)
+            if not idle or not busy:
+                continue
+            figures += [
+                Figure(
+                    f"{mode}: {label} median, during the burst",
+                    _pct(busy, 0.5),
+                    "idle",
+                    _pct(idle, 0.5),
+                    "ms",
+                ),
+                Figure(
+                    f"{mode}: {label} p95, during the burst",
+                    _pct(busy, 0.95),
+                    "idle",
+                    _pct(idle, 0.95),
+                    "ms",
+                ),
+            ]
+        breakdown += [f"**{mode}**", *_breakdown(rounds, probes, provider, options, done.sanity)]
     return Result(
         name=NAME,
         title=TITLE,
         baseline=(
-            "one generation alone through the same API path (POST, then its status with "
-            "`?wait=`), "
-            f"same server, same fake provider (which answers after {PROVIDER_DELAY_S:.0f} s); "
-            "for the probes, the same requests while the app is idle."
+            "in each mode, one generation alone through the same API path (POST, then its "
+            "status with `?wait=`), same servers, same fake provider (which answers after "
+            f"{PROVIDER_DELAY_S:.0f} s); for the probes, the same requests while the app is "
+            "idle."
         ),
         method=(
-            f"{options.runs} measured rounds after {options.warmup} warm-up round; each round "
-            f"is one generation alone, {IDLE_PROBE_S:.0f} s of idle probes, then {BURST} "
-            f"POSTs sent at once by {BURST} users (one API token each, tier {TIER}, provider "
-            f"openai → the fake), medians over rounds. Time runs from sending the first POST "
-            f"to the last `succeeded` (each job: its POST, then one long poll "
-            f"`GET status_url?wait={STATUS_WAIT_S}` that answers when the image is done; one "
-            "shared client). Probes: one "
+            f"Two modes in one run, one after the other: **{EMBEDDED}** — the app as `make run` "
+            "starts it (`cli setup` + `reflex run --env prod`, one process, temporary SQLite "
+            f"database and image folder); **{SCALED}** — PostgreSQL 15 and Redis started from "
+            f"Debian's packages, `reflex run --env prod` with GRANIAN_WORKERS="
+            f"{SCALED_WEB_WORKERS} and {SCALED_JOB_WORKERS} job workers (`cli worker`), images "
+            f"on the local disk. In each mode {options.runs} measured rounds after "
+            f"{options.warmup} warm-up round; each round is one generation alone, "
+            f"{IDLE_PROBE_S:.0f} s of idle probes, then {BURST} POSTs sent at once by {BURST} "
+            f"users (one API token each, tier {TIER}, provider openai → the fake), medians over "
+            "rounds. Time runs from sending the first POST to the last `succeeded` (each job: "
+            f"its POST, then one long poll `GET status_url?wait={STATUS_WAIT_S}` that answers "
+            "when the image is done; one shared client). Probes: one "
             f"thread each, every {PROBE_EVERY_S * 1000:.0f} ms, idle samples from all rounds, "
-            "burst samples from the measured bursts. The app: `cli setup` + `reflex run --env "
-            "prod` (single port, the page and the API), temporary SQLite database and image "
-            "folder; the fake: a threaded HTTP server on loopback, OpenAI's wire format, a "
-            "real PNG of the size asked for."
+            "burst samples from the measured bursts. The fake: a threaded HTTP server on "
+            "loopback, OpenAI's wire format, a real PNG of the size asked for."
         ),
         figures=figures,
-        breakdown=_breakdown(rounds, probes, provider, options, sanity),
+        breakdown=breakdown,
         reading=READING,
     )
 
@@ -495,6 +610,8 @@ def _breakdown(
         f"a generation, with its polls and the probes); this process (client, polls, probes, "
         "fake) over the burst: "
         + " ".join(f"{r.burst_bench_cpu:.2f}" for r in rounds)
+        + "; PostgreSQL and Redis over the burst: "
+        + " ".join(f"{r.burst_backing_cpu:.2f}" for r in rounds)
         + f"; {os.cpu_count()} cores.",
     ]
     jobs = [job for r in rounds for job in r.jobs]

@@ -168,6 +168,15 @@ def _announcements(subscription: redis.client.PubSub, within_s: float) -> list[d
     return []
 
 
+def _wait_until_taken(settings: Settings, public_id: str) -> None:
+    """Until a worker has taken the job (its marker names the worker)."""
+    _wait_until(
+        lambda: (_marker(settings, public_id) or job_queue.QUEUED) != job_queue.QUEUED,
+        60,
+        "a worker takes the job",
+    )
+
+
 def _age(public_id: str, seconds: float) -> None:
     with write_session() as db:
         row = db.exec(select(GeneratedImage).where(GeneratedImage.public_id == public_id)).one()
@@ -225,11 +234,7 @@ def test_a_worker_killed_mid_generation_leaves_its_job_to_another(
     user = make_user(credits=10)
     doomed = workers()
     slow = _submit(user, "A slow tortoise #delay=4")
-    _wait_until(
-        lambda: (_marker(queue_env, slow.public_id) or job_queue.QUEUED) != job_queue.QUEUED,
-        60,
-        "the first worker takes the job",
-    )
+    _wait_until_taken(queue_env, slow.public_id)
     os.killpg(doomed.pid, signal.SIGKILL)
     doomed.wait(timeout=10)
     # More work arrives while the survivor is the only worker.
@@ -251,11 +256,7 @@ def test_a_worker_asked_to_stop_finishes_the_image_it_is_making_first(
     user = make_user(credits=5)
     worker = workers()
     ticket = _submit(user, "A patient heron #delay=3")
-    _wait_until(
-        lambda: (_marker(queue_env, ticket.public_id) or job_queue.QUEUED) != job_queue.QUEUED,
-        60,
-        "the worker takes the job",
-    )
+    _wait_until_taken(queue_env, ticket.public_id)
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=60) == 0
     assert _status(ticket.public_id) == "succeeded"
