@@ -49,7 +49,7 @@ from studio_app.services.db import read_session
 from studio_app.services.tiers import get_tier
 from studio_app.settings import PROJECT_ROOT
 from tests import app_server
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 from tests.fakes import openai_api
 from tests.fakes.server import FakeResponse, FakeServer, RecordedRequest
 from tests.servers.postgres import SERVER_USER, PostgresServer
@@ -281,7 +281,9 @@ def _make_users() -> _Users:
     def user_with_token(index: int) -> tuple[int, str]:
         email = f"bench{index}@example.com"
         user_id = make_user(credits=STARTING_CREDITS, email=email)
-        token = api_tokens.create_token(CurrentUser(user_id, email, "user"), "bench")
+        token = api_tokens.create_token(
+            CurrentUser(user_id, email, "user"), "bench", password=PASSWORD
+        )
         return user_id, token.secret
 
     _, observer = user_with_token(0)
@@ -405,16 +407,18 @@ def group_cpu_s(*pgids: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _round(servers: _Servers, probes: Probes, provider: SlowOpenAI, index: int) -> Round:
+def _round(servers: _Servers, probes: Probes, provider: SlowOpenAI, mode: str, index: int) -> Round:
     url, users, groups = servers.url, servers.users, servers.process_groups
+    # The fake files its timings by tag: a tag names its mode and round.
+    round_tag = f"{mode}{index}"
     probes.phase = "off"
-    single = Job(tag=f"r{index}-single", token=users.single_token)
+    single = Job(tag=f"{round_tag}-single", token=users.single_token)
     server_cpu = group_cpu_s(*groups)
     single_s = asyncio.run(_generate_all(url, [single]))
     single_cpu = group_cpu_s(*groups) - server_cpu
     probes.phase = "idle"
     time.sleep(IDLE_PROBE_S)
-    jobs = [Job(tag=f"r{index}-j{n}", token=token) for n, (_, token) in enumerate(users.burst)]
+    jobs = [Job(tag=f"{round_tag}-j{n}", token=token) for n, (_, token) in enumerate(users.burst)]
     provider.reset_peak()
     probes.phase = f"burst{index}"
     server_cpu, bench_cpu = group_cpu_s(*groups), time.process_time()
@@ -471,7 +475,7 @@ def _run_mode(mode: str, options: Options, provider: SlowOpenAI, fake: FakeServe
         Probes(servers.url, servers.users.observer_token, phase="off") as probes,
     ):
         for index in range(options.warmup + options.runs):
-            done = _round(servers, probes, provider, index)
+            done = _round(servers, probes, provider, mode, index)
             if index >= options.warmup:
                 rounds.append(done)
             else:
@@ -667,6 +671,25 @@ def _breakdown(
 
 
 READING = [
+    "Scaled vs embedded, two runs on 2026-12-03 (the table is the second): on a quiet "
+    "machine 50 at once took 1.74× one alone scaled against 1.81× embedded, and the probes' "
+    "p95 during the burst fell from ~160–200 ms to ~52–77 ms (target under 100 ms met); in "
+    "the second run the machine was loaded (idle p95 33–95 ms instead of ~6–12) and both "
+    "modes took ~2.6–2.7×. Either way the burst is bound by the machine, not by one event "
+    "loop any more: two cores carry two web workers, two job workers, PostgreSQL, Redis and "
+    "this benchmark's own client, polls, probes and fake (~0.5–1 s of CPU a burst). Server "
+    "CPU a generation is ~75–105 ms scaled against ~56–71 ms embedded (polls and probes "
+    "included): the queue, a second process's reads and PostgreSQL's round trips cost CPU, "
+    "which on 2 cores is what the burst waits for. PostgreSQL's CPU is read from its live "
+    "processes, so a backend that exits mid-burst makes that figure approximate (even "
+    "negative). Each added core (with another web and job worker) takes its share of that "
+    "CPU off the burst; 1.5× needs about 4 cores here.",
+    "Where scaled time goes: the fifty POSTs are answered over ~1.2 s (two web workers "
+    "validating, holding and enqueueing), the calls reach the fake within ~1.6 s of the "
+    "first POST (the job workers take them as they are queued), and storing + capturing "
+    "after the fake answers takes ~0.2 s median (0.6 s max) — no longer the queue behind "
+    "one event loop that it is embedded.",
+    "Embedded, for comparison (the rest of this reading is from when embedded was the only mode):",
     "The server is one process: without Redis, Reflex runs one backend worker, so every "
     "request and every generation shares one event loop and one GIL. During a burst that "
     "process uses about a core's worth of CPU for the whole burst (the CPU line above): the "
