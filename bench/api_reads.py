@@ -140,12 +140,12 @@ def _deactivation_is_seen_at_once(url: str, workdir: Path) -> str:
     from bench.studio_env import studio_env
     from studio_app.services import api_tokens
     from studio_app.services.auth import CurrentUser
-    from tests.factories import make_user
+    from tests.factories import PASSWORD, make_user
 
     with studio_env(workdir):
         admin_id = make_user(role="admin", email="bench-admin@example.com")
         token = api_tokens.create_token(
-            CurrentUser(admin_id, "bench-admin@example.com", "admin"), "bench"
+            CurrentUser(admin_id, "bench-admin@example.com", "admin"), "bench", password=PASSWORD
         ).secret
     with urllib.request.urlopen(url + URL_PATH) as answer:
         first = json.loads(answer.read())["items"][0]

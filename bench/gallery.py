@@ -172,7 +172,7 @@ def _insert(rows: list[dict]) -> None:
 def _account(email: str) -> Account:
     signed = auth.sign_up(email, PASSWORD, client_address=f"bench-{email}")
     viewer = CurrentUser(id=signed.user_id, email=signed.email, role="user")
-    token = api_tokens.create_token(viewer, "bench").secret
+    token = api_tokens.create_token(viewer, "bench", password=PASSWORD).secret
     return Account(signed.user_id, signed.email, signed.token, token)
 
 
