@@ -228,13 +228,21 @@ def test_a_job_run_twice_at_once_makes_one_image_and_charges_once(queue_env: Set
     assert hold.status == HoldStatus.CAPTURED.value
 
 
+def _a_worker_making(
+    settings: Settings, workers: Callable[[], subprocess.Popen], prompt: str
+) -> tuple[int, subprocess.Popen, generation.Ticket]:
+    """A user with 5 credits, a worker, and that worker making the user's image of `prompt`."""
+    user = make_user(credits=5)
+    worker = workers()
+    ticket = _submit(user, prompt)
+    _wait_until_taken(settings, ticket.public_id)
+    return user, worker, ticket
+
+
 def test_a_worker_killed_mid_generation_leaves_its_job_to_another(
     queue_env: Settings, workers: Callable[[], subprocess.Popen]
 ) -> None:
-    user = make_user(credits=10)
-    doomed = workers()
-    slow = _submit(user, "A slow tortoise #delay=4")
-    _wait_until_taken(queue_env, slow.public_id)
+    user, doomed, slow = _a_worker_making(queue_env, workers, "A slow tortoise #delay=4")
     os.killpg(doomed.pid, signal.SIGKILL)
     doomed.wait(timeout=10)
     # More work arrives while the survivor is the only worker.
@@ -246,17 +254,14 @@ def test_a_worker_killed_mid_generation_leaves_its_job_to_another(
         "the other worker makes the killed one's image and the queue's",
     )
     assert _captures(user) == 4
-    assert ledger.credit_summary(user).available == 6
+    assert ledger.credit_summary(user).available == 1
     assert _open_holds(user) == 0
 
 
 def test_a_worker_asked_to_stop_finishes_the_image_it_is_making_first(
     queue_env: Settings, workers: Callable[[], subprocess.Popen]
 ) -> None:
-    user = make_user(credits=5)
-    worker = workers()
-    ticket = _submit(user, "A patient heron #delay=3")
-    _wait_until_taken(queue_env, ticket.public_id)
+    user, worker, ticket = _a_worker_making(queue_env, workers, "A patient heron #delay=3")
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=60) == 0
     assert _status(ticket.public_id) == "succeeded"
