@@ -249,6 +249,11 @@ def _replay(db: Session, user_id: int, key: str, fingerprint: str) -> Ticket | N
             "This Idempotency-Key was already used for a different request. "
             "Use a new key for a new image."
         )
+    return _ticket_of(db, row, replayed=True)
+
+
+def _ticket_of(db: Session, row: GeneratedImage, *, replayed: bool = False) -> Ticket:
+    """The ticket of a started generation (its hold is made with its row)."""
     hold_id = db.exec(select(CreditHold.id).where(CreditHold.generation_id == row.id)).first()
     assert row.id is not None and hold_id is not None
     return Ticket(
@@ -256,7 +261,7 @@ def _replay(db: Session, user_id: int, key: str, fingerprint: str) -> Ticket | N
         public_id=row.public_id,
         hold_id=hold_id,
         cost=row.cost_credits,
-        replayed=True,
+        replayed=replayed,
     )
 
 
@@ -412,7 +417,9 @@ def _store(image: ProviderImage, tier: Tier) -> _StoredImage:
     return _StoredImage(image_key, thumbnail_key, width, height)
 
 
-def _finish_failed(ticket: Ticket, code: str, message: str, started: float) -> None:
+def _finish_failed(
+    ticket: Ticket, code: str, message: str, started: float, *, free_idempotency_key: bool = False
+) -> None:
     """Release the hold and record the failure, unless another run already finished it
     (read under the write lock: a job that ran twice is never failed after its charge)."""
     with write_session() as db:
@@ -425,18 +432,16 @@ def _finish_failed(ticket: Ticket, code: str, message: str, started: float) -> N
         row.error_message = message[:500]
         row.finished_at = utcnow()
         row.duration_ms = int((time.monotonic() - started) * 1000)
+        if free_idempotency_key:
+            row.idempotency_key = None
         db.add(row)
 
 
 def close_unqueued(ticket: Ticket) -> None:
     """A started generation the job queue refused: failed, hold released, and its
     idempotency key freed so that the client's retry with the same key starts it anew."""
-    _finish_failed(ticket, QUEUE_UNAVAILABLE, ERROR_MESSAGES[QUEUE_UNAVAILABLE], time.monotonic())
-    with write_session() as db:
-        row = db.get(GeneratedImage, ticket.generation_id)
-        if row is not None and row.error_code == QUEUE_UNAVAILABLE:
-            row.idempotency_key = None
-            db.add(row)
+    message = ERROR_MESSAGES[QUEUE_UNAVAILABLE]
+    _finish_failed(ticket, QUEUE_UNAVAILABLE, message, time.monotonic(), free_idempotency_key=True)
 
 
 def pending_ticket(public_id: str) -> Ticket | None:
@@ -445,12 +450,7 @@ def pending_ticket(public_id: str) -> Ticket | None:
         row = db.exec(select(GeneratedImage).where(GeneratedImage.public_id == public_id)).first()
         if row is None or row.status != GenerationStatus.PENDING.value:
             return None
-        hold_id = db.exec(select(CreditHold.id).where(CreditHold.generation_id == row.id)).first()
-        if row.id is None or hold_id is None:
-            return None
-        return Ticket(
-            generation_id=row.id, public_id=row.public_id, hold_id=hold_id, cost=row.cost_credits
-        )
+        return _ticket_of(db, row)
 
 
 def _finish_succeeded(ticket: Ticket, stored: _StoredImage, model: str, started: float) -> None:
