@@ -40,6 +40,7 @@ from pathlib import Path
 import httpx
 from sqlmodel import select
 
+from bench import pyspy
 from bench.core import Figure, Options, Result
 from bench.studio_env import studio_env
 from studio_app.models import CreditHold, GeneratedImage, HoldStatus
@@ -465,6 +466,58 @@ class _ModeRun:
     rounds: list[Round]
     probes: Probes
     sanity: str
+    # Where the server's CPU went in one extra burst sampled by py-spy (empty: not profiled).
+    profile: list[str]
+
+
+# Where a sample of server CPU belongs: the category of its innermost frame that names one.
+CPU_CATEGORIES = {
+    "image work (decoding the provider's PNG, thumbnail, WebP, Pillow)": ("PIL/",),
+    "the database (SQLAlchemy, its driver, the ORM)": ("sqlalchemy/", "psycopg", "sqlite3"),
+    "the provider SDK and HTTP client (openai, httpx)": ("openai/", "httpx/", "httpcore/"),
+    "the job queue and Redis (taskiq, redis-py)": ("taskiq", "redis/"),
+    "Reflex (state, websocket events)": ("reflex/",),
+    "the web framework (FastAPI, Starlette, pydantic)": (
+        "fastapi/",
+        "starlette/",
+        "pydantic",
+        "granian/",
+        "uvicorn/",
+    ),
+    "asyncio's loop and threads": ("asyncio/", "threading.py", "concurrent/futures"),
+}
+
+
+def _profiled_burst(servers: _Servers, mode: str) -> list[str]:
+    """One more burst with py-spy sampling every server process; one line per finding."""
+    if pyspy.py_spy() is None:
+        return ["not profiled: py-spy is not installed (`.venv/bin/pip install py-spy`)."]
+    jobs = [
+        Job(tag=f"{mode}p-j{n}", token=token) for n, (_, token) in enumerate(servers.users.burst)
+    ]
+    with pyspy.recording(servers.process_groups) as samples:
+        time.sleep(1.0)  # py-spy attaches to every process and its children
+        cpu_before = group_cpu_s(*servers.process_groups)
+        asyncio.run(_generate_all(servers.url, jobs))
+        cpu_ms = (group_cpu_s(*servers.process_groups) - cpu_before) * 1000 / len(jobs)
+    if not samples.total:
+        return ["not profiled: py-spy took no samples (is ptrace allowed here?)."]
+    by_category = "; ".join(
+        f"{name} {share:.0%} (≈ {share * cpu_ms:.0f} ms)"
+        for name, share in samples.by_category(CPU_CATEGORIES)
+    )
+    top = "; ".join(f"`{name}` {share:.0%}" for name, share in samples.top_self(8))
+    app = "; ".join(
+        f"`{name}` {share:.0%} (≈ {share * cpu_ms:.0f} ms)" for name, share in samples.top_app(8)
+    )
+    return [
+        f"py-spy over one more burst without probes ({samples.total} samples running, "
+        f"{samples.waiting} blocked and left out; ≈ {cpu_ms:.0f} ms of server CPU a "
+        f"generation, the profiler's own cost included) — by what the CPU was doing: "
+        f"{by_category}.",
+        f"the functions the samples landed in: {top}.",
+        f"the app's functions they were under: {app}.",
+    ]
 
 
 def _run_mode(mode: str, options: Options, provider: SlowOpenAI, fake: FakeServer) -> _ModeRun:
@@ -472,23 +525,25 @@ def _run_mode(mode: str, options: Options, provider: SlowOpenAI, fake: FakeServe
     with (
         tempfile.TemporaryDirectory(prefix="studio-bench-") as tmp,
         _running_app(Path(tmp), fake, mode) as servers,
-        Probes(servers.url, servers.users.observer_token, phase="off") as probes,
     ):
-        for index in range(options.warmup + options.runs):
-            done = _round(servers, probes, provider, mode, index)
-            if index >= options.warmup:
-                rounds.append(done)
-            else:
-                for key in [k for k in probes.samples if k[1] in {"idle", f"burst{index}"}]:
-                    del probes.samples[key]
-            print(
-                f"  {mode} round {index}: single {done.single_s:.2f} s, burst "
-                f"{done.burst_s:.2f} s (server {done.burst_server_s:.2f} s), fake held "
-                f"{done.fake_peak} at once",
-                flush=True,
-            )
+        with Probes(servers.url, servers.users.observer_token, phase="off") as probes:
+            for index in range(options.warmup + options.runs):
+                done = _round(servers, probes, provider, mode, index)
+                if index >= options.warmup:
+                    rounds.append(done)
+                else:
+                    for key in [k for k in probes.samples if k[1] in {"idle", f"burst{index}"}]:
+                        del probes.samples[key]
+                print(
+                    f"  {mode} round {index}: single {done.single_s:.2f} s, burst "
+                    f"{done.burst_s:.2f} s (server {done.burst_server_s:.2f} s), fake held "
+                    f"{done.fake_peak} at once",
+                    flush=True,
+                )
         sanity = _charged_once(servers.users, options.warmup + options.runs)
-    return _ModeRun(rounds, probes, sanity)
+        # Without the probes: the profile is the generations' own CPU.
+        profile = _profiled_burst(servers, mode) if options.profile else []
+    return _ModeRun(rounds, probes, sanity, profile)
 
 
 def run(options: Options) -> Result:
@@ -554,6 +609,7 @@ def _result(options: Options, runs: dict[str, _ModeRun], provider: SlowOpenAI) -
                 ),
             ]
         breakdown += [f"**{mode}**", *_breakdown(rounds, probes, provider, options, done.sanity)]
+        breakdown += done.profile
     return Result(
         name=NAME,
         title=TITLE,
