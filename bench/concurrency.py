@@ -704,7 +704,7 @@ def _breakdown(
         f"fake {_spread(phase('sent', 'received'))} (first POST of the burst → the last "
         f"call reaching the fake: max {max(to_provider) * 1000:.0f}); the fake's wait "
         f"{_spread(phase('received', 'answered'))}; fake answered → `succeeded` recorded "
-        f"(response read, PNG decoded twice, thumbnail, 2 files, capture) "
+        f"(response read, PNG checked and decoded, thumbnail, 2 files, capture) "
         f"{_spread(phase('answered', 'finished'))}; recorded → seen by a poll "
         f"{_spread(phase('finished', 'seen'))}."
     )
@@ -727,67 +727,51 @@ def _breakdown(
 
 
 READING = [
-    "Scaled vs embedded, two runs on 2026-12-03 (the table is the second): on a quiet "
-    "machine 50 at once took 1.74× one alone scaled against 1.81× embedded, and the probes' "
-    "p95 during the burst fell from ~160–200 ms to ~52–77 ms (target under 100 ms met); in "
-    "the second run the machine was loaded (idle p95 33–95 ms instead of ~6–12) and both "
-    "modes took ~2.6–2.7×. Either way the burst is bound by the machine, not by one event "
-    "loop any more: two cores carry two web workers, two job workers, PostgreSQL, Redis and "
-    "this benchmark's own client, polls, probes and fake (~0.5–1 s of CPU a burst). Server "
-    "CPU a generation is ~75–105 ms scaled against ~56–71 ms embedded (polls and probes "
-    "included): the queue, a second process's reads and PostgreSQL's round trips cost CPU, "
-    "which on 2 cores is what the burst waits for. PostgreSQL's CPU is read from its live "
-    "processes, so a backend that exits mid-burst makes that figure approximate (even "
-    "negative). Each added core (with another web and job worker) takes its share of that "
-    "CPU off the burst; 1.5× needs about 4 cores here.",
-    "Where scaled time goes: the fifty POSTs are answered over ~1.2 s (two web workers "
-    "validating, holding and enqueueing), the calls reach the fake within ~1.6 s of the "
-    "first POST (the job workers take them as they are queued), and storing + capturing "
-    "after the fake answers takes ~0.2 s median (0.6 s max) — no longer the queue behind "
-    "one event loop that it is embedded.",
-    "Embedded, for comparison (the rest of this reading is from when embedded was the only mode):",
-    "The server is one process: without Redis, Reflex runs one backend worker, so every "
-    "request and every generation shares one event loop and one GIL. During a burst that "
-    "process uses about a core's worth of CPU for the whole burst (the CPU line above): the "
-    "burst ends when the server has done fifty generations' Python work, not when the "
-    "provider answers. That work is roughly 80 ms of server CPU a generation here, its "
-    "status request and its share of the probes included (a probe is ~5–10 ms).",
-    "Where that CPU goes (py-spy `--gil` on the server during bursts, run by hand, not part "
-    "of this benchmark): the OpenAI SDK's request and response path ~15% (httpx, building "
-    "and parsing the request), `generation.start` ~10% (validation, limits, hold and pending "
-    "row), FastAPI's dependency solving and validation ~12%, serving the page's static "
-    "files ~7%, reading rows back (`_own_creation`, `_load_for_run`) ~8%. Measured "
-    "separately, per image: decoding the provider's PNG ~14 ms, the 384 px thumbnail "
-    "~10 ms and its WebP ~4 ms (C code, but CPU all the same), `generation.start` ~8 ms. "
-    "No single hot spot is left.",
-    "So, in a burst: the fifty POSTs are accepted one after the other over 1–2 s (the last "
-    "provider call leaves as late); each call then takes the fake's 2 s; answers are "
-    "stored and captured as the CPU frees up; each job's one status request "
-    "(`?wait=`, a long poll) answers as its image lands. The per-job line above shows "
-    "each of those phases.",
-    "Fixed with this benchmark: the OpenAI provider made a new SDK client for every "
-    "generation, ~40 ms of CPU on the event loop each (httpx builds an SSL context and "
-    "loads the CA bundle). Fifty at once held the loop for ~2 s before the first request "
-    "left: all fifty reached the fake together ~4.2 s after the first POST, the burst took "
-    "9.5 s (4.2× one alone) and the page's p95 was ~280 ms. One client per event loop now "
-    "(its connection pool shared, so connections to the provider are also kept alive): "
-    "~5 s (2.4×).",
+    "Scaled vs embedded, three runs on 2026-12-03. The table is the quietest (idle p95 4–11 "
+    "ms): 50 at once took 1.60× one alone scaled and 1.59× embedded — both just over the "
+    "1.5× target — and the probes' p95 during the burst was 32–71 ms scaled against "
+    "110–125 ms embedded (target under 100 ms met scaled, not embedded). Two earlier runs "
+    "on a busier machine: 1.74× / 1.81× and 2.73× / 2.59× (scaled / embedded), scaled p95 "
+    "52–77 ms and 107–200 ms. The figures move with the machine's other load; the p95 "
+    "gap between the modes does not.",
+    "Bound by the machine: two cores carry two web workers, two job workers, PostgreSQL, "
+    "Redis and this benchmark's own client, polls, probes and fake (~0.4 s of CPU a burst "
+    "in this run). The burst's extra 1.2 s over one alone is the fifty POSTs being "
+    "accepted (median 0.9 s, max 1.3 s): every POST's hold and pending row is a write "
+    "transaction, and on PostgreSQL every write transaction takes one advisory lock (the "
+    "rule that keeps SQLite's guarantees, services/db.py), so the POSTs and the job "
+    "workers' captures take turns — while the same two cores run the job workers' image "
+    "work. Per added core, with another web and job worker: ~1 s of the burst's ~3 s of "
+    "server CPU moves off these two cores; at 3.2 s of CPU over ~1.2 s of acceptance, "
+    "about 3 cores would bring the burst under 1.5× here, 4 with the benchmark's own "
+    "client on the machine.",
+    "Server CPU a generation outside the provider call, profiled (py-spy, the lines above, "
+    "a burst without probes): ~48 ms scaled (~62 ms with polls and probes), ~29 ms "
+    "embedded (~40 ms). The three biggest costs, scaled: (1) image work ~23 ms — decoding "
+    "the provider's PNG (`ImageFile.load`) and the 384 px thumbnail (halving, resampling, "
+    "WebP method 2); (2) the database ~12 ms — one write transaction for the POST (10 "
+    "statements: limits, hold, pending row), one read and one write transaction for the "
+    "job (8), the long poll's reads, each with PostgreSQL round trips; (3) asyncio and "
+    "thread hand-offs ~11 ms (each job hops to a thread to read its row, to store, to "
+    "capture). Storing the two files (`write_atomically`, fsync'd) is ~6 ms, mostly "
+    "waiting on the disk. The fake's PNG is a flat colour: a provider's photo-like "
+    "1024×1024 PNG decodes in ~21 ms instead of ~5 (measured separately), so image work "
+    "is the biggest cost in production too.",
+    "Cut so far, and what is left: the OpenAI SDK client is made once per event loop (it "
+    "was ~40 ms a generation: SSL context and CA bundle); thumbnails halve before "
+    "resampling and use WebP method 2 (~11 ms less); offline images are not decoded again; "
+    "status polls are one long poll per job. Checked and kept: WebP method 0 saves ~1 ms "
+    "but makes thumbnails ~28% bigger (24 on every gallery page); skipping the thumbnail's "
+    "fsync trades durability for ~1 ms; the PNG must be decoded to check its size and "
+    "draw its thumbnail. What would cut more: taking the advisory lock only where rows "
+    "interact (row locks on PostgreSQL), and drawing thumbnails after the image is "
+    "recorded — neither done here.",
+    "Embedded, for comparison: without Redis, Reflex runs one backend worker, so every "
+    "request and every generation shares one event loop and one GIL; the burst ends when "
+    "that process has done fifty generations' Python work, and pages and API calls wait "
+    "behind it (p95 ~110–200 ms in a burst). Scaled, the same work spreads over four "
+    "processes and the page stays under 100 ms.",
     "Checked and not the limit: the provider slot limit (STUDIO_MAX_PARALLEL_GENERATIONS, "
     "64; the fake held all fifty at once); anyio's 40-thread limiter for sync routes and "
-    "asyncio's default executor (6 threads on 2 cores) — the server is CPU-bound under one "
-    "GIL, so more threads add no CPU; SQLite's write lock — the write transactions are "
-    "short (WAL, synchronous=NORMAL) and the time is CPU, not waiting.",
-    "The target (under 1.5×) is missed on this machine and would need more than one "
-    "server process (Reflex with Redis for its state; `jobs` and `is_running` are per "
-    "process today) or much less Python per request; neither is done here. The machine "
-    "has 2 cores, shared with this benchmark's own client, polls, probes and fake (~2 s of "
-    "CPU a burst) and with other work, so absolute numbers move a lot between runs.",
-    "Also fixed with this benchmark: clients polled the status every 100 ms (each poll "
-    "~5–10 ms of server CPU); `GET …/generate/{id}?wait=30` now answers when the image "
-    "is done, one request per job. The row reads of the POST route and of each job's "
-    "start moved off the event loop, and thumbnails got ~11 ms cheaper (halving before "
-    "resampling, WebP method 2).",
-    "The app keeps answering during a burst — no probe failed — but pages and API calls "
-    "wait for the same CPU: median latency roughly doubles, p95 goes to a couple of "
-    "hundred ms.",
+    "asyncio's default executor — each process is CPU-bound, more threads add no CPU.",
 ]
