@@ -237,6 +237,16 @@ class Payment(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None)
 
 
+class MaintenanceRun(SQLModel, table=True):
+    """When a periodic task shared by every process last ran, one row per task: the
+    process that records a run does it, so it runs once per period however many serve."""
+
+    __tablename__: ClassVar[str] = "maintenance_run"
+
+    name: str = Field(primary_key=True, max_length=40)
+    last_run_at: datetime
+
+
 class ProviderSetting(SQLModel, table=True):
     """An admin's settings for a provider: its switch (a kill switch when it misbehaves or
     costs too much) and its model (services/provider_models.py)."""

@@ -77,6 +77,21 @@ def _public_url(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
+def split_storage_url(url: str) -> tuple[str, str]:
+    """`s3://bucket/some/prefix` → ("bucket", "some/prefix/"); ValueError when malformed."""
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    if not url.startswith("s3://") or not bucket or any(c in bucket for c in " ?#\\"):
+        raise ValueError("must look like s3://bucket or s3://bucket/prefix")
+    prefix = prefix.strip("/")
+    return bucket, f"{prefix}/" if prefix else ""
+
+
+def _storage_url(value: str) -> str:
+    if value:
+        split_storage_url(value)
+    return value
+
+
 def _split_sources(value: object) -> object:
     return tuple(value.replace(",", " ").split()) if isinstance(value, str) else value
 
@@ -106,6 +121,7 @@ CspSources = Annotated[
 ]
 """Extra Content-Security-Policy sources, separated by spaces or commas."""
 PublicUrl = Annotated[str, AfterValidator(_public_url)]
+StorageUrl = Annotated[str, AfterValidator(_storage_url)]
 Secret = Annotated[str, Field(repr=False)]
 Password = Annotated[str, Field(repr=False), _KeepSpaces()]
 
@@ -129,6 +145,17 @@ class Settings(BaseSettings):
     # the same users. "" = no Redis, one backend process (the embedded default).
     redis_url: str = ""
     images_dir: Path = PROJECT_ROOT / "uploaded_images"
+    # Where image bytes live: "" = files under images_dir (the embedded default), or an
+    # S3-compatible bucket, `s3://bucket` or `s3://bucket/prefix`, private (no public
+    # access needed). Endpoint "" = AWS; keys "" = boto3's own chain (AWS_* variables).
+    storage_url: StorageUrl = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: Secret = ""
+    s3_secret_access_key: Secret = ""
+    # How often one process lists the image store against the rows (lost images refunded,
+    # orphans deleted); a sole process also does it at start-up.
+    store_scan_hours: float = Field(default=24, gt=0)
     # Credit prices per tier (see services/tiers.py) and their rupee value.
     price_standard: int = Field(default=1, ge=1)
     price_premium: int = Field(default=2, ge=1)

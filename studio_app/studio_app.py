@@ -44,16 +44,22 @@ def _sole_backend_process() -> bool:
 
 
 async def housekeeping() -> None:
-    """At start-up and then every minute: release expired holds, repair after crashes.
+    """At start-up and then every minute: release expired holds, repair after crashes;
+    the image store is listed against the rows at start-up and once a day.
 
     A sole backend process knows that every job older than itself was interrupted (the
     server was killed or restarted): those are repaired on the first pass, not after the
     hold expiry. With several workers one cannot tell another's live job from a dead one.
     """
     started = utcnow() if _sole_backend_process() else None
+    at_start_up = started is not None
     while True:
         try:
-            await asyncio.to_thread(reconcile.reconcile, interrupted_before=started)
+            scan = await asyncio.to_thread(reconcile.store_scan_due, at_start_up=at_start_up)
+            at_start_up = False
+            await asyncio.to_thread(
+                reconcile.reconcile, interrupted_before=started, scan_store=scan
+            )
             await asyncio.to_thread(auth.purge_stale_records)
         except Exception:
             log.exception("housekeeping failed; trying again later")

@@ -1,8 +1,9 @@
 """Shared fixtures: every test gets its own SQLite file, migrated to head.
 
 With `--postgres` the same tests get a new PostgreSQL database each instead, on a
-server the session starts from Debian's package (tests/servers/postgres.py): that is
-how `make test` runs its scaled subset (SCALED_TESTS in the Makefile) on PostgreSQL.
+server the session starts from Debian's package (tests/servers/postgres.py), and keep
+their images in a SeaweedFS bucket (tests/servers/seaweedfs.py) instead of a folder:
+that is how `make test` runs its scaled subset (SCALED_TESTS in the Makefile).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from studio_app.settings import Settings, reload_settings
 from tests.fakes.server import FakeServer
 from tests.servers.postgres import PostgresServer
 from tests.servers.redis import RedisServer
+from tests.servers.seaweedfs import TEST_BUCKET, SeaweedServer, object_storage_env
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,6 +51,14 @@ def postgres() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs() -> Iterator[SeaweedServer]:
+    server = SeaweedServer().start()
+    server.create_bucket(TEST_BUCKET)
     yield server
     server.stop()
 
@@ -88,20 +98,38 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def fresh_env(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Settings]:
-    """Point the settings at a new, empty database and image folder."""
-    monkeypatch.setenv("STUDIO_DATABASE_URL", database_url)
-    monkeypatch.setenv("STUDIO_IMAGES_DIR", str(tmp_path / "images"))
+    """Point the settings at a new, empty database and image folder (with --postgres,
+    an empty prefix of the test bucket)."""
+    chosen = {"STUDIO_DATABASE_URL": database_url, "STUDIO_IMAGES_DIR": str(tmp_path / "images")}
+    if request.config.getoption("--postgres"):
+        chosen |= object_storage_env(request.getfixturevalue("seaweedfs"))
     for name in list(os.environ):
-        if name.startswith("STUDIO_") and name not in {"STUDIO_DATABASE_URL", "STUDIO_IMAGES_DIR"}:
+        if name.startswith("STUDIO_") and name not in chosen:
             monkeypatch.delenv(name)
+    for name, value in chosen.items():
+        monkeypatch.setenv(name, value)
     dispose_engines()
     settings = reload_settings()
     yield settings
     dispose_engines()
     monkeypatch.undo()
     reload_settings()
+
+
+@pytest.fixture
+def images_in_a_bucket(
+    fresh_env: Settings, seaweedfs: SeaweedServer, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Images in the test bucket on SeaweedFS, under a prefix of this test's own (whatever
+    the pass: for the tests of S3 itself)."""
+    for name, value in object_storage_env(seaweedfs).items():
+        monkeypatch.setenv(name, value)
+    return reload_settings()
 
 
 @pytest.fixture

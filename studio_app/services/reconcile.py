@@ -2,9 +2,10 @@
 
 - open holds past their expiry are released, their pending rows marked failed;
 - pending rows older than the hold expiry are marked failed, their holds released;
-- succeeded rows whose original file is gone are marked failed and refunded;
-- stored images that no succeeded row points to, and writes a crash cut short, older
-  than the hold expiry, are deleted.
+- and, at start-up and once a day (one listing of the image store, not a request per
+  image): succeeded rows whose original is gone are marked failed and refunded; stored
+  images that no succeeded row points to, and writes a crash cut short, older than the
+  hold expiry, are deleted.
 
 At start-up the server also says when it started (`interrupted_before`): when it is the
 only backend process, no job can still own a pending row or an unrecorded file from
@@ -18,14 +19,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from studio_app.clock import utcnow
 from studio_app.models import CreditHold, GeneratedImage, GenerationStatus, HoldStatus
-from studio_app.services import generation, ledger
+from studio_app.services import generation, ledger, maintenance
 from studio_app.services.db import read_session, write_session
 from studio_app.settings import get_settings
 from studio_app.storage import image_store
+from studio_app.storage.store import written_before
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +84,11 @@ def _close_stale_generations(now: datetime, interrupted_before: datetime | None)
         return len(released), len(stale_rows)
 
 
-def _refund_rows_with_missing_files(now: datetime) -> int:
-    with read_session() as db:
-        succeeded = db.exec(
-            select(GeneratedImage.id, GeneratedImage.image_key).where(
-                GeneratedImage.status == GenerationStatus.SUCCEEDED.value,
-                col(GeneratedImage.deleted_at).is_(None),  # deleted by its owner: not lost
-            )
-        ).all()
+def _refund_lost_images(row_ids: list[int], now: datetime) -> int:
+    """Succeeded rows whose original is gone: failed, their charge refunded."""
     store = image_store()
-    missing = [row_id for row_id, key in succeeded if not store.exists(key)]
-    for row_id in missing:
+    refunded = 0
+    for row_id in row_ids:
         with write_session() as db:
             row = db.get(GeneratedImage, row_id)
             if (
@@ -109,41 +105,69 @@ def _refund_rows_with_missing_files(now: datetime) -> int:
             _fail_row(row, generation.FILE_MISSING, now)
             row.image_key = row.thumbnail_key = None
             db.add(row)
-    return len(missing)
+            refunded += 1
+    return refunded
 
 
-def _delete_orphan_files(now: datetime, interrupted_before: datetime | None) -> int:
+def _scan_store(now: datetime, interrupted_before: datetime | None) -> tuple[int, int]:
+    """The rows against one listing of the image store (a page of 1,000 keys per request
+    on S3, never a request per image): lost originals are refunded, and objects no row
+    refers to, older than any job still finishing, are deleted. Returns both counts."""
     with read_session() as db:
-        keys = db.exec(
-            select(GeneratedImage.image_key, GeneratedImage.thumbnail_key).where(
-                GeneratedImage.status == GenerationStatus.SUCCEEDED.value
-            )
+        rows = db.exec(
+            select(
+                GeneratedImage.id,
+                GeneratedImage.image_key,
+                GeneratedImage.thumbnail_key,
+                GeneratedImage.deleted_at,
+            ).where(GeneratedImage.status == GenerationStatus.SUCCEEDED.value)
         ).all()
-    referenced = {key for pair in keys for key in pair if key}
-    # A younger file may belong to a job that is still finishing.
-    cutoff = _stale_before(now, interrupted_before)
+    referenced = {key for _, image, thumbnail, _ in rows for key in (image, thumbnail) if key}
     store = image_store()
+    # A younger object may belong to a job that is still finishing.
+    cutoff = _stale_before(now, interrupted_before)
     deleted = store.sweep_unfinished(cutoff)
-    for key in store.keys_older_than(cutoff):
-        if key not in referenced:
+    # Listed after the rows were read: the object of every row read is already stored.
+    # A row its owner deleted is not lost.
+    listed = dict(store.listing())
+    lost = [
+        row_id
+        for row_id, image, _, deleted_at in rows
+        if row_id is not None and deleted_at is None and image and image not in listed
+    ]
+    refunded = _refund_lost_images(lost, now)
+    for key, modified in listed.items():
+        if key not in referenced and written_before(modified, cutoff):
             store.delete(key)
             deleted += 1
-    return deleted
+    return refunded, deleted
+
+
+def store_scan_due(*, at_start_up: bool, now: datetime | None = None) -> bool:
+    """Whether this process scans the store now: a sole process at its start-up (a crash
+    may have left objects), otherwise the first process to ask once a period is over."""
+    every = timedelta(hours=get_settings().store_scan_hours)
+    return maintenance.claim(maintenance.STORE_SCAN, every, now=now, force=at_start_up)
 
 
 def reconcile(
-    *, now: datetime | None = None, interrupted_before: datetime | None = None
+    *,
+    now: datetime | None = None,
+    interrupted_before: datetime | None = None,
+    scan_store: bool = True,
 ) -> ReconcileReport:
     """Repair what crashes left.
 
     `interrupted_before`: when this server process started, if it is the only one running
     generations; pending rows and unrecorded files older than that are then known to be
-    interrupted, whatever their age.
+    interrupted, whatever their age. `scan_store`: also list the image store against the
+    rows (housekeeping does that at start-up and once a day, `store_scan_due`).
     """
     now = now or utcnow()
     holds_released, rows_failed = _close_stale_generations(now, interrupted_before)
-    rows_refunded = _refund_rows_with_missing_files(now)
-    files_deleted = _delete_orphan_files(now, interrupted_before)
+    rows_refunded = files_deleted = 0
+    if scan_store:
+        rows_refunded, files_deleted = _scan_store(now, interrupted_before)
     report = ReconcileReport(holds_released, rows_failed, rows_refunded, files_deleted)
     if any((holds_released, rows_failed, rows_refunded, files_deleted)):
         log.warning("reconciled: %s", report)

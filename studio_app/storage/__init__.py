@@ -3,14 +3,15 @@
 Two stores, kept apart: the private images (originals and thumbnails, served only to
 their owner through our own route) and the public template previews. Both speak
 `ObjectStore` (store.py); local disk under STUDIO_IMAGES_DIR (local.py) is the embedded
-default, and an S3-compatible bucket is the scaled one behind the same protocol.
+default, and an S3-compatible bucket (s3.py, STUDIO_STORAGE_URL) the scaled one.
 """
 
 from __future__ import annotations
 
-from studio_app.settings import get_settings
-from studio_app.storage.keys import IMAGE_KEYS, PREVIEW_KEYS
+from studio_app.settings import Settings, get_settings, split_storage_url
+from studio_app.storage.keys import IMAGE_KEYS, PREVIEW_KEYS, KeyShape
 from studio_app.storage.local import LocalDiskStore
+from studio_app.storage.s3 import S3Location, S3Store
 from studio_app.storage.store import ObjectStore, StorageError, StoredObject
 
 __all__ = ["ObjectStore", "StorageError", "StoredObject", "image_store", "preview_store"]
@@ -18,13 +19,35 @@ __all__ = ["ObjectStore", "StorageError", "StoredObject", "image_store", "previe
 # The previews' folder below the images folder: the images store never lists it (its
 # keys are date paths), and a preview key cannot name a private image.
 PREVIEW_FOLDER = "template-previews"
+# In a bucket every store has a folder of its own.
+IMAGE_FOLDER = "images"
+
+
+def s3_location(settings: Settings) -> S3Location:
+    bucket, prefix = split_storage_url(settings.storage_url)
+    return S3Location(
+        bucket=bucket,
+        prefix=prefix,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=settings.s3_secret_access_key,
+    )
+
+
+def _store(folder: str, shape: KeyShape) -> ObjectStore:
+    settings = get_settings()
+    if settings.storage_url:
+        return S3Store(s3_location(settings), folder, shape)
+    root = settings.images_dir
+    return LocalDiskStore(root if folder == IMAGE_FOLDER else root / folder, shape)
 
 
 def image_store() -> ObjectStore:
     """The private images: originals and their thumbnails."""
-    return LocalDiskStore(get_settings().images_dir, IMAGE_KEYS)
+    return _store(IMAGE_FOLDER, IMAGE_KEYS)
 
 
 def preview_store() -> ObjectStore:
     """The template previews: public catalog pictures."""
-    return LocalDiskStore(get_settings().images_dir / PREVIEW_FOLDER, PREVIEW_KEYS)
+    return _store(PREVIEW_FOLDER, PREVIEW_KEYS)

@@ -15,15 +15,13 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from studio_app.storage.keys import KeyShape, content_type_of
-from studio_app.storage.store import StorageError, StoredObject
+from studio_app.storage.store import StorageError, StoredObject, written_before
 
 _PARTIAL = ".partial"
-# File-system timestamps may lag the clock a little: a file is judged by its mtime plus this.
-_MTIME_SLACK = timedelta(seconds=1)
 
 
 def _modified(stat: os.stat_result) -> datetime:
@@ -111,7 +109,7 @@ class LocalDiskStore:
 
     def _written_before(self, path: Path, cutoff: datetime) -> bool:
         try:
-            return _modified(path.stat()) + _MTIME_SLACK < cutoff
+            return written_before(_modified(path.stat()), cutoff)
         except FileNotFoundError:  # removed meanwhile (its job failed)
             return False
 
@@ -120,10 +118,13 @@ class LocalDiskStore:
             if self._shape.is_valid(name):
                 yield name
 
-    def keys_older_than(self, cutoff: datetime) -> Iterator[str]:
+    def listing(self) -> Iterator[tuple[str, datetime]]:
         for name, path in self._files():
-            if self._shape.is_valid(name) and self._written_before(path, cutoff):
-                yield name
+            if self._shape.is_valid(name):
+                try:
+                    yield name, _modified(path.stat())
+                except FileNotFoundError:  # removed meanwhile (its job failed)
+                    continue
 
     def sweep_unfinished(self, cutoff: datetime) -> int:
         removed = 0

@@ -2,7 +2,7 @@
 
 Callers never see where the bytes live. The local disk store (local.py) implements
 this protocol; an S3-compatible bucket can implement it too (put = PutObject, open =
-GetObject's body and headers, keys = ListObjectsV2 with LastModified, delete =
+GetObject's body and headers, listing = ListObjectsV2 with LastModified, delete =
 DeleteObject, sweep_unfinished = aborting incomplete multipart uploads).
 """
 
@@ -10,10 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 CHUNK_SIZE = 64 * 1024
+# Stores date objects coarsely (S3: whole seconds) and their clocks may lag ours a little:
+# an object counts as written before a moment only when it is older by more than this.
+CLOCK_SLACK = timedelta(seconds=2)
+
+
+def written_before(modified: datetime, cutoff: datetime) -> bool:
+    return modified + CLOCK_SLACK < cutoff
 
 
 class StorageError(Exception):
@@ -86,8 +93,9 @@ class ObjectStore(Protocol):
         """Every stored key."""
         ...
 
-    def keys_older_than(self, cutoff: datetime) -> Iterator[str]:
-        """The keys last written before `cutoff` (the reconciler's orphan candidates)."""
+    def listing(self) -> Iterator[tuple[str, datetime]]:
+        """Every stored key with when it was last written (a page of keys per request on
+        S3): the reconciler's one scan of the store."""
         ...
 
     def sweep_unfinished(self, cutoff: datetime) -> int:

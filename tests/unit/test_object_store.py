@@ -1,34 +1,36 @@
-"""What every image store promises (storage/store.py), checked on each implementation.
-
-Only the local disk store exists today; an S3-compatible store joins `STORES` and must
-pass the same tests.
+"""What every image store promises (storage/store.py), checked on each implementation:
+the local disk, and an S3-compatible bucket on a real SeaweedFS server.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from studio_app import storage
+from studio_app.settings import get_settings
 from studio_app.storage import ObjectStore, StorageError, keys
 from studio_app.storage.local import LocalDiskStore
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 
-STORES: dict[str, Callable[[], ObjectStore]] = {
-    "local-images": storage.image_store,
-}
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 600  # larger than one streamed chunk
 
 
-@pytest.fixture(params=sorted(STORES))
-def store(request: pytest.FixtureRequest) -> ObjectStore:
-    return STORES[request.param]()
+@pytest.fixture(params=["local", "s3"])
+def where(request: pytest.FixtureRequest) -> str:
+    if request.param == "s3":
+        request.getfixturevalue("images_in_a_bucket")
+    return request.param
+
+
+@pytest.fixture
+def store(where: str) -> ObjectStore:
+    return storage.image_store()
 
 
 def _key() -> str:
@@ -89,22 +91,17 @@ def test_delete_removes_the_object(store: ObjectStore) -> None:
     assert list(store.keys()) == [thumbnail]
 
 
-def test_keys_older_than_a_moment_leave_out_what_was_written_after_it(
-    store: ObjectStore,
-) -> None:
-    key = _key()
-    store.put(key, PNG, "image/png")
-    now = datetime.now(UTC)
-    assert list(store.keys_older_than(now - timedelta(minutes=5))) == []
-    assert list(store.keys_older_than(now + timedelta(minutes=5))) == [key]
+def test_the_listing_says_when_each_object_was_written(store: ObjectStore) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=2)  # S3 dates objects to the second
+    first, second = _key(), _key()
+    store.put(first, PNG, "image/png")
+    store.put(second, PNG, "image/png")
+    listed = dict(store.listing())
+    assert sorted(listed) == sorted([first, second])
+    assert all(before <= when <= datetime.now(UTC) for when in listed.values())
 
 
 # --- the local disk store ------------------------------------------------------------------
-
-
-def _local(store: ObjectStore) -> LocalDiskStore:
-    assert isinstance(store, LocalDiskStore)
-    return store
 
 
 def _age(path: Path, seconds: float) -> None:
@@ -113,7 +110,7 @@ def _age(path: Path, seconds: float) -> None:
 
 
 def test_an_interrupted_write_is_swept_once_it_is_old_and_never_listed() -> None:
-    store = _local(storage.image_store())
+    store = LocalDiskStore(get_settings().images_dir, keys.IMAGE_KEYS)
     old, young = _key(), _key()
     for key, age in ((old, 3600), (young, 0)):
         partial = store.path_for(key).with_name(store.path_for(key).name + ".partial")
@@ -122,13 +119,13 @@ def test_an_interrupted_write_is_swept_once_it_is_old_and_never_listed() -> None
         _age(partial, age)
     cutoff = datetime.now(UTC) - timedelta(minutes=5)
     assert list(store.keys()) == []
-    assert list(store.keys_older_than(datetime.now(UTC) + timedelta(minutes=5))) == []
+    assert list(store.listing()) == []
     assert store.sweep_unfinished(cutoff) == 1
     leftovers = sorted(p.name for p in store.path_for(young).parent.iterdir())
     assert leftovers == [store.path_for(young).name + ".partial"]
 
 
-def test_the_image_and_preview_stores_never_see_each_others_objects() -> None:
+def test_the_image_and_preview_stores_never_see_each_others_objects(where: str) -> None:
     images, previews = storage.image_store(), storage.preview_store()
     image = _key()
     preview = keys.new_preview_key()

@@ -1,12 +1,17 @@
-"""Start-up repair after a simulated crash: money and files end up consistent."""
+"""Start-up repair after a simulated crash: money and files end up consistent.
+
+Store-agnostic: the SQLite pass keeps images on the local disk, the scaled pass
+(`--postgres`) in a SeaweedFS bucket. An object cannot be back-dated on S3, so "an old
+file" is a reconcile run as if later (`now=`).
+"""
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import timedelta
 
 import pytest
+from botocore.model import OperationModel
 from sqlmodel import select
 
 from studio_app.clock import utcnow
@@ -14,21 +19,19 @@ from studio_app.models import CreditHold, GeneratedImage, HoldStatus
 from studio_app.services import generation, ledger
 from studio_app.services.db import read_session
 from studio_app.services.generation import GenerationRequest
-from studio_app.services.reconcile import reconcile
-from studio_app.storage import image_store, keys
+from studio_app.services.reconcile import reconcile, store_scan_due
+from studio_app.settings import get_settings
+from studio_app.storage import image_store, keys, s3_location
+from studio_app.storage.s3 import s3_client
+from studio_app.storage.store import CLOCK_SLACK
 from tests import aio
-from tests.factories import crashed_generation, disk_path, make_user
+from tests.factories import crashed_generation, make_user
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 
 
 def _crashed_generation(user_id: int, *, age: timedelta, price: int = 2) -> int:
     return crashed_generation(user_id, age=age, price=price).id
-
-
-def _age_file(key: str, seconds: float) -> None:
-    past = time.time() - seconds
-    os.utime(disk_path(key), (past, past))
 
 
 def _put(key: str, data: bytes) -> None:
@@ -65,9 +68,7 @@ def test_a_file_written_before_the_crash_is_removed() -> None:
     image_key, thumb_key = keys.new_image_keys("png")
     _put(image_key, b"half of a generation")
     _put(thumb_key, b"thumb")
-    _age_file(image_key, 3600)
-    _age_file(thumb_key, 3600)
-    report = reconcile()
+    report = reconcile(now=utcnow() + timedelta(hours=1))
     assert report.files_deleted == 2
     assert not image_store().exists(image_key)
     assert _state(row_id)[0] == "failed"
@@ -86,9 +87,10 @@ def test_a_server_that_starts_fails_what_the_previous_one_left_at_once() -> None
     before = _crashed_generation(user, age=timedelta(seconds=30))
     key, _ = keys.new_image_keys("png")
     _put(key, b"written by the killed server")
-    _age_file(key, 30)
-    started = utcnow() - timedelta(seconds=10)
-    after = _crashed_generation(user, age=timedelta(seconds=1))
+    # Stores date objects to the second: this server starts clearly after that write.
+    time.sleep(CLOCK_SLACK.total_seconds() + 1.2)
+    started = utcnow()
+    after = _crashed_generation(user, age=timedelta(0))
     fresh, _ = keys.new_image_keys("png")
     _put(fresh, b"written by this server's job")
     report = reconcile(interrupted_before=started)
@@ -110,7 +112,7 @@ def test_a_succeeded_image_whose_file_is_gone_is_refunded() -> None:
     with read_session() as db:
         row = db.exec(select(GeneratedImage).where(GeneratedImage.public_id == public_id)).one()
         assert ledger.balance(db, user) == 3
-    disk_path(row.image_key).unlink()
+    image_store().delete(row.image_key)
     report = reconcile()
     assert report.rows_refunded == 1
     with read_session() as db:
@@ -131,7 +133,57 @@ def test_healthy_images_are_untouched() -> None:
 
     aio.run(make_one())
     keys = sorted(image_store().keys())
-    for key in keys:
-        _age_file(key, 7200)
-    assert reconcile() == type(reconcile())(0, 0, 0, 0)
+    assert len(keys) == 2  # the original and its thumbnail
+    assert reconcile(now=utcnow() + timedelta(hours=2)) == type(reconcile())(0, 0, 0, 0)
     assert sorted(image_store().keys()) == keys
+
+
+def test_the_store_is_scanned_at_start_up_and_then_once_a_day_by_one_process() -> None:
+    now = utcnow()
+    assert store_scan_due(at_start_up=False, now=now)  # never scanned yet
+    # Other processes asking within the day: not theirs to do.
+    assert not store_scan_due(at_start_up=False, now=now + timedelta(hours=1))
+    assert not store_scan_due(at_start_up=False, now=now + timedelta(hours=23, minutes=59))
+    # A sole process starting up scans at once (a crash may have left objects).
+    assert store_scan_due(at_start_up=True, now=now + timedelta(hours=2))
+    assert not store_scan_due(at_start_up=False, now=now + timedelta(hours=25))
+    assert store_scan_due(at_start_up=False, now=now + timedelta(hours=26, seconds=1))
+
+
+def test_without_a_store_scan_only_holds_and_rows_are_repaired() -> None:
+    user = make_user(credits=5)
+    row_id = _crashed_generation(user, age=timedelta(hours=1))
+    orphan, _ = keys.new_image_keys("png")
+    _put(orphan, b"left by a crash")
+    report = reconcile(now=utcnow() + timedelta(hours=1), scan_store=False)
+    assert (report.rows_failed, report.files_deleted) == (1, 0)
+    assert _state(row_id)[0] == "failed"
+    assert image_store().exists(orphan)
+
+
+@pytest.mark.usefixtures("images_in_a_bucket")
+def test_the_store_scan_lists_the_bucket_instead_of_asking_about_each_image() -> None:
+    user = make_user(credits=20)
+
+    async def make_images() -> None:
+        for n in range(6):
+            await generation.run(generation.start(user, GenerationRequest(prompt=f"Kite {n}")))
+
+    aio.run(make_images())
+    orphan, _ = keys.new_image_keys("png")
+    _put(orphan, b"left by a crash")
+    requests: list[str] = []
+
+    def count(model: OperationModel, **_: object) -> None:
+        requests.append(model.name)
+
+    events = s3_client(s3_location(get_settings())).meta.events
+    events.register("before-call.s3", count)
+    try:
+        report = reconcile(now=utcnow() + timedelta(hours=1))
+    finally:
+        events.unregister("before-call.s3", count)
+    assert (report.rows_refunded, report.files_deleted) == (0, 1)
+    # One page of the listing, the sweep of unfinished uploads, the orphan's delete: no
+    # HeadObject or GetObject per image.
+    assert sorted(requests) == ["DeleteObject", "ListMultipartUploads", "ListObjectsV2"]
