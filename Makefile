@@ -11,7 +11,7 @@ INSTALLED := $(VENV)/.installed-$(REQUIREMENTS_HASH)
 # makes Reflex use that npm instead of downloading bun.
 REFLEX_ENV := PATH="$(BIN):$$PATH" REFLEX_USE_NPM=1
 
-.PHONY: install run worker test test-servers lint chromium bench soak clean
+.PHONY: install run worker cluster test test-servers lint chromium bench soak clean
 
 install: $(INSTALLED)
 
@@ -33,6 +33,11 @@ run: install
 # web processes queue on Redis. Needs STUDIO_REDIS_URL and the same STUDIO_DATABASE_URL.
 worker: install
 	$(BIN)/python -m studio_app.cli worker
+
+# The whole scaled studio on this machine (cluster/__main__.py): PostgreSQL, Redis and
+# SeaweedFS's S3 with their data in .cluster/, 2 backend and 2 job workers on :3000.
+cluster: install test-servers
+	$(REFLEX_ENV) $(BIN)/python -m cluster
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -83,4 +88,4 @@ soak: install chromium
 	$(REFLEX_ENV) STUDIO_SOAK=1 $(BIN)/python -m pytest $(SOAK_TESTS)
 
 clean:
-	rm -rf $(VENV) .web .states studio.db* 
+	rm -rf $(VENV) .web .states studio.db* .cluster

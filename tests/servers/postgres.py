@@ -1,8 +1,9 @@
-"""A real PostgreSQL 15 server for the scaled tests, started from Debian's package.
+"""A real PostgreSQL 15 server for the scaled tests (and `make cluster`), from Debian's package.
 
 `initdb` refuses to run as root, so as root the server runs as the unprivileged user
-`make test` creates (`SERVER_USER`); its data lives in a temporary folder that user owns.
-Durability is off (fsync, synchronous_commit): the data is thrown away after the run.
+`make test` creates (`SERVER_USER`); its data lives in a folder that user owns. For the
+tests: a temporary folder, durability off (fsync, synchronous_commit), thrown away after
+the run. `make cluster` passes a folder that outlives it and keeps durability on.
 """
 
 from __future__ import annotations
@@ -36,9 +37,13 @@ def _bin_dir() -> Path:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.data_dir = Path(tempfile.mkdtemp(prefix="studio-pg-"))
+    def __init__(
+        self, data_dir: Path | None = None, port: int | None = None, *, durable: bool = False
+    ) -> None:
+        self.port = port or free_port()
+        self._owns_dir = data_dir is None
+        self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="studio-pg-"))
+        self.durable = durable
         self._bin = _bin_dir()
         self._as_user: list[str] = []
 
@@ -64,27 +69,16 @@ class PostgresServer:
                     f"no user {SERVER_USER!r} to run PostgreSQL as: `make test` creates it "
                     f"(useradd --system {SERVER_USER})"
                 ) from exc
+            self.data_dir.mkdir(parents=True, exist_ok=True)
             os.chown(self.data_dir, account.pw_uid, account.pw_gid)
             self._as_user = ["runuser", "-u", SERVER_USER, "--"]
         cluster = self.data_dir / "cluster"
-        self._run(
-            str(self._bin / "initdb"),
-            "-D",
-            str(cluster),
-            "-U",
-            SUPERUSER,
-            "-A",
-            "trust",
-            "--no-sync",
-            "-E",
-            "UTF8",
-            "--locale=C",
-        )
-        options = (
-            f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=400 -c shared_buffers=64MB"
-        )
+        if not (cluster / "PG_VERSION").exists():
+            self._initdb(cluster)
+        options = f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1 "
+        if not self.durable:
+            options += "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        options += "-c max_connections=400 -c shared_buffers=64MB"
         self._run(
             str(self._bin / "pg_ctl"),
             "-D",
@@ -101,6 +95,21 @@ class PostgresServer:
         self._wait_ready()
         return self
 
+    def _initdb(self, cluster: Path) -> None:
+        self._run(
+            str(self._bin / "initdb"),
+            "-D",
+            str(cluster),
+            "-U",
+            SUPERUSER,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            *([] if self.durable else ["--no-sync"]),
+        )
+
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 30
         while True:
@@ -111,6 +120,11 @@ class PostgresServer:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+
+    def has_database(self, name: str) -> bool:
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            return found.fetchone() is not None
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
         """A new database (a copy of `template` when given); returns its URL."""
@@ -130,7 +144,8 @@ class PostgresServer:
                 "-D",
                 str(self.data_dir / "cluster"),
                 "-m",
-                "immediate",
+                "fast" if self.durable else "immediate",
                 "stop",
             )
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self._owns_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)

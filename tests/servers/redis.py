@@ -1,4 +1,8 @@
-"""A real Redis server for the scaled tests, started from Debian's `redis-server` package."""
+"""A real Redis server for the scaled tests (and `make cluster`), from Debian's `redis-server`.
+
+For the tests: a temporary folder, no persistence. `make cluster` passes a folder that
+outlives it and turns the append-only file on.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,13 @@ from tests.app_server import free_port
 
 
 class RedisServer:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.data_dir = Path(tempfile.mkdtemp(prefix="studio-redis-"))
+    def __init__(
+        self, data_dir: Path | None = None, port: int | None = None, *, durable: bool = False
+    ) -> None:
+        self.port = port or free_port()
+        self._owns_dir = data_dir is None
+        self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="studio-redis-"))
+        self.durable = durable
         self._process: subprocess.Popen | None = None
 
     @property
@@ -31,6 +39,7 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(
             [
                 binary,
@@ -43,10 +52,11 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.durable else "no",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C in `make cluster` reaches the cluster, not Redis
         )
         deadline = time.monotonic() + 20
         while True:
@@ -80,4 +90,5 @@ class RedisServer:
 
     def stop(self) -> None:
         self._end_process()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self._owns_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)

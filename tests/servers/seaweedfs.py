@@ -42,10 +42,23 @@ def weed_binary() -> str:
 
 
 class SeaweedServer:
-    def __init__(self, data_dir: Path | None = None) -> None:
+    """`data_dir` and `s3_port` given (`make cluster`): its data outlives it, and its other
+    ports are the next ones after `s3_port`, the same at every start."""
+
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        s3_port: int | None = None,
+        *,
+        access_key_id: str = ACCESS_KEY_ID,
+        secret_access_key: str = SECRET_ACCESS_KEY,
+    ) -> None:
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="studio-seaweedfs-"))
         self._owns_dir = data_dir is None
-        self.s3_port = free_port()
+        self.s3_port = s3_port or free_port()
+        self._fixed_ports = s3_port is not None
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
         self._process: subprocess.Popen | None = None
 
     @property
@@ -63,8 +76,8 @@ class SeaweedServer:
             "STUDIO_STORAGE_URL": f"s3://{bucket}/{prefix}".rstrip("/"),
             "STUDIO_S3_ENDPOINT_URL": self.endpoint_url,
             "STUDIO_S3_REGION": REGION,
-            "STUDIO_S3_ACCESS_KEY_ID": ACCESS_KEY_ID,
-            "STUDIO_S3_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "STUDIO_S3_ACCESS_KEY_ID": self.access_key_id,
+            "STUDIO_S3_SECRET_ACCESS_KEY": self.secret_access_key,
         }
 
     def client(self):  # boto3's client classes are made at run time
@@ -72,13 +85,15 @@ class SeaweedServer:
             "s3",
             endpoint_url=self.endpoint_url,
             region_name=REGION,
-            aws_access_key_id=ACCESS_KEY_ID,
-            aws_secret_access_key=SECRET_ACCESS_KEY,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
         )
 
     def create_bucket(self, name: str) -> None:
-        self.client().create_bucket(Bucket=name)
+        client = self.client()
+        if name not in {bucket["Name"] for bucket in client.list_buckets().get("Buckets", [])}:
+            client.create_bucket(Bucket=name)
 
     def start(self) -> SeaweedServer:
         (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
@@ -90,7 +105,10 @@ class SeaweedServer:
                         {
                             "name": "studio",
                             "credentials": [
-                                {"accessKey": ACCESS_KEY_ID, "secretKey": SECRET_ACCESS_KEY}
+                                {
+                                    "accessKey": self.access_key_id,
+                                    "secretKey": self.secret_access_key,
+                                }
                             ],
                             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
                         }
@@ -98,7 +116,12 @@ class SeaweedServer:
                 }
             )
         )
-        ports = {name: free_port() for name in ("master", "volume", "filer")}
+        names = ["master", "master.grpc", "volume", "volume.grpc", "filer", "filer.grpc"]
+        names += ["s3.grpc", "s3.iceberg", "s3.lance", "metrics"]
+        ports = {
+            name: self.s3_port + n if self._fixed_ports else free_port()
+            for n, name in enumerate(names, start=1)
+        }
         command = [
             weed_binary(),
             "server",
@@ -106,21 +129,21 @@ class SeaweedServer:
             "-ip=127.0.0.1",
             "-ip.bind=127.0.0.1",
             f"-master.port={ports['master']}",
-            f"-master.port.grpc={free_port()}",
+            f"-master.port.grpc={ports['master.grpc']}",
             f"-volume.port={ports['volume']}",
-            f"-volume.port.grpc={free_port()}",
+            f"-volume.port.grpc={ports['volume.grpc']}",
             f"-filer.port={ports['filer']}",
-            f"-filer.port.grpc={free_port()}",
+            f"-filer.port.grpc={ports['filer.grpc']}",
             "-s3",
             f"-s3.port={self.s3_port}",
-            f"-s3.port.grpc={free_port()}",
-            f"-s3.port.iceberg={free_port()}",
-            f"-s3.port.lance={free_port()}",
+            f"-s3.port.grpc={ports['s3.grpc']}",
+            f"-s3.port.iceberg={ports['s3.iceberg']}",
+            f"-s3.port.lance={ports['s3.lance']}",
             f"-s3.config={config}",
             # Small volumes: a test writes kilobytes, not the default 30 GB per volume.
             "-master.volumeSizeLimitMB=64",
             "-volume.max=50",
-            f"-metricsPort={free_port()}",
+            f"-metricsPort={ports['metrics']}",
         ]
         log = (self.data_dir / "weed.log").open("ab")
         self._process = subprocess.Popen(
