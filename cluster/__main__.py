@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from studio_app.settings import PROJECT_ROOT
 from tests import app_server
@@ -69,7 +70,6 @@ def _interrupt(*_: object) -> None:
 
 def _watch(processes: dict[str, subprocess.Popen]) -> None:
     """Until Ctrl-C (or SIGTERM); a process that dies ends the cluster, saying which."""
-    signal.signal(signal.SIGTERM, _interrupt)
     while True:
         for name, process in processes.items():
             if process.poll() is not None:
@@ -78,56 +78,72 @@ def _watch(processes: dict[str, subprocess.Popen]) -> None:
         time.sleep(1)
 
 
+def _start_services(running: contextlib.ExitStack) -> dict[str, str]:
+    """PostgreSQL, Redis and SeaweedFS with the bucket; returns the app's settings for them."""
+    _say("Starting PostgreSQL, Redis and SeaweedFS (data in .cluster/)…")
+    postgres = PostgresServer(DATA / "postgres", POSTGRES_PORT, durable=True).start()
+    running.callback(postgres.stop)
+    if not postgres.has_database(DATABASE):
+        postgres.create_database(DATABASE)
+    redis = RedisServer(DATA / "redis", REDIS_PORT, durable=True).start()
+    running.callback(redis.stop)
+    key, secret = _s3_credentials()
+    s3 = SeaweedServer(DATA / "seaweedfs", S3_PORT, access_key_id=key, secret_access_key=secret)
+    s3.start()
+    running.callback(s3.stop)
+    s3.create_bucket(BUCKET)
+    return {
+        "STUDIO_DATABASE_URL": postgres.url(DATABASE),
+        "STUDIO_REDIS_URL": redis.url,
+        **s3.env(BUCKET),
+        "GRANIAN_WORKERS": str(WEB_WORKERS),
+        "STUDIO_PUBLIC_URL": f"http://localhost:{APP_PORT}",
+        # The built-in test payment gateway, as `make run` has it.
+        "STUDIO_TEST_PAYMENT_GATEWAY": os.environ.get("STUDIO_TEST_PAYMENT_GATEWAY", "1"),
+    }
+
+
+def _start_app(
+    running: contextlib.ExitStack, env: dict[str, str], logs: Path
+) -> dict[str, subprocess.Popen]:
+    """The migrations and seed, the job workers and the app; returns them by name."""
+    _say("Migrating and seeding the database…")
+    app_server.run_cli(PROJECT_ROOT, env, "setup")
+    processes: dict[str, subprocess.Popen] = {}
+    for n in range(JOB_WORKERS):
+        worker = app_server.start_job_worker(PROJECT_ROOT, env, logs / f"job-worker-{n}.log")
+        running.callback(app_server.stop, worker)
+        processes[f"job worker {n}"] = worker
+    _say(f"Starting the app ({WEB_WORKERS} backend workers); the first build takes a while…")
+    app = app_server.start(PROJECT_ROOT, env, APP_PORT, logs / "app.log")
+    running.callback(app_server.stop, app)
+    processes["the app"] = app
+    app_server.wait_until_serving(f"http://127.0.0.1:{APP_PORT}", app, logs / "app.log")
+    return processes
+
+
 def main() -> int:
+    # Ctrl-C and SIGTERM stop everything started so far, also while starting (a shell
+    # that runs this in the background would otherwise have it ignore SIGINT).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     logs = DATA / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    key, secret = _s3_credentials()
     with contextlib.ExitStack() as running:
-        _say("Starting PostgreSQL, Redis and SeaweedFS (data in .cluster/)…")
-        postgres = PostgresServer(DATA / "postgres", POSTGRES_PORT, durable=True).start()
-        running.callback(postgres.stop)
-        if not postgres.has_database(DATABASE):
-            postgres.create_database(DATABASE)
-        redis = RedisServer(DATA / "redis", REDIS_PORT, durable=True).start()
-        running.callback(redis.stop)
-        s3 = SeaweedServer(
-            DATA / "seaweedfs", S3_PORT, access_key_id=key, secret_access_key=secret
-        ).start()
-        running.callback(s3.stop)
-        s3.create_bucket(BUCKET)
-
-        settings = {
-            "STUDIO_DATABASE_URL": postgres.url(DATABASE),
-            "STUDIO_REDIS_URL": redis.url,
-            **s3.env(BUCKET),
-            "GRANIAN_WORKERS": str(WEB_WORKERS),
-            "STUDIO_PUBLIC_URL": f"http://localhost:{APP_PORT}",
-            # The built-in test payment gateway, as `make run` has it.
-            "STUDIO_TEST_PAYMENT_GATEWAY": os.environ.get("STUDIO_TEST_PAYMENT_GATEWAY", "1"),
-        }
-        env = {**app_server.app_env(DATA), **settings}
-        del env["STUDIO_IMAGES_DIR"]  # images live in the bucket
-        _say("Migrating and seeding the database…")
-        app_server.run_cli(PROJECT_ROOT, env, "setup")
-
-        processes: dict[str, subprocess.Popen] = {}
-        for n in range(JOB_WORKERS):
-            worker = app_server.start_job_worker(PROJECT_ROOT, env, logs / f"job-worker-{n}.log")
-            running.callback(app_server.stop, worker)
-            processes[f"job worker {n}"] = worker
-        _say(f"Starting the app ({WEB_WORKERS} backend workers) — the first build takes a while…")
-        app = app_server.start(PROJECT_ROOT, env, APP_PORT, logs / "app.log")
-        running.callback(app_server.stop, app)
-        processes["the app"] = app
-        app_server.wait_until_serving(f"http://127.0.0.1:{APP_PORT}", app, logs / "app.log")
-        _say(
-            f"\nStudio is running on http://localhost:{APP_PORT} — PostgreSQL, Redis, S3, "
-            f"{WEB_WORKERS} backend workers and {JOB_WORKERS} job workers.\n"
-            f"The app's settings:\n{_settings_banner(settings)}\n"
-            f"Logs: {logs}. Press Ctrl-C to stop everything.\n"
-        )
-        with contextlib.suppress(KeyboardInterrupt):
+        try:
+            settings = _start_services(running)
+            env = {**app_server.app_env(DATA), **settings}
+            del env["STUDIO_IMAGES_DIR"]  # images live in the bucket
+            processes = _start_app(running, env, logs)
+            _say(
+                f"\nStudio is running on http://localhost:{APP_PORT}: PostgreSQL, Redis, S3, "
+                f"{WEB_WORKERS} backend workers and {JOB_WORKERS} job workers.\n"
+                f"The app's settings:\n{_settings_banner(settings)}\n"
+                f"Logs: {logs}. Press Ctrl-C to stop everything.\n"
+            )
             _watch(processes)
+        except KeyboardInterrupt:
+            pass
         _say("Stopping…")
     _say("Stopped.")
     return 0
