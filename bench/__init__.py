@@ -12,5 +12,6 @@ BENCHMARKS: tuple[str, ...] = (
     "api_reads",
     "gallery",
     "concurrency",
+    "in_flight",
     "first_load",
 )

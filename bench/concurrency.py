@@ -55,6 +55,7 @@ from tests.fakes import openai_api
 from tests.fakes.server import FakeResponse, FakeServer, RecordedRequest
 from tests.servers.postgres import SERVER_USER, PostgresServer
 from tests.servers.redis import RedisServer
+from tests.servers.seaweedfs import SeaweedServer
 
 NAME = "concurrency"
 TITLE = "Fifty generations at once"
@@ -221,13 +222,13 @@ async def _generate(
             raise RuntimeError(f"generation {job.tag} failed: {status.text}")
 
 
-async def _generate_all(url: str, jobs: list[Job]) -> float:
+async def _generate_all(url: str, jobs: list[Job], polls_in_flight: int = POLLS_IN_FLIGHT) -> float:
     """Send every job's POST at once; seconds from the first send to the last `succeeded`."""
     limits = httpx.Limits(
-        max_connections=len(jobs) + POLLS_IN_FLIGHT, max_keepalive_connections=None
+        max_connections=len(jobs) + polls_in_flight, max_keepalive_connections=None
     )
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
-        polls = asyncio.Semaphore(POLLS_IN_FLIGHT)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=300) as client:
+        polls = asyncio.Semaphore(polls_in_flight)
         start = asyncio.Event()
         tasks = [asyncio.create_task(_generate(client, job, polls, start)) for job in jobs]
         await asyncio.sleep(0.05)  # every task is waiting on `start`
@@ -278,7 +279,7 @@ class _Users:
     burst: list[tuple[int, str]]  # (user id, token)
 
 
-def _make_users() -> _Users:
+def _make_users(burst: int = BURST) -> _Users:
     def user_with_token(index: int) -> tuple[int, str]:
         email = f"bench{index}@example.com"
         user_id = make_user(credits=STARTING_CREDITS, email=email)
@@ -289,11 +290,14 @@ def _make_users() -> _Users:
 
     _, observer = user_with_token(0)
     _, single = user_with_token(1)
-    return _Users(observer, single, [user_with_token(2 + i) for i in range(BURST)])
+    return _Users(observer, single, [user_with_token(2 + i) for i in range(burst)])
 
 
 EMBEDDED, SCALED = "embedded", "scaled"
+# Scaled with its images in a bucket on SeaweedFS (bench/in_flight.py).
+SCALED_S3 = "scaled, images on S3"
 MODES = (EMBEDDED, SCALED)
+BENCH_BUCKET = "studio-bench"
 SCALED_WEB_WORKERS = 2
 SCALED_JOB_WORKERS = 2
 
@@ -311,17 +315,26 @@ class _Servers:
 
 
 @contextmanager
-def _running_app(workdir: Path, fake: FakeServer, mode: str) -> Iterator[_Servers]:
+def _running_app(
+    workdir: Path,
+    fake: FakeServer,
+    mode: str,
+    *,
+    burst: int = BURST,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[_Servers]:
     """The app as `make run` starts it (embedded), or on PostgreSQL + Redis with
-    SCALED_WEB_WORKERS web workers and SCALED_JOB_WORKERS job workers (scaled)."""
+    SCALED_WEB_WORKERS web workers and SCALED_JOB_WORKERS job workers (scaled), and its
+    images in a SeaweedFS bucket (scaled, images on S3)."""
     provider_env = {
         "OPENAI_API_KEY": "sk-bench-0000000000000000",
         "OPENAI_BASE_URL": f"{fake.url}{openai_api.BASE_PATH}",
+        **(extra_env or {}),
     }
     with contextlib.ExitStack() as stack:
         scaled_env: dict[str, str] = {}
         backing_cpu = _no_backing_servers
-        if mode == SCALED:
+        if mode in (SCALED, SCALED_S3):
             postgres = PostgresServer().start()
             stack.callback(postgres.stop)
             redis = RedisServer().start()
@@ -333,14 +346,20 @@ def _running_app(workdir: Path, fake: FakeServer, mode: str) -> Iterator[_Server
                 **app_server.private_frontend(PROJECT_ROOT, workdir),
             }
             backing_cpu = _backing_cpu(redis.pid)
+        if mode == SCALED_S3:
+            s3 = SeaweedServer().start()
+            stack.callback(s3.stop)
+            s3.create_bucket(BENCH_BUCKET)
+            scaled_env |= s3.env(BENCH_BUCKET)
+            backing_cpu = _backing_cpu(redis.pid, s3.pid)
         env = app_server.app_env(workdir, **provider_env, **scaled_env)
         app_server.run_cli(PROJECT_ROOT, env, "setup")
         database = {k: v for k, v in scaled_env.items() if k.startswith("STUDIO_")}
         stack.enter_context(studio_env(workdir, **database))
-        users = _make_users()
+        users = _make_users(burst)
         log_path = workdir / "server.log"
         groups = []
-        if mode == SCALED:
+        if mode in (SCALED, SCALED_S3):
             for n in range(SCALED_JOB_WORKERS):
                 worker = app_server.start_job_worker(
                     PROJECT_ROOT, env, workdir / f"job-worker-{n}.log"
@@ -360,10 +379,11 @@ def _no_backing_servers() -> float:
     return 0.0
 
 
-def _backing_cpu(redis_pid: int) -> Callable[[], float]:
-    """PostgreSQL's CPU (its processes run as SERVER_USER when started as root) + Redis's."""
+def _backing_cpu(*pids: int) -> Callable[[], float]:
+    """PostgreSQL's CPU (its processes run as SERVER_USER when started as root) + that of
+    `pids` (Redis, SeaweedFS)."""
     as_root = os.getuid() == 0
-    return lambda: (user_cpu_s(SERVER_USER) if as_root else 0.0) + pid_cpu_s(redis_pid)
+    return lambda: (user_cpu_s(SERVER_USER) if as_root else 0.0) + sum(map(pid_cpu_s, pids))
 
 
 def _stat_fields(stat: Path) -> list[str] | None:

@@ -16,8 +16,9 @@ from studio_app.services.auth import CurrentUser
 from studio_app.services.db import get_engine, read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
 from studio_app.services.generation import GenerationRequest
+from studio_app.storage import image_store
 from tests import aio
-from tests.factories import disk_path, make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 
@@ -245,13 +246,14 @@ def test_delete_removes_the_files_and_the_row_from_view_but_keeps_the_ledger() -
     viewer = _viewer(user)
     with read_session() as db:
         row = db.exec(select(GeneratedImage).where(GeneratedImage.public_id == public_id)).one()
-    files = [disk_path(row.image_key), disk_path(row.thumbnail_key)]
-    assert all(f.is_file() for f in files)
+    stored = [row.image_key, row.thumbnail_key]
+    assert all(image_store().exists(key) for key in stored)
     entries_before = _entries(user)
 
     creations.delete_creation(viewer, public_id)
 
-    assert not any(f.exists() for f in files)
+    assert not any(image_store().exists(key) for key in stored)
+    assert list(image_store().keys()) == []
     assert creations.list_creations(viewer).items == []
     assert creations.get_creation(viewer, public_id) is None
     assert creations.open_image(viewer, public_id, thumbnail=False) is None
