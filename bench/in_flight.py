@@ -27,6 +27,7 @@ from bench.concurrency import (
     Probes,
     SlowOpenAI,
     _generate_all,
+    _pct,
     _running_app,
     group_cpu_s,
 )
@@ -104,11 +105,6 @@ def _burst(options: Options) -> tuple[list[Figure], list[str]]:
     if probes.errors:
         breakdown.append(f"probe errors: {len(probes.errors)} (first: {probes.errors[0]}).")
     return figures, breakdown
-
-
-def _pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
 def _store_costs() -> tuple[list[Figure], list[str]]:

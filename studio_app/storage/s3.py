@@ -95,19 +95,24 @@ class S3Store:
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"could not store {key}: {exc}") from exc
 
-    def open(self, key: str) -> StoredObject | None:
-        if not self._shape.is_valid(key):
-            return None
+    def _object_request(self, call: Any, doing: str, key: str) -> dict[str, Any] | None:
+        """GetObject or HeadObject for `key`: the answer, None when there is no such object,
+        StorageError when the store cannot say."""
         try:
-            answer = self._client.get_object(
-                Bucket=self._location.bucket, Key=self._object_key(key)
-            )
+            return call(Bucket=self._location.bucket, Key=self._object_key(key))
         except ClientError as exc:
             if _error_code(exc) in _MISSING:
                 return None
-            raise StorageError(f"could not read {key}: {exc}") from exc
+            raise StorageError(f"could not {doing} {key}: {exc}") from exc
         except BotoCoreError as exc:
-            raise StorageError(f"could not read {key}: {exc}") from exc
+            raise StorageError(f"could not {doing} {key}: {exc}") from exc
+
+    def open(self, key: str) -> StoredObject | None:
+        if not self._shape.is_valid(key):
+            return None
+        answer = self._object_request(self._client.get_object, "read", key)
+        if answer is None:
+            return None
         return StoredObject(
             key=key,
             size=int(answer["ContentLength"]),
@@ -129,15 +134,7 @@ class S3Store:
     def exists(self, key: str | None) -> bool:
         if not self._shape.is_valid(key):
             return False
-        try:
-            self._client.head_object(Bucket=self._location.bucket, Key=self._base + key)
-        except ClientError as exc:
-            if _error_code(exc) in _MISSING:
-                return False
-            raise StorageError(f"could not look up {key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"could not look up {key}: {exc}") from exc
-        return True
+        return self._object_request(self._client.head_object, "look up", key) is not None
 
     def delete(self, key: str | None) -> None:
         if not self._shape.is_valid(key):

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from tests.app_server import free_port
+from tests.servers.process import end
 
 
 class RedisServer:
@@ -73,12 +74,7 @@ class RedisServer:
 
     def _end_process(self) -> None:
         if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=10)
+            end(self._process, grace_s=10)
             self._process = None
 
     def restart(self, down_s: float = 0) -> RedisServer:

@@ -24,6 +24,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tests.app_server import free_port
+from tests.servers.process import end
 
 ACCESS_KEY_ID = "studio-test-key"
 SECRET_ACCESS_KEY = "studio-test-secret-0123456789"
@@ -172,15 +173,10 @@ class SeaweedServer:
         return log.read_text(errors="replace")[-2000:] if log.exists() else ""
 
     def _end_process(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(timeout=10)
-        self._process = None
+        if self._process is not None:
+            # weed ignores SIGTERM for a while when busy: a short grace, then SIGKILL.
+            end(self._process, grace_s=2)
+            self._process = None
 
     def restart(self, down_s: float = 0) -> SeaweedServer:
         """Stop, stay down `down_s`, start again on the same S3 port and data."""
