@@ -29,10 +29,11 @@ from tests.servers.redis import RedisServer
 from tests.servers.seaweedfs import SeaweedServer
 
 DATA = PROJECT_ROOT / ".cluster"
-# Ports of their own, so a PostgreSQL or Redis this machine already runs is left alone.
-POSTGRES_PORT = 55432
-REDIS_PORT = 56379
-S3_PORT = 58333  # SeaweedFS's other ports are the next ten
+# Ports of their own, so a PostgreSQL or Redis this machine already runs is left alone,
+# and below Linux's ephemeral range (32768+), which outgoing connections take from.
+POSTGRES_PORT = 15432
+REDIS_PORT = 16379
+S3_PORT = 18333  # SeaweedFS's other ports are the next ten
 APP_PORT = 3000
 DATABASE = "studio"
 BUCKET = "studio-images"
@@ -41,13 +42,13 @@ JOB_WORKERS = 2
 
 
 def _s3_credentials() -> tuple[str, str]:
-    """The S3 server's one identity: made at the first run, kept in .cluster/."""
+    """The S3 server's one identity: made at the first run, kept in .cluster/ (0600)."""
     path = DATA / "s3-credentials.json"
     if not path.exists():
-        path.write_text(
-            json.dumps({"key": f"studio-{secrets.token_hex(4)}", "secret": secrets.token_hex(20)})
-        )
-        path.chmod(0o600)
+        made = {"key": f"studio-{secrets.token_hex(4)}", "secret": secrets.token_hex(20)}
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            json.dump(made, file)
     saved = json.loads(path.read_text())
     return saved["key"], saved["secret"]
 
@@ -81,16 +82,19 @@ def _watch(processes: dict[str, subprocess.Popen]) -> None:
 def _start_services(running: contextlib.ExitStack) -> dict[str, str]:
     """PostgreSQL, Redis and SeaweedFS with the bucket; returns the app's settings for them."""
     _say("Starting PostgreSQL, Redis and SeaweedFS (data in .cluster/)…")
-    postgres = PostgresServer(DATA / "postgres", POSTGRES_PORT, durable=True).start()
+    # Each stop is registered before its start: Ctrl-C while it starts stops it too.
+    postgres = PostgresServer(DATA / "postgres", POSTGRES_PORT, durable=True)
     running.callback(postgres.stop)
+    postgres.start()
     if not postgres.has_database(DATABASE):
         postgres.create_database(DATABASE)
-    redis = RedisServer(DATA / "redis", REDIS_PORT, durable=True).start()
+    redis = RedisServer(DATA / "redis", REDIS_PORT, durable=True)
     running.callback(redis.stop)
+    redis.start()
     key, secret = _s3_credentials()
     s3 = SeaweedServer(DATA / "seaweedfs", S3_PORT, access_key_id=key, secret_access_key=secret)
-    s3.start()
     running.callback(s3.stop)
+    s3.start()
     s3.create_bucket(BUCKET)
     return {
         "STUDIO_DATABASE_URL": postgres.url(DATABASE),
@@ -127,8 +131,11 @@ def main() -> int:
     # that runs this in the background would otherwise have it ignore SIGINT).
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    # Others on this machine may pass through (PostgreSQL's user, when root) but not list.
+    DATA.mkdir(exist_ok=True)
+    DATA.chmod(0o711)
     logs = DATA / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(mode=0o700, exist_ok=True)
     with contextlib.ExitStack() as running:
         try:
             settings = _start_services(running)
@@ -144,6 +151,9 @@ def main() -> int:
             _watch(processes)
         except KeyboardInterrupt:
             pass
+        # A second Ctrl-C must not cut the stopping short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _say("Stopping…")
     _say("Stopped.")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 import reflex as rx
 from reflex.config import get_config
@@ -55,15 +56,30 @@ async def housekeeping() -> None:
     at_start_up = started is not None
     while True:
         try:
-            scan = await asyncio.to_thread(reconcile.store_scan_due, at_start_up=at_start_up)
-            at_start_up = False
             await asyncio.to_thread(
-                reconcile.reconcile, interrupted_before=started, scan_store=scan
+                reconcile.reconcile, interrupted_before=started, scan_store=False
             )
+        except Exception:
+            log.exception("repairing holds and generations failed; trying again later")
+        try:
+            if await asyncio.to_thread(reconcile.store_scan_due, at_start_up=at_start_up):
+                await _scan_store(started)
+            at_start_up = False
+        except Exception:
+            log.exception("checking whether the store scan is due failed; trying again later")
+        try:
             await asyncio.to_thread(auth.purge_stale_records)
         except Exception:
-            log.exception("housekeeping failed; trying again later")
+            log.exception("purging stale sign-in records failed; trying again later")
         await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
+
+
+async def _scan_store(started: datetime | None) -> None:
+    try:
+        await asyncio.to_thread(reconcile.reconcile, interrupted_before=started, scan_store=True)
+    except Exception:
+        log.exception("the store scan failed; it runs again on the next pass")
+        await asyncio.to_thread(reconcile.store_scan_failed)
 
 
 async def follow_job_announcements() -> None:

@@ -29,3 +29,11 @@ def claim(name: str, every: timedelta, *, now: datetime | None = None, force: bo
         row.last_run_at = now
         db.add(row)
         return True
+
+
+def forget(name: str) -> None:
+    """A claimed run that failed: the next process to ask runs it again."""
+    with write_session() as db:
+        row = db.get(MaintenanceRun, name)
+        if row is not None:
+            db.delete(row)

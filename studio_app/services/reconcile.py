@@ -84,29 +84,53 @@ def _close_stale_generations(now: datetime, interrupted_before: datetime | None)
         return len(released), len(stale_rows)
 
 
-def _refund_lost_images(row_ids: list[int], now: datetime) -> int:
-    """Succeeded rows whose original is gone: failed, their charge refunded."""
+# A scan that finds more lost images than this (and more than this share of all) trusts
+# the database over the store: a wrong prefix or bucket must not fail every image.
+LOST_AT_MOST = 10
+LOST_AT_MOST_SHARE = 0.1
+
+
+def _refund_lost_images(lost: list[tuple[int, str]], now: datetime) -> int:
+    """Succeeded rows (id, original's key) whose original is gone: failed, their charge
+    refunded. Each is confirmed with the store first, and objects are deleted after the
+    commit: the write lock is never held across a request to the store."""
     store = image_store()
     refunded = 0
-    for row_id in row_ids:
+    for row_id, image_key in lost:
+        if store.exists(image_key):
+            continue
+        thumbnail_key = None
         with write_session() as db:
             row = db.get(GeneratedImage, row_id)
             if (
                 row is None
                 or row.status != GenerationStatus.SUCCEEDED.value
                 or row.deleted_at is not None
+                or row.image_key != image_key
             ):
                 continue
             hold = db.exec(select(CreditHold).where(CreditHold.generation_id == row.id)).first()
             charge = ledger.capture_of(db, hold.id) if hold and hold.id else None
             if charge is not None:
                 ledger.refund(db, charge.id or 0, reference=f"Image {row.public_id} was lost")
-            store.delete(row.thumbnail_key)
+            thumbnail_key = row.thumbnail_key
             _fail_row(row, generation.FILE_MISSING, now)
             row.image_key = row.thumbnail_key = None
             db.add(row)
             refunded += 1
+        store.delete(thumbnail_key)
     return refunded
+
+
+def _keys_of_rows() -> set[str]:
+    """Every stored key a succeeded row refers to."""
+    with read_session() as db:
+        pairs = db.exec(
+            select(GeneratedImage.image_key, GeneratedImage.thumbnail_key).where(
+                GeneratedImage.status == GenerationStatus.SUCCEEDED.value
+            )
+        ).all()
+    return {key for pair in pairs for key in pair if key}
 
 
 def _scan_store(now: datetime, interrupted_before: datetime | None) -> tuple[int, int]:
@@ -118,11 +142,9 @@ def _scan_store(now: datetime, interrupted_before: datetime | None) -> tuple[int
             select(
                 GeneratedImage.id,
                 GeneratedImage.image_key,
-                GeneratedImage.thumbnail_key,
                 GeneratedImage.deleted_at,
             ).where(GeneratedImage.status == GenerationStatus.SUCCEEDED.value)
         ).all()
-    referenced = {key for _, image, thumbnail, _ in rows for key in (image, thumbnail) if key}
     store = image_store()
     # A younger object may belong to a job that is still finishing.
     cutoff = _stale_before(now, interrupted_before)
@@ -131,23 +153,38 @@ def _scan_store(now: datetime, interrupted_before: datetime | None) -> tuple[int
     # A row its owner deleted is not lost.
     listed = dict(store.listing())
     lost = [
-        row_id
-        for row_id, image, _, deleted_at in rows
+        (row_id, image)
+        for row_id, image, deleted_at in rows
         if row_id is not None and deleted_at is None and image and image not in listed
     ]
+    if len(lost) > max(LOST_AT_MOST, LOST_AT_MOST_SHARE * len(rows)):
+        log.error(
+            "the image store lacks %d of %d images: is STUDIO_STORAGE_URL right? "
+            "Nothing refunded or deleted.",
+            len(lost),
+            len(rows),
+        )
+        return 0, deleted
     refunded = _refund_lost_images(lost, now)
-    for key, modified in listed.items():
-        if key not in referenced and written_before(modified, cutoff):
-            store.delete(key)
-            deleted += 1
+    # Orphans: old, and referred to by no row, read again after the listing (a job that
+    # recorded its image meanwhile keeps it, whatever the clocks say).
+    candidates = {key for key, modified in listed.items() if written_before(modified, cutoff)}
+    for key in candidates - _keys_of_rows():
+        store.delete(key)
+        deleted += 1
     return refunded, deleted
 
 
 def store_scan_due(*, at_start_up: bool, now: datetime | None = None) -> bool:
     """Whether this process scans the store now: a sole process at its start-up (a crash
-    may have left objects), otherwise the first process to ask once a period is over."""
+    may have left objects), otherwise the first process to ask once a period is over.
+    A scan that then fails calls `store_scan_failed`, so that it is tried again."""
     every = timedelta(hours=get_settings().store_scan_hours)
     return maintenance.claim(maintenance.STORE_SCAN, every, now=now, force=at_start_up)
+
+
+def store_scan_failed() -> None:
+    maintenance.forget(maintenance.STORE_SCAN)
 
 
 def reconcile(

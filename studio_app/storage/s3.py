@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,8 +25,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from studio_app.storage.keys import KeyShape, content_type_of
 from studio_app.storage.store import StorageError, StoredObject, written_before
 
+log = logging.getLogger(__name__)
+
 # What S3 and its look-alikes answer for "no such object" (GetObject / HeadObject).
 _MISSING = {"NoSuchKey", "404", "NotFound"}
+# ... and for a request the credentials may not make, or the server does not offer.
+_NOT_ALLOWED = {"AccessDenied", "403", "NotImplemented", "501"}
 # Seconds: a store that does not answer is an unavailable store, not a slow request.
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 30
@@ -40,7 +45,7 @@ class S3Location:
     endpoint_url: str = ""  # "" = AWS itself
     region: str = "us-east-1"
     access_key_id: str = ""  # "" = boto3's own chain (AWS_* variables, instance role)
-    secret_access_key: str = ""
+    secret_access_key: str = field(default="", repr=False)
 
 
 @functools.cache
@@ -144,10 +149,10 @@ class S3Store:
             self._client.delete_object(Bucket=self._location.bucket, Key=self._base + key)
 
     def listing(self) -> Iterator[tuple[str, datetime]]:
-        pages = self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self._location.bucket, Prefix=self._base
-        )
         try:
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self._location.bucket, Prefix=self._base
+            )
             for page in pages:
                 for item in page.get("Contents", []):
                     name = item["Key"][len(self._base) :]
@@ -176,7 +181,14 @@ class S3Store:
                 self._client.abort_multipart_upload(
                     Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
                 )
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_ALLOWED:
+                # A policy without the multipart permissions: this app makes no multipart
+                # uploads, so there is nothing of its own to sweep; the scan goes on.
+                log.warning("cannot list or abort multipart uploads here: %s", exc)
+                return 0
+            raise StorageError(f"could not sweep unfinished uploads: {exc}") from exc
+        except BotoCoreError as exc:
             raise StorageError(f"could not sweep unfinished uploads: {exc}") from exc
         return len(stale)
 

@@ -97,9 +97,12 @@ class SeaweedServer:
             client.create_bucket(Bucket=name)
 
     def start(self) -> SeaweedServer:
+        # The objects and the identity's secret are for this server alone to read.
         (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "data").chmod(0o700)
         config = self.data_dir / "s3.json"
-        config.write_text(
+        _write_private(
+            config,
             json.dumps(
                 {
                     "identities": [
@@ -115,7 +118,7 @@ class SeaweedServer:
                         }
                     ]
                 }
-            )
+            ),
         )
         names = ["master", "master.grpc", "volume", "volume.grpc", "filer", "filer.grpc"]
         names += ["s3.grpc", "s3.iceberg", "s3.lance", "metrics"]
@@ -193,3 +196,11 @@ class SeaweedServer:
 def object_storage_env(server: SeaweedServer) -> dict[str, str]:
     """Settings for images in the test bucket, under a prefix no other test uses."""
     return server.env(TEST_BUCKET, f"t{os.getpid()}-{next(_prefix_numbers)}")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """`text` into `path`, readable by its owner alone from the first byte."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # also when it was there before
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)

@@ -19,7 +19,12 @@ from studio_app.models import CreditHold, GeneratedImage, HoldStatus
 from studio_app.services import generation, ledger
 from studio_app.services.db import read_session
 from studio_app.services.generation import GenerationRequest
-from studio_app.services.reconcile import reconcile, store_scan_due
+from studio_app.services.reconcile import (
+    LOST_AT_MOST,
+    reconcile,
+    store_scan_due,
+    store_scan_failed,
+)
 from studio_app.settings import get_settings
 from studio_app.storage import image_store, keys, s3_location
 from studio_app.storage.s3 import s3_client
@@ -148,6 +153,33 @@ def test_the_store_is_scanned_at_start_up_and_then_once_a_day_by_one_process() -
     assert store_scan_due(at_start_up=True, now=now + timedelta(hours=2))
     assert not store_scan_due(at_start_up=False, now=now + timedelta(hours=25))
     assert store_scan_due(at_start_up=False, now=now + timedelta(hours=26, seconds=1))
+
+
+def test_a_failed_store_scan_is_tried_again_by_the_next_process_to_ask() -> None:
+    now = utcnow()
+    assert store_scan_due(at_start_up=False, now=now)
+    store_scan_failed()
+    assert store_scan_due(at_start_up=False, now=now + timedelta(minutes=1))
+
+
+def test_a_store_missing_most_images_is_not_believed(caplog: pytest.LogCaptureFixture) -> None:
+    """A wrong bucket or prefix looks like every image lost: nothing is failed or refunded."""
+    user = make_user(credits=LOST_AT_MOST + 5)
+
+    async def make_images() -> None:
+        for n in range(LOST_AT_MOST + 1):
+            await generation.run(generation.start(user, GenerationRequest(prompt=f"Gull {n}")))
+
+    aio.run(make_images())
+    for key in list(image_store().keys()):
+        image_store().delete(key)
+    report = reconcile()
+    assert report.rows_refunded == 0
+    assert "is STUDIO_STORAGE_URL right?" in caplog.text
+    with read_session() as db:
+        statuses = db.exec(select(GeneratedImage.status)).all()
+        assert set(statuses) == {"succeeded"} and len(statuses) == LOST_AT_MOST + 1
+        assert ledger.balance(db, user) == 4
 
 
 def test_without_a_store_scan_only_holds_and_rows_are_repaired() -> None:
