@@ -43,6 +43,12 @@ DOCUMENTED_VARIABLES = {
     "STUDIO_DATABASE_URL",
     "STUDIO_REDIS_URL",
     "STUDIO_IMAGES_DIR",
+    "STUDIO_STORAGE_URL",
+    "STUDIO_S3_ENDPOINT_URL",
+    "STUDIO_S3_REGION",
+    "STUDIO_S3_ACCESS_KEY_ID",
+    "STUDIO_S3_SECRET_ACCESS_KEY",
+    "STUDIO_STORE_SCAN_HOURS",
     "STUDIO_PRICE_STANDARD",
     "STUDIO_PRICE_PREMIUM",
     "STUDIO_PRICE_PREMIUM_WIDE",
@@ -257,6 +263,8 @@ def test_values_are_trimmed_but_the_admin_password_is_read_as_written(
             "'self",
             "STUDIO_CSP_CONNECT_SRC must list Content-Security-Policy sources",
         ),
+        ("STUDIO_STORAGE_URL", "/srv/images", "STUDIO_STORAGE_URL must look like s3://bucket"),
+        ("STUDIO_STORAGE_URL", "s3:///prefix", "STUDIO_STORAGE_URL must look like s3://bucket"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable(
@@ -301,6 +309,8 @@ def test_secrets_stay_out_of_the_printed_settings(env: pytest.MonkeyPatch) -> No
         "REPLICATE_API_TOKEN": "r8_secret",
         "HF_TOKEN": "hf_secret",
         "STUDIO_ADMIN_PASSWORD": "secret admin password",
+        "STUDIO_S3_ACCESS_KEY_ID": "AKIASECRETKEYID",
+        "STUDIO_S3_SECRET_ACCESS_KEY": "s3-secret-access-key",
     }
     for name, value in secrets.items():
         env.setenv(name, value)
