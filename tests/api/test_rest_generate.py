@@ -12,6 +12,7 @@ from PIL import Image
 from studio_app.models import User
 from studio_app.services import api_tokens, auth
 from studio_app.services.db import write_session
+from studio_app.storage import image_store
 from tests.api.rest import ApiUser, api_user, money, wait_until_finished
 
 
@@ -310,8 +311,10 @@ def test_deleting_a_creation(client: TestClient) -> None:
     user = api_user(credits=5)
     done = wait_until_finished(client, user, _generate(client, user).json()["id"])
     balance = money(user.user_id).balance
+    assert len(list(image_store().keys())) == 2  # the original and its thumbnail
     gone = client.delete(f"/api/studio/creations/{done['id']}", headers=user.headers)
     assert gone.status_code == 204
+    assert list(image_store().keys()) == []  # on the disk, or the bucket in the scaled pass
     assert client.get(f"/api/studio/generate/{done['id']}", headers=user.headers).status_code == 404
     assert client.get(done["image_url"], headers=user.headers).status_code == 404
     again = client.delete(f"/api/studio/creations/{done['id']}", headers=user.headers)
