@@ -76,7 +76,7 @@ async def housekeeping() -> None:
 
 async def _scan_store(started: datetime | None) -> None:
     try:
-        await asyncio.to_thread(reconcile.reconcile, interrupted_before=started, scan_store=True)
+        await asyncio.to_thread(reconcile.scan_store, interrupted_before=started)
     except Exception:
         log.exception("the store scan failed; it runs again on the next pass")
         await asyncio.to_thread(reconcile.store_scan_failed)

@@ -175,6 +175,15 @@ def _scan_store(now: datetime, interrupted_before: datetime | None) -> tuple[int
     return refunded, deleted
 
 
+def scan_store(*, interrupted_before: datetime | None = None) -> tuple[int, int]:
+    """The store scan alone (housekeeping runs `reconcile` without it every minute):
+    (images refunded, objects deleted)."""
+    refunded, deleted = _scan_store(utcnow(), interrupted_before)
+    if refunded or deleted:
+        log.warning("store scan: %d lost images refunded, %d objects deleted", refunded, deleted)
+    return refunded, deleted
+
+
 def store_scan_due(*, at_start_up: bool, now: datetime | None = None) -> bool:
     """Whether this process scans the store now: a sole process at its start-up (a crash
     may have left objects), otherwise the first process to ask once a period is over.

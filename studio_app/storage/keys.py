@@ -35,6 +35,14 @@ class KeyShape:
             raise StorageError(f"not {self.what}: {key!r}")
         return key
 
+    def check_holds(self, key: object, content_type: str) -> str:
+        """`key`, checked, when it may hold `content_type`: a key's extension is its type
+        (the disk keeps no metadata), so no store is ever asked to mix them."""
+        checked = self.check(key)
+        if content_type != content_type_of(checked):
+            raise StorageError(f"{checked!r} cannot hold {content_type}")
+        return checked
+
 
 IMAGE_KEYS = KeyShape(
     "an image key", re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}(?:_thumb)?\.(?:png|webp|jpg)$")

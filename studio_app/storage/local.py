@@ -61,11 +61,7 @@ class LocalDiskStore:
         return self._root / self._shape.check(key)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        path = self.path_for(key)
-        # The disk keeps no metadata: the key's extension is the content type.
-        if content_type != content_type_of(key):
-            raise StorageError(f"{key!r} cannot hold {content_type}")
-        write_atomically(path, data)
+        write_atomically(self._root / self._shape.check_holds(key, content_type), data)
 
     def open(self, key: str) -> StoredObject | None:
         if not self._shape.is_valid(key):

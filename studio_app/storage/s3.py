@@ -90,9 +90,7 @@ class S3Store:
         return self._base + self._shape.check(key)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        object_key = self._object_key(key)
-        if content_type != content_type_of(key):
-            raise StorageError(f"{key!r} cannot hold {content_type}")
+        object_key = self._base + self._shape.check_holds(key, content_type)
         try:
             self._client.put_object(
                 Bucket=self._location.bucket, Key=object_key, Body=data, ContentType=content_type
