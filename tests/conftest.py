@@ -8,8 +8,10 @@ that is how `make test` runs its scaled subset (SCALED_TESTS in the Makefile).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,9 +78,31 @@ def postgres_migrated_template(postgres: PostgresServer) -> str:
     return name
 
 
+@pytest.fixture(scope="session")
+def sqlite_migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once: tests that want a migrated one get a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "studio.db"
+    migrations.upgrade_to_head(f"sqlite:///{path}")
+    dispose_engines()
+    return path
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    # SQLite's backup API, not a file copy: it carries whatever a WAL file still holds.
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+
+
 def _database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if not request.config.getoption("--postgres"):
-        yield f"sqlite:///{tmp_path / 'studio.db'}"
+        path = tmp_path / "studio.db"
+        if "migrated_db" in request.fixturenames:
+            # The same schema as running every migration, in ~1 ms instead of ~0.2–0.7 s.
+            _copy_sqlite(request.getfixturevalue("sqlite_migrated_template"), path)
+        yield f"sqlite:///{path}"
         return
     server: PostgresServer = request.getfixturevalue("postgres")
     template = None

@@ -31,7 +31,7 @@ from studio_app.services.errors import InvalidInput, NotFound, StudioError
 from studio_app.services.generation import GenerationRequest
 from studio_app.settings import Settings, reload_settings
 from studio_app.storage import image_store
-from tests import aio, evidence
+from tests import aio
 from tests.evidence import everything
 from tests.factories import PASSWORD, make_user
 
@@ -43,8 +43,6 @@ CONTROL = ["\x00", "\x07 bell", "esc \x1b[2J clear", "back\x08space", "del\x7f",
 
 
 # A copy of a database migrated once for the module (hundreds of cases below).
-_migrated_template = evidence._migrated_template
-migrated_db = evidence.migrated_db
 
 
 @pytest.fixture(autouse=True)

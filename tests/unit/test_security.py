@@ -38,15 +38,12 @@ from studio_app.services.creations import CreationView
 from studio_app.services.db import read_session
 from studio_app.services.generation import GenerationRequest
 from studio_app.settings import Settings, reload_settings
-from tests import aio, evidence
+from tests import aio
 from tests.evidence import everything
 from tests.factories import PASSWORD, make_account
 from tests.fakes import openai_api
 from tests.fakes.server import FakeServer
 from tests.states import state_for
-
-_migrated_template = evidence._migrated_template
-migrated_db = evidence.migrated_db
 
 VICTIM_EMAIL = "victim@example.com"
 VICTIM_PROMPT = "Victim's secret birthday surprise for Alex"
