@@ -56,7 +56,7 @@ lint: install
 # that the session starts itself (tests/servers/postgres.py, seaweedfs.py).
 SCALED_TESTS := $(patsubst %,tests/unit/test_%.py,admin_stats catalog_revision contention \
 	creations_paging generation job_queue ledger ledger_concurrency ledger_links_migration \
-	migrations_and_seed payments provider_models reconcile statement) \
+	migrations_and_seed payments provider_models reconcile several_images statement) \
 	tests/api/test_private_images.py tests/api/test_rest_credits.py tests/api/test_rest_generate.py
 
 test: install chromium lint test-servers

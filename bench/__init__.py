@@ -13,5 +13,6 @@ BENCHMARKS: tuple[str, ...] = (
     "gallery",
     "concurrency",
     "in_flight",
+    "gallery_storage",
     "first_load",
 )

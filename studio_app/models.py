@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -97,6 +97,10 @@ class ImageTemplate(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+def _own_public_id(context: Any) -> str:
+    return context.get_current_parameters()["public_id"]
+
+
 class GeneratedImage(SQLModel, table=True):
     __tablename__: ClassVar[str] = "generated_image"
     __table_args__ = (
@@ -106,11 +110,21 @@ class GeneratedImage(SQLModel, table=True):
         Index("ix_generated_image_user_template", "user_id", "template_id", "deleted_at"),
         Index("ix_generated_image_user_provider", "user_id", "provider", "deleted_at"),
         UniqueConstraint("user_id", "idempotency_key", name="uq_generated_image_idempotency_key"),
+        Index("ix_generated_image_request", "request_id", "request_index", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     # Random, unguessable id used in URLs instead of the row id.
     public_id: str = Field(max_length=32, unique=True, index=True)
+    # The request this image was made for (one request asks for 1–4 images): the public id
+    # of its first image, which is also the id of its job. `request_index` is 0 for that
+    # first image; an idempotency key is kept on it alone.
+    request_id: str = Field(
+        max_length=32,
+        # Not given (a row made outside the generation path): a request of its own.
+        sa_column_kwargs={"default": _own_public_id},
+    )
+    request_index: int = Field(default=0)
     user_id: int = Field(foreign_key="user.id")
     template_id: int | None = Field(default=None, foreign_key="image_template.id")
     prompt: str = Field(max_length=4000)

@@ -45,9 +45,11 @@ def _status(view: CreationView, running: bool) -> schemas.Status:
 
 
 async def _running_among(views: list[CreationView]) -> set[str]:
-    """Which of the pending ones a worker (or this process) is making now."""
-    pending = [view.public_id for view in views if view.status == GenerationStatus.PENDING]
-    return {public_id for public_id in pending if await jobs.is_running(public_id)}
+    """Which of the pending ones a worker (or this process) is making now (their
+    request's job is running)."""
+    pending = {view.request_id for view in views if view.status == GenerationStatus.PENDING}
+    running = {request_id for request_id in pending if await jobs.is_running(request_id)}
+    return {view.public_id for view in views if view.request_id in running}
 
 
 def creation(view: CreationView, *, running: bool = False) -> schemas.Creation:
@@ -56,6 +58,7 @@ def creation(view: CreationView, *, running: bool = False) -> schemas.Creation:
     failed = view.status == GenerationStatus.FAILED.value
     return schemas.Creation(
         id=view.public_id,
+        request_id=view.request_id,
         status=_status(view, running),
         status_url=status_url(view.public_id),
         prompt=view.prompt,
@@ -130,6 +133,7 @@ async def generate(
         enhanced_prompt=body.enhanced_prompt,
         negative_prompt=body.negative_prompt,
         seed=body.seed,
+        count=body.n,
     )
     ticket = await jobs.submit(viewer.id, request, idempotency_key=idempotency_key)
     if ticket.replayed:
@@ -141,6 +145,7 @@ async def generate(
         status=_status(view, bool(await _running_among([view]))),
         status_url=status_url(ticket.public_id),
         cost_credits=ticket.cost,
+        image_ids=[image.public_id for image in ticket.images],
     )
 
 
@@ -154,19 +159,27 @@ async def generation_status(
         le=MAX_STATUS_WAIT_S,
         description="Seconds to wait for the image to finish before answering (long poll)",
     ),
-) -> schemas.Creation:
-    """queued → running → succeeded (image URLs, size, cost) or failed (error code and message).
+) -> schemas.RequestStatus:
+    """queued → running → succeeded (image URLs, size, cost) or failed (error code and message),
+    for this image and, in `images`, for every image of its request.
 
-    With `wait`, the answer comes as soon as the image is done (or after `wait` seconds),
+    With `wait`, the answer comes as soon as the request is done (or after `wait` seconds),
     so a client needs one request instead of polling.
     """
     view = await asyncio.to_thread(_own_creation, viewer, creation_id)
-    if wait and view.status == GenerationStatus.PENDING.value:
+    siblings = await asyncio.to_thread(creations.request_creations, viewer, view.request_id)
+    if wait and any(item.status == GenerationStatus.PENDING.value for item in siblings):
         with contextlib.suppress(TimeoutError):
             # jobs.wait shields the job: a client giving up never cancels it.
-            await asyncio.wait_for(jobs.wait(view.public_id), timeout=wait)
+            await asyncio.wait_for(jobs.wait(view.request_id), timeout=wait)
         view = await asyncio.to_thread(_own_creation, viewer, creation_id)
-    return creation(view, running=bool(await _running_among([view])))
+        siblings = await asyncio.to_thread(creations.request_creations, viewer, view.request_id)
+    running = await _running_among(siblings)
+    this = creation(view, running=view.public_id in running)
+    return schemas.RequestStatus(
+        **this.model_dump(),
+        images=[creation(item, running=item.public_id in running) for item in siblings],
+    )
 
 
 @router.get("/my-creations", responses=responses(401, 422))

@@ -20,7 +20,12 @@ from studio_app.services.catalog_admin import (
     NAME_MIN,
     TEMPLATE_NAME_MAX,
 )
-from studio_app.services.generation import MAX_NEGATIVE_PROMPT_CHARS, MAX_SEED, PROVIDER_ALIASES
+from studio_app.services.generation import (
+    MAX_IMAGES_PER_REQUEST,
+    MAX_NEGATIVE_PROMPT_CHARS,
+    MAX_SEED,
+    PROVIDER_ALIASES,
+)
 from studio_app.services.provider_switches import provider_names
 from studio_app.services.validation import MAX_PROMPT_CHARS
 
@@ -114,6 +119,7 @@ _INTEGRAL = BeforeValidator(_integral)
 WholeNumber = Annotated[int, _INTEGRAL]
 RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), _INTEGRAL]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED), _INTEGRAL]
+ImageCount = Annotated[int, Field(ge=1, le=MAX_IMAGES_PER_REQUEST), _INTEGRAL]
 ProviderName = Annotated[
     str,
     Field(
@@ -243,6 +249,11 @@ class GenerateRequest(_Body):
     )
     negative_prompt: NegativePrompt | None = None
     seed: Seed | None = None
+    n: ImageCount = Field(
+        default=1,
+        description="How many images (1–4): each is its own creation, held for and charged "
+        "only if it arrives; with a seed, image k gets seed + k",
+    )
 
 
 class GenerationError(BaseModel):
@@ -255,6 +266,9 @@ Status = Literal["queued", "running", "succeeded", "failed"]
 
 class Creation(BaseModel):
     id: str
+    request_id: str = Field(
+        description="The request it was made for: the `id` of that request's first image"
+    )
     status: Status
     status_url: str
     prompt: str
@@ -273,10 +287,21 @@ class Creation(BaseModel):
 
 
 class GenerateAccepted(BaseModel):
-    id: str
+    id: str = Field(description="The request's id: its first image's `id`")
     status: Status
     status_url: str
-    cost_credits: int = Field(description="Credits held now, charged only if the image arrives")
+    cost_credits: int = Field(
+        description="Credits held now for every image, each charged only if it arrives"
+    )
+    image_ids: list[str] = Field(description="Every image of the request, in order")
+
+
+class RequestStatus(Creation):
+    """One image, and every image of its request."""
+
+    images: list[Creation] = Field(
+        description="Every image of the request, in order (this one among them)"
+    )
 
 
 class CreationPage(BaseModel):

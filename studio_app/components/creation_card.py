@@ -41,6 +41,9 @@ def original_link(view: ObjectVar[CreationView], picture: rx.Component) -> rx.Co
         target="_blank",
         rel="noopener",
         reload_document=True,
+        # A block as wide as its card: the picture inside fills it.
+        display="block",
+        width="100%",
     )
 
 

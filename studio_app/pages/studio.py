@@ -23,6 +23,7 @@ from studio_app.routes import BUY_CREDITS, MY_CREATIONS
 from studio_app.services.creations import CreationView
 from studio_app.services.views import CategoryView, TemplateView
 from studio_app.states.studio import (
+    IMAGE_COUNTS,
     EnhanceState,
     JobsState,
     ProviderOption,
@@ -295,6 +296,29 @@ def _advanced() -> rx.Component:
     )
 
 
+def _image_count() -> rx.Component:
+    """How many images one Generate makes: each its own creation and charge."""
+    return rx.hstack(
+        rx.text("Images", size="2", weight="medium", aria_hidden="true"),
+        rx.segmented_control.root(
+            *[rx.segmented_control.item(count, value=count) for count in IMAGE_COUNTS],
+            value=StudioState.count,
+            on_change=StudioState.choose_count,
+            aria_label="Images per Generate",
+            class_name="image-count",
+        ),
+        rx.text(
+            "each charged only if it arrives",
+            size="1",
+            color=rx.color("gray", 11),
+        ),
+        spacing="3",
+        align="center",
+        wrap="wrap",
+        width="100%",
+    )
+
+
 def _form_panel() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -347,6 +371,7 @@ def _form_panel() -> rx.Component:
                 on_change=StudioState.choose_provider,
                 name="provider",
             ),
+            _image_count(),
             _advanced(),
             rx.button(
                 rx.icon("wand-sparkles", size=18),
@@ -435,7 +460,9 @@ def _job_actions(
     )
 
 
-def _job_card(job: ObjectVar[CreationView]) -> rx.Component:
+def _job_card(job: ObjectVar[CreationView], *, large: bool = False) -> rx.Component:
+    """A job's card: spinner, picture (the original when `large`, else the thumbnail) or
+    what went wrong, then its prompt, size, price and actions."""
     body = rx.match(
         job.status,
         (
@@ -464,7 +491,7 @@ def _job_card(job: ObjectVar[CreationView]) -> rx.Component:
             original_link(
                 job,
                 rx.image(
-                    src=job.thumbnail_url,
+                    src=job.image_url if large else job.thumbnail_url,
                     alt=job.prompt,
                     loading="lazy",
                     width="100%",
@@ -475,11 +502,18 @@ def _job_card(job: ObjectVar[CreationView]) -> rx.Component:
                 ),
             ),
         ),
-        rx.callout(
-            job.error_message,
-            icon="circle-alert",
-            color_scheme="red",
-            class_name="job-error",
+        rx.center(
+            rx.callout(
+                job.error_message,
+                icon="circle-alert",
+                color_scheme="red",
+                class_name="job-error",
+            ),
+            aspect_ratio="1",
+            width="100%",
+            padding="0.75rem",
+            background_color=rx.color("gray", 2),
+            border_radius=RADIUS,
         ),
     )
     return rx.card(
@@ -565,6 +599,33 @@ def _latest_result() -> rx.Component:
     )
 
 
+def _latest_request() -> rx.Component:
+    """The newest request's several images side by side, each with its own card."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.badge("Newest", color_scheme="violet", variant="soft"),
+                rx.text(
+                    JobsState.latest_summary, size="2", weight="medium", class_name="latest-summary"
+                ),
+                align="center",
+                spacing="2",
+            ),
+            rx.grid(
+                rx.foreach(JobsState.latest_images, lambda job: _job_card(job, large=True)),
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="4",
+                width="100%",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        size="3",
+        width="100%",
+        class_name="latest-request",
+    )
+
+
 def _jobs_panel() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -577,7 +638,11 @@ def _jobs_panel() -> rx.Component:
         rx.cond(
             JobsState.jobs.length() > 0,
             rx.vstack(
-                rx.cond(JobsState.latest.public_id != "", _latest_result()),
+                rx.cond(
+                    JobsState.latest_images.length() > 1,
+                    _latest_request(),
+                    rx.cond(JobsState.latest.public_id != "", _latest_result()),
+                ),
                 rx.grid(
                     rx.foreach(JobsState.other_jobs, _job_card),
                     columns=rx.breakpoints(initial="2", sm="3", lg="4"),

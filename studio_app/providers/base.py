@@ -21,6 +21,9 @@ class ImageRequest:
     # The model to ask for; "" means the provider's configured one (`ImageProvider.model`).
     # The generation path passes the admin's choice (services/provider_models.py).
     model: str = ""
+    # Which of a request's several images this is (0 for the first): images of one
+    # request differ (services/provider_batch.py).
+    variant: int = 0
 
 
 @dataclass(frozen=True)

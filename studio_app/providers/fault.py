@@ -3,7 +3,8 @@
 The prompt steers it: `#fail=<error code>` raises that error of the taxonomy,
 `#started=1` marks that error as one the provider may have begun (so it is never
 resubmitted), `#delay=<seconds>` waits first, `#fail_times=<n>` fails only the
-first n calls for that prompt (to exercise retries), `#return=garbage` answers
+first n calls for that prompt (to exercise retries), `#fail_image=<k>` fails only the
+k-th image (from 0) of a request for several, `#return=garbage` answers
 with bytes that are not an image, `#return=small` with an image half the tier's
 size. Without directives it draws like the offline provider. Its model is
 `fault-1`; any other model id is one that "has gone" (ModelUnavailable).
@@ -25,7 +26,7 @@ from studio_app.providers.base import (
 from studio_app.providers.offline import OfflineProvider
 from studio_app.settings import Settings
 
-_DIRECTIVE = re.compile(r"#(fail|delay|fail_times|return|started)=([\w.]+)")
+_DIRECTIVE = re.compile(r"#(fail|delay|fail_times|fail_image|return|started)=([\w.]+)")
 MODEL = "fault-1"
 
 
@@ -61,6 +62,8 @@ class FaultProvider:
         if "delay" in directives:
             await asyncio.sleep(float(directives["delay"]))
         code = directives.get("fail")
+        if "fail_image" in directives and int(directives["fail_image"]) != request.variant:
+            code = None
         if code:
             fail_times = int(directives.get("fail_times", "0"))
             if not fail_times or self.calls[request.prompt] <= fail_times:

@@ -123,9 +123,12 @@ def _caption(image: Image.Image, prompt: str) -> None:
         draw.text((left + pad, top + pad / 2 + index * line_height), line, font=font, fill="white")
 
 
-def render(prompt: str, width: int, height: int, category_slug: str = "") -> Image.Image:
-    """Draw the image for this prompt (deterministic)."""
-    digest = hashlib.sha256(f"{category_slug}\n{prompt}".encode()).digest()
+def render(
+    prompt: str, width: int, height: int, category_slug: str = "", variant: int = 0
+) -> Image.Image:
+    """Draw the image for this prompt (deterministic; each variant another picture)."""
+    seed_text = f"{category_slug}\n{prompt}" + (f"\n{variant}" if variant else "")
+    digest = hashlib.sha256(seed_text.encode()).digest()
     rng = random.Random(digest)
     base_hue = CATEGORY_HUES.get(category_slug, digest[0] * 360 / 255)
     colors = _palette(rng, base_hue)
@@ -146,7 +149,7 @@ def encode_png(image: Image.Image) -> bytes:
 
 def _render_png(request: ImageRequest) -> ProviderImage:
     tier = request.tier
-    image = render(request.prompt, tier.width, tier.height, request.category_slug)
+    image = render(request.prompt, tier.width, tier.height, request.category_slug, request.variant)
     return ProviderImage(
         data=encode_png(image), width=tier.width, height=tier.height, model=MODEL, picture=image
     )

@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 # chatgpt-image-latest on 2026-12-01, naming gpt-image-2.6-sunburst / -flare as their
 # replacements; the openai SDK (3.57, `ImageModel`) lists 2.5-flare/-sunburst and
 # gpt-image-2 with no shutdown.
+# Images one call may ask for (`n`, 1–10 for the gpt-image models).
+BATCH_MAX = 10
 IMAGE_MODELS = (
     "gpt-image-2.6-flare",
     "gpt-image-2.6-sunburst",
@@ -228,6 +230,14 @@ class OpenAIProvider:
     # --- images ----------------------------------------------------------------------------
 
     async def generate(self, request: ImageRequest) -> ProviderImage:
+        return (await self.generate_batch(request, 1))[0]
+
+    def batch_size(self, model: str) -> int:
+        """The gpt-image models draw up to 10 images a call (`n`)."""
+        return BATCH_MAX
+
+    async def generate_batch(self, request: ImageRequest, count: int) -> list[ProviderImage]:
+        """`count` images of one prompt in one call (`n`); as many as came back."""
         model = request.model or self.model
         size = self._size_for(request.tier, model)
         client = self._sdk_client()
@@ -239,27 +249,33 @@ class OpenAIProvider:
                 # As configured: the API checks it for the model (2.5/2.6 also take xhigh
                 # and max), while the SDK's Literal lists only some values.
                 quality=cast(Any, self._settings.openai_image_quality),
-                n=1,
+                n=count,
             )
         except openai.OpenAIError as exc:
             raise self._failed(exc, f"images {model} {size}") from exc
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             # The SDK parses any body labelled JSON, and lets a broken one through.
             raise MalformedResponse(f"response body is not JSON: {exc}") from exc
-        return await self._image_from(response, model)
+        return await self._images_from(response, model)
 
-    async def _image_from(self, response: object, model: str) -> ProviderImage:
+    async def _images_from(self, response: object, model: str) -> list[ProviderImage]:
         if not isinstance(response, ImagesResponse):
             # The SDK hands back the raw text when the content type is not JSON.
             raise MalformedResponse(f"not an images response: {str(response)[:200]!r}")
-        images = response.data if isinstance(response.data, list) else []
-        b64_data = getattr(images[0], "b64_json", None) if images else None
-        if not isinstance(b64_data, str) or not b64_data:
-            raise MalformedResponse("images response without data[0].b64_json")
-        data, width, height, mime_type = await asyncio.to_thread(_decode_image, b64_data)
-        return ProviderImage(
-            data=data, width=width, height=height, model=model, mime_type=mime_type
-        )
+        items = response.data if isinstance(response.data, list) else []
+        encoded = [getattr(item, "b64_json", None) for item in items]
+        if not encoded or not all(isinstance(b64, str) and b64 for b64 in encoded):
+            raise MalformedResponse("images response without b64_json in every data[] item")
+        images = []
+        for b64_data in encoded:
+            assert isinstance(b64_data, str)
+            data, width, height, mime_type = await asyncio.to_thread(_decode_image, b64_data)
+            images.append(
+                ProviderImage(
+                    data=data, width=width, height=height, model=model, mime_type=mime_type
+                )
+            )
+        return images
 
     # --- model lookup ----------------------------------------------------------------------
 

@@ -68,6 +68,10 @@ FLUX_SCHNELL = "black-forest-labs/flux-schnell"
 FLUX_DEV = "black-forest-labs/flux-dev"
 
 
+# FLUX.1's `num_outputs` maximum: images one prediction can make.
+FLUX_1_MAX_OUTPUTS = 4
+
+
 @dataclass(frozen=True)
 class _Sizing:
     """How a model is told the image size."""
@@ -331,13 +335,17 @@ class ReplicateProvider:
         reasons = {tier.id: _why_unavailable(sizing, tier) for tier in tiers()}
         return {tier_id: reason for tier_id, reason in reasons.items() if reason}
 
-    def _input(self, sizing: _Sizing, request: ImageRequest) -> dict[str, object]:
+    def batch_size(self, model: str) -> int:
+        """FLUX.1 makes up to 4 images a prediction (`num_outputs`); FLUX.2 one."""
+        return 1 if _sizing(model).custom_max_side else FLUX_1_MAX_OUTPUTS
+
+    def _input(self, sizing: _Sizing, request: ImageRequest, count: int = 1) -> dict[str, object]:
         payload: dict[str, object] = {"prompt": request.prompt}
         if sizing.custom_max_side:
             width, height = custom_size(request.tier, sizing.multiple)
             payload |= {"aspect_ratio": "custom", "width": width, "height": height}
         else:
-            payload |= {"aspect_ratio": request.tier.aspect_ratio, "num_outputs": 1}
+            payload |= {"aspect_ratio": request.tier.aspect_ratio, "num_outputs": count}
             if sizing.flux_1_inputs:
                 payload["megapixels"] = "1"
         payload["output_format"] = OUTPUT_FORMAT
@@ -382,6 +390,10 @@ class ReplicateProvider:
             await transport.aclose()
 
     async def generate(self, request: ImageRequest) -> ProviderImage:
+        return (await self.generate_batch(request, 1))[0]
+
+    async def generate_batch(self, request: ImageRequest, count: int) -> list[ProviderImage]:
+        """One prediction with `count` outputs (FLUX.1; 1 for FLUX.2): its images."""
         model = request.model or self.model
         if not self._settings.replicate_api_token:
             raise NotConfigured("REPLICATE_API_TOKEN is not set")
@@ -398,13 +410,18 @@ class ReplicateProvider:
         run = _Run(self, client, model_ref, sizing)
         try:
             with _sdk_errors(model, last_error, lambda: run.created):
-                data = await run.output(request)
+                files = await run.outputs(request, count)
         finally:
             await transport.aclose()
-        width, height, mime_type = await asyncio.to_thread(_decode_image, data)
-        return ProviderImage(
-            data=data, width=width, height=height, model=model, mime_type=mime_type
-        )
+        images = []
+        for data in files:
+            width, height, mime_type = await asyncio.to_thread(_decode_image, data)
+            images.append(
+                ProviderImage(
+                    data=data, width=width, height=height, model=model, mime_type=mime_type
+                )
+            )
+        return images
 
 
 def _model_ref(model: str) -> ModelVersionIdentifier | None:
@@ -472,10 +489,10 @@ class _Run:
     def created(self) -> bool:
         return self.prediction is not None
 
-    async def output(self, request: ImageRequest) -> bytes:
+    async def outputs(self, request: ImageRequest, count: int) -> list[bytes]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._settings.provider_timeout_seconds
-        await self._create(request)
+        await self._create(request, count)
         assert self.prediction is not None
         try:
             await self._wait(deadline)
@@ -484,11 +501,11 @@ class _Run:
             # will take this image, so stop Replicate making (and billing) it.
             await self._cancel()
             raise
-        url = self._output_url(self.prediction)
-        return await _Downloader(self._settings, self._provider._api_origin).fetch(url)
+        downloader = _Downloader(self._settings, self._provider._api_origin)
+        return [await downloader.fetch(url) for url in self._output_urls(self.prediction)]
 
-    async def _create(self, request: ImageRequest) -> None:
-        payload = self._provider._input(self._sizing, request)
+    async def _create(self, request: ImageRequest, count: int) -> None:
+        payload = self._provider._input(self._sizing, request, count)
         # Held open at most half our time, so the prediction's id is known (and it can be
         # cancelled) well before we give up on it.
         timeout = self._settings.provider_timeout_seconds
@@ -530,15 +547,21 @@ class _Run:
         except (Exception, asyncio.CancelledError) as exc:
             log.warning("replicate prediction %s: cancel failed: %r", prediction.id, exc)
 
-    def _output_url(self, prediction: Prediction) -> str:
+    def _output_urls(self, prediction: Prediction) -> list[str]:
+        """The output files: one (FLUX.2 answers a string) or a list (FLUX.1)."""
         if prediction.status == "failed":
             raise _failed_prediction_error(prediction.error or "no error message")
         if prediction.status == "canceled":
             raise Unavailable(f"prediction {prediction.id} was canceled")
         output = prediction.output
-        first = output[0] if isinstance(output, list) and output else output
-        if not isinstance(first, str) or not first.startswith(("https:", "http:", "data:")):
+        found = output if isinstance(output, list) else [output]
+        urls = [url for url in found if isinstance(url, str)]
+        if (
+            not urls
+            or len(urls) != len(found)
+            or not all(url.startswith(("https:", "http:", "data:")) for url in urls)
+        ):
             raise MalformedResponse(
                 f"prediction {prediction.id} succeeded without an output file: {output!r:.200}"
             )
-        return first
+        return urls

@@ -45,6 +45,9 @@ class CreationView:
     """What a page may show about one creation (no ids of rows or users)."""
 
     public_id: str = ""
+    # The request it was made for (several images may share one) and its place there.
+    request_id: str = ""
+    request_index: int = 0
     status: str = ""
     prompt: str = ""
     enhanced_prompt: str = ""
@@ -78,6 +81,8 @@ class CreationView:
         image_url = f"/images/{row.public_id}" if succeeded else ""
         return cls(
             public_id=row.public_id,
+            request_id=row.request_id,
+            request_index=row.request_index,
             status=row.status,
             prompt=row.prompt,
             enhanced_prompt=row.enhanced_prompt or "",
@@ -147,6 +152,21 @@ def get_own_creation(viewer: CurrentUser, public_id: object) -> CreationView | N
     """The creation if `viewer` owns it (admins included: only their own), else None."""
     row = _own_live_row(viewer, public_id)
     return None if row is None else _view_with_template_name(row)
+
+
+def request_creations(viewer: CurrentUser, request_id: str) -> list[CreationView]:
+    """The viewer's own, not-deleted images of one request, in the order asked for."""
+    with read_session() as db:
+        rows = db.exec(
+            _with_template_names(select(GeneratedImage, ImageTemplate.name))
+            .where(
+                GeneratedImage.request_id == request_id,
+                GeneratedImage.user_id == viewer.id,
+                col(GeneratedImage.deleted_at).is_(None),
+            )
+            .order_by(col(GeneratedImage.request_index))
+        ).all()
+    return [CreationView.of(row, name) for row, name in rows]
 
 
 def recent_creations(user_id: int, *, limit: int = 12) -> list[CreationView]:

@@ -48,7 +48,7 @@ from studio_app.providers.registry import get_provider
 from studio_app.services import (
     catalog,
     ledger,
-    provider_calls,
+    provider_batch,
     provider_models,
     provider_switches,
     throttle,
@@ -57,6 +57,7 @@ from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import (
     HoldNotOpen,
     IdempotencyConflict,
+    InsufficientCredits,
     InvalidInput,
     NotFound,
     StudioError,
@@ -71,6 +72,7 @@ log = logging.getLogger(__name__)
 
 MAX_NEGATIVE_PROMPT_CHARS = 1000
 MAX_SEED = 2**32 - 1
+MAX_IMAGES_PER_REQUEST = 4
 PROVIDER_ATTEMPTS = 3
 THUMBNAIL_BOX = (384, 384)
 _FORMATS = {"PNG": "png", "WEBP": "webp", "JPEG": "jpg"}
@@ -126,18 +128,34 @@ class GenerationRequest:
     enhanced_prompt: str | None = None
     negative_prompt: str | None = None
     seed: int | None = None
+    # How many images (1–MAX_IMAGES_PER_REQUEST): each its own creation, hold and charge.
+    count: int = 1
 
 
 @dataclass(frozen=True)
-class Ticket:
-    """A generation that has its hold and its pending row."""
+class ImageTicket:
+    """One image of a request: its pending row and its hold."""
 
     generation_id: int
     public_id: str
     hold_id: int
     cost: int
-    # True when an earlier request with the same idempotency key made this generation.
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A request whose images have their holds and pending rows: one job."""
+
+    # The request's id, which is its first image's public id and its job's id.
+    public_id: str
+    images: tuple[ImageTicket, ...]
+    # True when an earlier request with the same idempotency key made these images.
     replayed: bool = False
+
+    @property
+    def cost(self) -> int:
+        """Credits held for the whole request."""
+        return sum(image.cost for image in self.images)
 
 
 @dataclass(frozen=True)
@@ -151,6 +169,15 @@ class _Validated:
     # The provider's model now (the admin's choice, else the server's); the row keeps it.
     model: str
     template_id: int | None
+    count: int
+
+
+def _valid_count(count: object) -> int:
+    if type(count) is not int or not 1 <= count <= MAX_IMAGES_PER_REQUEST:
+        raise InvalidInput(
+            f"Ask for 1 to {MAX_IMAGES_PER_REQUEST} images at a time.", field="count"
+        )
+    return count
 
 
 def validate(db: Session, request: GenerationRequest) -> _Validated:
@@ -170,6 +197,7 @@ def validate(db: Session, request: GenerationRequest) -> _Validated:
         limit=MAX_NEGATIVE_PROMPT_CHARS,
         required=False,
     )
+    count = _valid_count(request.count)
     seed = request.seed
     if seed is not None and (type(seed) is not int or not 0 <= seed <= MAX_SEED):
         raise InvalidInput(f"The seed must be a whole number from 0 to {MAX_SEED}.", field="seed")
@@ -208,14 +236,14 @@ def validate(db: Session, request: GenerationRequest) -> _Validated:
         provider=provider,
         model=model,
         template_id=template_id,
+        count=count,
     )
 
 
 def running_count(db: Session, user_id: int) -> int:
+    """The user's requests (jobs) still in progress: 4 images of one request are one."""
     return db.exec(
-        select(func.count())
-        .select_from(GeneratedImage)
-        .where(
+        select(func.count(func.distinct(GeneratedImage.request_id))).where(
             GeneratedImage.user_id == user_id,
             GeneratedImage.status == GenerationStatus.PENDING.value,
         )
@@ -249,26 +277,44 @@ def _replay(db: Session, user_id: int, key: str, fingerprint: str) -> Ticket | N
             "This Idempotency-Key was already used for a different request. "
             "Use a new key for a new image."
         )
-    return _ticket_of(db, row, replayed=True)
+    return _ticket_of(db, row.request_id, replayed=True)
 
 
-def _ticket_of(db: Session, row: GeneratedImage, *, replayed: bool = False) -> Ticket:
-    """The ticket of a started generation (its hold is made with its row)."""
-    hold_id = db.exec(select(CreditHold.id).where(CreditHold.generation_id == row.id)).first()
-    assert row.id is not None and hold_id is not None
-    return Ticket(
-        generation_id=row.id,
-        public_id=row.public_id,
-        hold_id=hold_id,
-        cost=row.cost_credits,
-        replayed=replayed,
+def request_rows(db: Session, request_id: str) -> list[GeneratedImage]:
+    """The images of one request, in order."""
+    return list(
+        db.exec(
+            select(GeneratedImage)
+            .where(GeneratedImage.request_id == request_id)
+            .order_by(col(GeneratedImage.request_index))
+        ).all()
     )
+
+
+def _ticket_of(db: Session, request_id: str, *, replayed: bool = False) -> Ticket:
+    """The ticket of a started request (each image's hold is made with its row)."""
+    rows = request_rows(db, request_id)
+    ids = [row.id for row in rows]
+    holds = dict(
+        db.exec(
+            select(CreditHold.generation_id, CreditHold.id).where(
+                col(CreditHold.generation_id).in_(ids)
+            )
+        ).all()
+    )
+    images = []
+    for row in rows:
+        hold_id = holds.get(row.id)
+        assert row.id is not None and hold_id is not None
+        images.append(ImageTicket(row.id, row.public_id, hold_id, row.cost_credits))
+    return Ticket(public_id=request_id, images=tuple(images), replayed=replayed)
 
 
 def start(
     user_id: int, request: GenerationRequest, *, idempotency_key: str | None = None
 ) -> Ticket:
-    """Steps 1–2: validate, then hold the price and write the pending row, atomically.
+    """Steps 1–2: validate, then hold each image's price and write its pending row,
+    atomically.
 
     With an idempotency key, a request already made with that key returns the first
     ticket (`replayed`) and nothing new is held or started.
@@ -297,30 +343,43 @@ def start(
             limit=settings.generations_per_minute,
             window_s=60,
             what="images per minute",
+            amount=checked.count,
         )
-        row = GeneratedImage(
-            public_id=secrets.token_hex(12),
-            user_id=user_id,
-            template_id=checked.template_id,
-            prompt=checked.prompt,
-            enhanced_prompt=checked.enhanced_prompt,
-            negative_prompt=checked.negative_prompt,
-            seed=checked.seed,
-            provider=checked.provider.name,
-            model=checked.model,
-            tier=checked.tier.id,
-            cost_credits=checked.tier.credits,
-            idempotency_key=idempotency_key,
-            request_hash=fingerprint,
-        )
-        db.add(row)
-        db.flush()
-        assert row.id is not None
-        hold = ledger.place_hold(db, user_id, checked.tier.credits, generation_id=row.id)
-        assert hold.id is not None
-        return Ticket(
-            generation_id=row.id, public_id=row.public_id, hold_id=hold.id, cost=hold.amount
-        )
+        request_id = secrets.token_hex(12)
+        images = []
+        for index in range(checked.count):
+            row = GeneratedImage(
+                public_id=request_id if index == 0 else secrets.token_hex(12),
+                request_id=request_id,
+                request_index=index,
+                user_id=user_id,
+                template_id=checked.template_id,
+                prompt=checked.prompt,
+                enhanced_prompt=checked.enhanced_prompt,
+                negative_prompt=checked.negative_prompt,
+                # Each image its own seed, so that the images differ and each can be redone.
+                seed=None if checked.seed is None else (checked.seed + index) % (MAX_SEED + 1),
+                provider=checked.provider.name,
+                model=checked.model,
+                tier=checked.tier.id,
+                cost_credits=checked.tier.credits,
+                idempotency_key=idempotency_key if index == 0 else None,
+                request_hash=fingerprint if index == 0 else None,
+            )
+            db.add(row)
+            db.flush()
+            assert row.id is not None
+            try:
+                hold = ledger.place_hold(db, user_id, checked.tier.credits, generation_id=row.id)
+            except InsufficientCredits as short:
+                # Said for the whole request: 4 images need 4 prices.
+                held = index * checked.tier.credits
+                raise InsufficientCredits(
+                    needed=checked.tier.credits * checked.count, available=short.available + held
+                ) from None
+            assert hold.id is not None
+            images.append(ImageTicket(row.id, row.public_id, hold.id, hold.amount))
+        return Ticket(public_id=request_id, images=tuple(images))
 
 
 def _provider_slots() -> asyncio.Semaphore:
@@ -338,11 +397,13 @@ def is_running(public_id: str) -> bool:
     return public_id in _IN_PROGRESS
 
 
-async def _call_provider(provider: ImageProvider, request: ImageRequest) -> ProviderImage:
-    """Our timeout and the shared retry policy (services/provider_calls.py)."""
-    return await provider_calls.call_with_retries(
-        f"provider {provider.name}",
-        lambda: provider.generate(request),
+async def _call_provider(
+    provider: ImageProvider, requests: list[ImageRequest]
+) -> list[provider_batch.Outcome]:
+    """Our timeout and the shared retry policy (services/provider_calls.py), per call."""
+    return await provider_batch.make_images(
+        provider,
+        requests,
         timeout=get_settings().provider_timeout_seconds,
         attempts=PROVIDER_ATTEMPTS,
     )
@@ -418,7 +479,12 @@ def _store(image: ProviderImage, tier: Tier) -> _StoredImage:
 
 
 def _finish_failed(
-    ticket: Ticket, code: str, message: str, started: float, *, free_idempotency_key: bool = False
+    ticket: ImageTicket,
+    code: str,
+    message: str,
+    started: float,
+    *,
+    free_idempotency_key: bool = False,
 ) -> None:
     """Release the hold and record the failure, unless another run already finished it
     (read under the write lock: a job that ran twice is never failed after its charge)."""
@@ -438,22 +504,27 @@ def _finish_failed(
 
 
 def close_unqueued(ticket: Ticket) -> None:
-    """A started generation the job queue refused: failed, hold released, and its
-    idempotency key freed so that the client's retry with the same key starts it anew."""
+    """A started request the job queue refused: its images failed, holds released, and
+    its idempotency key freed so that the client's retry with the same key starts it anew."""
     message = ERROR_MESSAGES[QUEUE_UNAVAILABLE]
-    _finish_failed(ticket, QUEUE_UNAVAILABLE, message, time.monotonic(), free_idempotency_key=True)
+    for image in ticket.images:
+        _finish_failed(
+            image, QUEUE_UNAVAILABLE, message, time.monotonic(), free_idempotency_key=True
+        )
 
 
-def pending_ticket(public_id: str) -> Ticket | None:
-    """The ticket of a generation still waiting to be made (a queued job's message)."""
+def pending_ticket(request_id: str) -> Ticket | None:
+    """The ticket of a request with images still to be made (a queued job's message)."""
     with read_session() as db:
-        row = db.exec(select(GeneratedImage).where(GeneratedImage.public_id == public_id)).first()
-        if row is None or row.status != GenerationStatus.PENDING.value:
+        rows = request_rows(db, request_id)
+        if not any(row.status == GenerationStatus.PENDING.value for row in rows):
             return None
-        return _ticket_of(db, row)
+        return _ticket_of(db, request_id)
 
 
-def _finish_succeeded(ticket: Ticket, stored: _StoredImage, model: str, started: float) -> None:
+def _finish_succeeded(
+    ticket: ImageTicket, stored: _StoredImage, model: str, started: float
+) -> None:
     with write_session() as db:
         row = db.get(GeneratedImage, ticket.generation_id)
         if row is None or row.status != GenerationStatus.PENDING.value:
@@ -477,14 +548,19 @@ def _image_request(row: GeneratedImage, category_slug: str) -> ImageRequest:
         negative_prompt=row.negative_prompt,
         seed=row.seed,
         model=row.model,
+        variant=row.request_index,
     )
 
 
-def _load_for_run(ticket: Ticket) -> tuple[GeneratedImage, str]:
+def _load_for_run(ticket: Ticket) -> tuple[list[GeneratedImage], str]:
+    """The request's rows in the ticket's order, and its template's category."""
     with read_session() as db:
-        row = db.get(GeneratedImage, ticket.generation_id)
-        if row is None:
+        by_id = {row.id: row for row in request_rows(db, ticket.public_id)}
+        rows = [by_id.get(image.generation_id) for image in ticket.images]
+        if not rows or any(row is None for row in rows):
             raise NotFound("No such generation.")
+        row = rows[0]
+        assert row is not None
         slug = ""
         if row.template_id is not None:
             slug = (
@@ -495,7 +571,7 @@ def _load_for_run(ticket: Ticket) -> tuple[GeneratedImage, str]:
                 ).first()
                 or ""
             )
-        return row, slug
+        return [row for row in rows if row is not None], slug
 
 
 def _record_model_gone(provider: ImageProvider, model: str, detail: str) -> None:
@@ -510,50 +586,94 @@ def _record_model_gone(provider: ImageProvider, model: str, detail: str) -> None
 
 
 async def run(ticket: Ticket) -> str:
-    """Steps 3–5. Returns the final status; never raises for provider or storage failures."""
+    """Steps 3–5 for every image of the request still pending. Returns the request's
+    status (succeeded when at least one image arrived); never raises for provider or
+    storage failures."""
     try:
         return await _run(ticket)
     finally:
-        _IN_PROGRESS.discard(ticket.public_id)
+        for image in ticket.images:
+            _IN_PROGRESS.discard(image.public_id)
+
+
+def _request_status(statuses: list[str]) -> str:
+    if GenerationStatus.PENDING.value in statuses:
+        return GenerationStatus.PENDING.value
+    if GenerationStatus.SUCCEEDED.value in statuses:
+        return GenerationStatus.SUCCEEDED.value
+    return GenerationStatus.FAILED.value
 
 
 async def _run(ticket: Ticket) -> str:
     started = time.monotonic()
-    row, category_slug = await asyncio.to_thread(_load_for_run, ticket)
-    if row.status != GenerationStatus.PENDING.value:
-        return row.status  # a second run of a job that has ended: nothing to do
-    provider = get_provider(row.provider)
+    rows, category_slug = await asyncio.to_thread(_load_for_run, ticket)
+    todo = [
+        (image, row)
+        for image, row in zip(ticket.images, rows, strict=True)
+        if row.status == GenerationStatus.PENDING.value
+    ]
+    if not todo:
+        return _request_status([row.status for row in rows])  # a second run of an ended job
+    provider = get_provider(rows[0].provider)
+    requests = [_image_request(row, category_slug) for _image, row in todo]
     try:
         if provider is None:
-            raise NotConfigured(f"provider {row.provider} is gone")
+            raise NotConfigured(f"provider {rows[0].provider} is gone")
+        # One slot per request: its images are made together.
         async with _provider_slots():
-            _IN_PROGRESS.add(row.public_id)
-            image_request = _image_request(row, category_slug)
-            image = await _call_provider(provider, image_request)
-            stored = await asyncio.to_thread(_store, image, image_request.tier)
+            _IN_PROGRESS.update(image.public_id for image, _row in todo)
+            outcomes = await _call_provider(provider, requests)
+    except ProviderError as exc:
+        outcomes = [exc] * len(todo)
+    except BaseException:
+        # Cancelled (shutdown) or a bug: the credits go back before anything else.
+        log.exception("generation %s crashed", ticket.public_id)
+        for image, _row in todo:
+            _finish_failed(image, INTERNAL_ERROR, ERROR_MESSAGES[INTERNAL_ERROR], started)
+        raise
+    gone_recorded = False
+    statuses = [row.status for row in rows]
+    for (image, row), outcome, request in zip(todo, outcomes, requests, strict=True):
+        if isinstance(outcome, ModelUnavailable) and provider is not None and not gone_recorded:
+            await asyncio.to_thread(_record_model_gone, provider, row.model, outcome.detail)
+            gone_recorded = True
+        status = await _deliver(image, row, outcome, request, started)
+        statuses[rows.index(row)] = status
+    return _request_status(statuses)
+
+
+async def _deliver(
+    image: ImageTicket,
+    row: GeneratedImage,
+    outcome: provider_batch.Outcome,
+    request: ImageRequest,
+    started: float,
+) -> str:
+    """Store one image and capture its price, or release its hold; its final status."""
+    try:
+        if isinstance(outcome, ProviderError):
+            raise outcome
+        stored = await asyncio.to_thread(_store, outcome, request.tier)
     except ProviderError as exc:
         log.warning("generation %s failed: %s %s", row.public_id, exc.code, exc.detail)
-        if isinstance(exc, ModelUnavailable) and provider is not None:
-            await asyncio.to_thread(_record_model_gone, provider, row.model, exc.detail)
-        await asyncio.to_thread(_finish_failed, ticket, exc.code, exc.user_message, started)
+        await asyncio.to_thread(_finish_failed, image, exc.code, exc.user_message, started)
         return GenerationStatus.FAILED.value
     except StorageError as exc:
         log.error("generation %s: storage failed: %s", row.public_id, exc)
         message = ERROR_MESSAGES[STORAGE_FAILED]
-        await asyncio.to_thread(_finish_failed, ticket, STORAGE_FAILED, message, started)
+        await asyncio.to_thread(_finish_failed, image, STORAGE_FAILED, message, started)
         return GenerationStatus.FAILED.value
     except BaseException:
-        # Cancelled (shutdown) or a bug: the credits go back before anything else.
         log.exception("generation %s crashed", row.public_id)
-        _finish_failed(ticket, INTERNAL_ERROR, ERROR_MESSAGES[INTERNAL_ERROR], started)
+        _finish_failed(image, INTERNAL_ERROR, ERROR_MESSAGES[INTERNAL_ERROR], started)
         raise
     try:
-        await asyncio.to_thread(_finish_succeeded, ticket, stored, image.model, started)
+        await asyncio.to_thread(_finish_succeeded, image, stored, outcome.model, started)
     except HoldNotOpen:
         store = image_store()
         store.delete(stored.image_key)
         store.delete(stored.thumbnail_key)
         message = ERROR_MESSAGES[EXPIRED]
-        await asyncio.to_thread(_finish_failed, ticket, EXPIRED, message, started)
+        await asyncio.to_thread(_finish_failed, image, EXPIRED, message, started)
         return GenerationStatus.FAILED.value
     return GenerationStatus.SUCCEEDED.value

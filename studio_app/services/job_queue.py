@@ -200,14 +200,17 @@ async def beat(worker: str) -> None:
 
 
 def _pending_public_ids() -> list[str]:
+    """The jobs (requests) with an image still pending."""
     cutoff = utcnow() - timedelta(seconds=REQUEUE_GRACE_S)
     with read_session() as db:
         return list(
             db.exec(
-                select(GeneratedImage.public_id).where(
+                select(GeneratedImage.request_id)
+                .where(
                     GeneratedImage.status == GenerationStatus.PENDING.value,
                     col(GeneratedImage.created_at) <= cutoff,
                 )
+                .distinct()
             ).all()
         )
 

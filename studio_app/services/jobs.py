@@ -65,16 +65,20 @@ def launch(ticket: generation.Ticket) -> asyncio.Task[str]:
     return task
 
 
-def _is_pending(public_id: str) -> bool:
+def _is_pending(request_id: str) -> bool:
+    """Whether an image of the request is still to be made."""
     with read_session() as db:
-        status = db.exec(
-            select(GeneratedImage.status).where(GeneratedImage.public_id == public_id)
+        found = db.exec(
+            select(GeneratedImage.id).where(
+                GeneratedImage.request_id == request_id,
+                GeneratedImage.status == GenerationStatus.PENDING.value,
+            )
         ).first()
-    return status == GenerationStatus.PENDING.value
+    return found is not None
 
 
 async def wait(public_id: str) -> None:
-    """Wait for a job to end; cancelling the waiter never cancels the job."""
+    """Wait for a job (a request's id) to end; cancelling the waiter never cancels the job."""
     task = _running.get(public_id)
     if task is not None:
         try:

@@ -46,12 +46,22 @@ def take(kind: str, subject: str, *, limit: int, window_s: int, what: str) -> No
         take_in(db, kind, subject, limit=limit, window_s=window_s, what=what)
 
 
-def take_in(db: Session, kind: str, subject: str, *, limit: int, window_s: int, what: str) -> None:
+def take_in(
+    db: Session,
+    kind: str,
+    subject: str,
+    *,
+    limit: int,
+    window_s: int,
+    what: str,
+    amount: int = 1,
+) -> None:
     """`take` inside the caller's write transaction: if that transaction rolls back
-    (the request turned out invalid), the event is not counted either."""
+    (the request turned out invalid), the event is not counted either. `amount` events
+    at once (a request for several images counts each)."""
     now = utcnow()
     since = now - timedelta(seconds=window_s)
-    if count_recent(db, kind, subject, since) >= limit:
+    if count_recent(db, kind, subject, since) + amount > limit:
         oldest = db.exec(
             select(func.min(ThrottleEvent.created_at)).where(
                 ThrottleEvent.kind == kind,
@@ -59,9 +69,15 @@ def take_in(db: Session, kind: str, subject: str, *, limit: int, window_s: int, 
                 ThrottleEvent.created_at > since,
             )
         ).one()
-        wait = max(1, int((oldest + timedelta(seconds=window_s) - now).total_seconds()) + 1)
+        wait = (
+            1
+            if oldest is None
+            else int((oldest + timedelta(seconds=window_s) - now).total_seconds()) + 1
+        )
+        wait = max(1, wait)
         raise Throttled(
             f"You have reached the limit of {limit} {what}. Try again in {wait} s.",
             retry_after=wait,
         )
-    record(db, kind, subject, now)
+    for _ in range(amount):
+        record(db, kind, subject, now)

@@ -25,12 +25,15 @@ from studio_app.services import auth, catalog, creations, enhance, jobs, ledger
 from studio_app.services.auth import CurrentUser
 from studio_app.services.creations import CreationView, ReuseSettings
 from studio_app.services.errors import StudioError
-from studio_app.services.generation import GenerationRequest
+from studio_app.services.generation import MAX_IMAGES_PER_REQUEST, GenerationRequest
 from studio_app.services.provider_switches import DEFAULT_PROVIDER, ProviderInfo, provider_infos
 from studio_app.services.tiers import get_tier
 from studio_app.services.views import CategoryView, TemplateView, catalog_views
 from studio_app.states.auth import AuthState
 from studio_app.tiers import DEFAULT_TIER, tiers
+
+# The choices of the "Images" control: how many images one Generate makes.
+IMAGE_COUNTS = [str(n) for n in range(1, MAX_IMAGES_PER_REQUEST + 1)]
 
 
 @dataclass
@@ -103,21 +106,28 @@ class StudioState(AuthState):
     provider: str = DEFAULT_PROVIDER
     negative_prompt: str = ""
     seed: str = ""
+    # How many images one Generate makes (1–MAX_IMAGES_PER_REQUEST), as the control's value.
+    count: str = "1"
     tier_options: list[TierOption] = []
     provider_options: list[ProviderOption] = []
     loaded: bool = False
     # The providers as loaded with the page: choosing one reads no database.
     _providers: list[ProviderInfo] = []
 
+    def _price(self) -> tuple[int, int]:
+        """(credits, rupees) of one Generate: the tier's price for each image."""
+        tier = get_tier(self.tier)
+        images = int(self.count)
+        return tier.credits * images, tier.rupees * images
+
     @rx.var
     def credits_short(self) -> bool:
-        return self.credits_available < get_tier(self.tier).credits
+        return self.credits_available < self._price()[0]
 
     @rx.var
     def price_label(self) -> str:
-        tier = get_tier(self.tier)
-        plural = "s" if tier.credits != 1 else ""
-        return f"{tier.credits} credit{plural} · ₹{tier.rupees}"
+        credits, rupees = self._price()
+        return f"{credits} credit{'s' if credits != 1 else ''} · ₹{rupees}"
 
     @rx.var
     def unavailable_tiers_note(self) -> str:
@@ -138,6 +148,8 @@ class StudioState(AuthState):
             if option.id == self.tier and option.unavailable_reason:
                 return option.unavailable_reason
         if self.credits_short:
+            if self.count != "1":
+                return f"Not enough credits for {self.count} images of this size."
             return "Not enough credits for this size."
         return ""
 
@@ -237,6 +249,12 @@ class StudioState(AuthState):
             self.tier = get_tier(tier_id).id
         except StudioError:
             return
+
+    @rx.event
+    def choose_count(self, value: str | list[str]) -> None:
+        # The segmented control sends a list when it allows several choices; ours does not.
+        if isinstance(value, str) and value in IMAGE_COUNTS:
+            self.count = value
 
     @rx.event
     def choose_provider(self, name: str) -> None:
@@ -373,17 +391,39 @@ class JobsState(StudioState):
 
     jobs: rx.Field[list[CreationView]] = rx.field(default_factory=list)
 
+    def _latest_request_id(self) -> str:
+        """The newest request with an image made: its images are shown first."""
+        return next(
+            (job.request_id for job in self.jobs if job.status == GenerationStatus.SUCCEEDED), ""
+        )
+
     @rx.var
     def latest(self) -> CreationView:
-        """The newest finished image, shown large."""
+        """The newest finished image, shown large when its request made one image."""
         return next(
             (job for job in self.jobs if job.status == GenerationStatus.SUCCEEDED), CreationView()
         )
 
     @rx.var
+    def latest_images(self) -> list[CreationView]:
+        """Every image of the newest request that made one, in the order asked for."""
+        request_id = self._latest_request_id()
+        images = [job for job in self.jobs if request_id and job.request_id == request_id]
+        return sorted(images, key=lambda job: job.request_index)
+
+    @rx.var
+    def latest_summary(self) -> str:
+        """What the newest request made, e.g. "3 of 4 images · 3 credits"."""
+        images = self.latest_images
+        made = [job for job in images if job.status == GenerationStatus.SUCCEEDED]
+        credits = sum(job.cost_credits for job in made)
+        counted = f"{len(made)} of {len(images)}" if len(made) < len(images) else str(len(made))
+        return f"{counted} images · {credits} credit{'s' if credits != 1 else ''}"
+
+    @rx.var
     def other_jobs(self) -> list[CreationView]:
-        latest = self.latest.public_id
-        return [job for job in self.jobs if job.public_id != latest]
+        request_id = self._latest_request_id()
+        return [job for job in self.jobs if not request_id or job.request_id != request_id]
 
     async def _form_request(self) -> GenerationRequest:
         """The form as a generation request (inside the lock: state only, no I/O)."""
@@ -401,6 +441,7 @@ class JobsState(StudioState):
             template_id=self.template_id or None,
             negative_prompt=self.negative_prompt if self.show_advanced else None,
             seed=_parse_seed(self.seed) if self.show_advanced else None,
+            count=int(self.count),
         )
 
     def _replace_job(self, view: CreationView) -> None:
@@ -418,39 +459,34 @@ class JobsState(StudioState):
         except StudioError as error:
             yield rx.toast.error(error.message)
             return
-        pending, credits = await asyncio.to_thread(_job_and_credits, viewer, ticket.public_id)
+        pending, credits = await asyncio.to_thread(_request_and_credits, viewer, ticket.public_id)
         async with self:
             if not self._still_bound_to(session):
-                return  # another user's tab now: the image lands in My Creations
-            if pending is not None:
-                self.jobs = [pending, *self.jobs]
+                return  # another user's tab now: the images land in My Creations
+            self.jobs = [*pending, *self.jobs]
             self._set_credits(credits)
         yield rx.scroll_to("results")
         waiting = asyncio.ensure_future(jobs.wait(ticket.public_id))
         while not waiting.done():
-            # Tick the card's elapsed time while the provider works.
+            # Tick the cards' elapsed time while the provider works.
             await asyncio.wait({waiting}, timeout=1.0)
             if waiting.done():
                 break
-            ticking = await asyncio.to_thread(creations.get_creation, viewer, ticket.public_id)
+            ticking = await asyncio.to_thread(creations.request_creations, viewer, ticket.public_id)
             async with self:
                 if not self._still_bound_to(session):
                     return
-                if ticking is not None and ticking.status == GenerationStatus.PENDING:
-                    self._replace_job(ticking)
-        finished, credits = await asyncio.to_thread(_job_and_credits, viewer, ticket.public_id)
+                for view in ticking:
+                    if view.status == GenerationStatus.PENDING:
+                        self._replace_job(view)
+        finished, credits = await asyncio.to_thread(_request_and_credits, viewer, ticket.public_id)
         async with self:
-            if finished is None or not self._still_bound_to(session):
+            if not finished or not self._still_bound_to(session):
                 return
-            self._replace_job(finished)
+            for view in finished:
+                self._replace_job(view)
             self._set_credits(credits)
-        if finished.status == GenerationStatus.FAILED:
-            yield rx.toast.error(finished.error_message)
-        else:
-            cost = finished.cost_credits
-            yield rx.toast.success(
-                f"Your image is ready ({cost} credit{'' if cost == 1 else 's'})."
-            )
+        yield finished_toast(finished)
 
     @rx.event(background=True)
     async def generate(self) -> AsyncIterator[rx.event.EventSpec]:
@@ -487,10 +523,13 @@ class JobsState(StudioState):
                 pending = [
                     job.public_id for job in self.jobs if job.status == GenerationStatus.PENDING
                 ]
+                requests = sorted(
+                    {job.request_id for job in self.jobs if job.status == GenerationStatus.PENDING}
+                )
             if not pending:
                 return
-            # Wakes when this process hears that one ended; looks anyway every second.
-            await jobs.until_one_ends(pending, timeout=1.0)
+            # Wakes when this process hears that a request ended; looks anyway every second.
+            await jobs.until_one_ends(requests, timeout=1.0)
             fresh = await asyncio.to_thread(_jobs_and_credits, viewer, pending)
             async with self:
                 if not self._still_bound_to(session):
@@ -506,10 +545,27 @@ class _JobsNow:
     credits: ledger.CreditSummary
 
 
-def _job_and_credits(
-    viewer: CurrentUser, public_id: str
-) -> tuple[CreationView | None, ledger.CreditSummary]:
-    return creations.get_creation(viewer, public_id), ledger.credit_summary(viewer.id)
+def _request_and_credits(
+    viewer: CurrentUser, request_id: str
+) -> tuple[list[CreationView], ledger.CreditSummary]:
+    return creations.request_creations(viewer, request_id), ledger.credit_summary(viewer.id)
+
+
+def finished_toast(images: list[CreationView]) -> rx.event.EventSpec:
+    """What a finished request made, and what it cost."""
+    made = [view for view in images if view.status == GenerationStatus.SUCCEEDED]
+    failed = [view for view in images if view.status == GenerationStatus.FAILED]
+    cost = sum(view.cost_credits for view in made)
+    charged = f"{cost} credit{'' if cost == 1 else 's'}"
+    if not made:
+        return rx.toast.error(failed[0].error_message if failed else "No image was made.")
+    if not failed:
+        what = "Your image is" if len(made) == 1 else f"Your {len(made)} images are"
+        return rx.toast.success(f"{what} ready ({charged}).")
+    return rx.toast.warning(
+        f"{len(made)} of {len(images)} images are ready ({charged}); "
+        f"{len(failed)} failed and cost nothing: {failed[0].error_message}"
+    )
 
 
 def _jobs_and_credits(viewer: CurrentUser, public_ids: list[str]) -> _JobsNow:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -131,6 +132,9 @@ def test_a_disabled_account_cannot_use_its_token(client: TestClient) -> None:
         ({"prompt": "ok prompt", "seed": -1}, "seed"),
         ({"prompt": "ok prompt", "seed": 1.5}, "seed"),
         ({"prompt": "ok prompt", "template_id": 999999}, "template_id"),
+        ({"prompt": "ok prompt", "n": 5}, "n"),
+        ({"prompt": "ok prompt", "n": 0}, "n"),
+        ({"prompt": "ok prompt", "n": "two"}, "n"),
         ({"prompt": "ok prompt", "credits": 0}, "credits"),
         ({"prompt": 42}, "prompt"),
         ({}, "prompt"),
@@ -155,6 +159,63 @@ def test_not_enough_credits_is_402_and_writes_nothing(client: TestClient) -> Non
     assert answer.status_code == 402
     assert answer.json()["code"] == "insufficient_credits"
     assert money(user.user_id) == before
+
+
+def _wait_for_every_image(client: TestClient, user: ApiUser, request_id: str) -> dict:
+    """The status of a request once none of its images is queued or running."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        body = client.get(
+            f"/api/studio/generate/{request_id}", params={"wait": 5}, headers=user.headers
+        ).json()
+        if all(image["status"] in ("succeeded", "failed") for image in body["images"]):
+            return body
+    raise AssertionError(f"request {request_id} did not finish: {body}")
+
+
+def test_several_images_in_one_request_each_charged_only_if_it_arrives(
+    client: TestClient, settings_env
+) -> None:  # type: ignore[no-untyped-def]
+    settings_env(STUDIO_ENABLE_FAULT_PROVIDER="1")
+    user = api_user(credits=5)
+    answer = _generate(
+        client, user, provider="fault", prompt="Cranes #fail=safety_refused #fail_image=1", n=3
+    )
+    assert answer.status_code == 202, answer.text
+    accepted = answer.json()
+    assert accepted["cost_credits"] == 3  # held for all three
+    assert len(accepted["image_ids"]) == 3 and accepted["image_ids"][0] == accepted["id"]
+
+    done = _wait_for_every_image(client, user, accepted["id"])
+    assert [image["id"] for image in done["images"]] == accepted["image_ids"]
+    assert [image["status"] for image in done["images"]] == ["succeeded", "failed", "succeeded"]
+    assert done["images"][1]["error"]["code"] == "safety_refused"
+    assert [image["cost_credits"] for image in done["images"]] == [1, 0, 1]
+    assert {image["request_id"] for image in done["images"]} == {accepted["id"]}
+    assert money(user.user_id).balance == 3
+
+    # Any image's status lists its whole request.
+    second = client.get(f"/api/studio/generate/{accepted['image_ids'][2]}", headers=user.headers)
+    assert second.json()["id"] == accepted["image_ids"][2]
+    assert [image["id"] for image in second.json()["images"]] == accepted["image_ids"]
+    # Each image is its own creation.
+    listed = client.get("/api/studio/my-creations", headers=user.headers).json()["items"]
+    assert sorted(item["id"] for item in listed) == sorted(accepted["image_ids"])
+    image = client.get(done["images"][2]["image_url"], headers=user.headers)
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+
+
+def test_a_retried_request_for_several_images_makes_them_once(client: TestClient) -> None:
+    user = api_user(credits=10)
+    first = _generate(client, user, key="batch-of-two-0001", n=2)
+    again = _generate(client, user, key="batch-of-two-0001", n=2)
+    assert again.json()["image_ids"] == first.json()["image_ids"]
+    assert again.headers["idempotent-replayed"] == "true"
+    _wait_for_every_image(client, user, first.json()["id"])
+    snapshot = money(user.user_id)
+    assert snapshot.generations == 2 and snapshot.balance == 8
+    other = _generate(client, user, key="batch-of-two-0001", n=3)
+    assert other.status_code == 409
 
 
 def test_the_same_idempotency_key_never_generates_twice(client: TestClient) -> None:

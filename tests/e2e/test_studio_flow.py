@@ -100,3 +100,42 @@ def test_generate_is_disabled_with_a_reason(running_app: RunningApp, page: Page)
     expect(page.locator(".generate-blocker")).to_have_text("Write a prompt or choose a template.")
     page.locator("#prompt").fill("A tiny robot watering plants")
     expect(page.locator("#generate")).to_be_enabled()
+
+
+def test_four_images_with_one_failing_show_as_a_grid_and_charge_three(
+    running_app: RunningApp, page: Page
+) -> None:
+    sign_up(page, running_app.url)
+    expect(page.locator(".credit-balance")).to_have_text("5")
+    page.locator("#prompt").fill("Paper boats on a pond #fail=safety_refused #fail_image=2")
+    page.get_by_role("combobox").click()
+    page.get_by_role("option", name="Fault injector (tests)").click()
+    page.locator(".image-count").get_by_role("radio", name="4", exact=True).click()
+    expect(page.locator("#generate")).to_contain_text("4 credits · ₹20")
+    page.locator("#generate").click()
+
+    grid = page.locator(".latest-request")
+    expect(grid.locator(".job-card")).to_have_count(4, timeout=30_000)
+    expect(grid.locator(".job-succeeded img.job-thumb")).to_have_count(3, timeout=30_000)
+    expect(grid.locator(".job-failed")).to_have_count(1)
+    expect(grid.locator(".job-failed")).to_contain_text("safety filter")
+    expect(page.locator(".latest-summary")).to_have_text("3 of 4 images · 3 credits")
+    expect(page.get_by_text("3 of 4 images are ready (3 credits)")).to_be_visible()
+    expect(page.locator(".credit-balance")).to_have_text("2")
+    # Each is its own creation in My Creations.
+    page.goto(f"{running_app.url}/my-creations")
+    expect(page.locator(".creation-tile")).to_have_count(4)
+
+
+def test_more_images_than_the_credits_pay_for_is_explained(
+    running_app: RunningApp, page: Page
+) -> None:
+    sign_up(page, running_app.url)
+    page.locator("#prompt").fill("A tiny robot watering plants")
+    page.locator(".tier-option", has_text="Premium").first.click()
+    page.locator(".image-count").get_by_role("radio", name="3", exact=True).click()
+    expect(page.locator("#generate")).to_contain_text("6 credits · ₹30")
+    expect(page.locator("#generate")).to_be_disabled()
+    expect(page.locator(".generate-blocker")).to_have_text(
+        "Not enough credits for 3 images of this size."
+    )

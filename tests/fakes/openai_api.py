@@ -109,13 +109,13 @@ def _request_id_header() -> dict[str, str]:
 
 
 def images_body(
-    image: bytes, *, size: str, output_format: str = "png", quality: str = "medium"
+    *images: bytes, size: str, output_format: str = "png", quality: str = "medium"
 ) -> dict:
-    """An `ImagesResponse` JSON body carrying `image` as base64."""
+    """An `ImagesResponse` JSON body carrying each of `images` as base64."""
     return {
         "created": int(time.time()),
         "background": "opaque",
-        "data": [{"b64_json": base64.b64encode(image).decode()}],
+        "data": [{"b64_json": base64.b64encode(image).decode()} for image in images],
         "output_format": output_format,
         "quality": quality,
         "size": size,
@@ -394,8 +394,14 @@ def _drawn_size(model: ImageModel, size: str) -> tuple[int, int] | FakeResponse:
     return width, height
 
 
-def generations(*, as_of: date = AS_OF, api_key: str | None = None) -> Responder:
-    """`POST /v1/images/generations` as OpenAI answers it on `as_of`."""
+MAX_N = 10
+
+
+def generations(
+    *, as_of: date = AS_OF, api_key: str | None = None, at_most: int | None = None
+) -> Responder:
+    """`POST /v1/images/generations` as OpenAI answers it on `as_of`: `n` images (1–10),
+    or no more than `at_most` of them (the API may return fewer than asked)."""
 
     def respond(request: RecordedRequest) -> FakeResponse:
         refused = _wrong_key(request, api_key)
@@ -416,10 +422,21 @@ def generations(*, as_of: date = AS_OF, api_key: str | None = None) -> Responder
         if isinstance(drawn, FakeResponse):
             return drawn
         width, height = drawn
+        count = body.get("n", 1)
+        if type(count) is not int or not 1 <= count <= MAX_N:
+            return error(
+                400,
+                f"Invalid 'n': expected an integer from 1 to {MAX_N}, got {count!r}.",
+                type_="invalid_request_error",
+                code="invalid_value",
+                param="n",
+            )
+        if at_most is not None:
+            count = min(count, at_most)
         output_format = str(body.get("output_format") or "png")
         fmt = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}[output_format]
         payload = images_body(
-            encoded(width, height, fmt),
+            *(encoded(width, height, fmt) for _ in range(count)),
             size=f"{width}x{height}",
             output_format=output_format,
             quality="medium" if quality == "auto" else quality,

@@ -180,12 +180,21 @@ def draws(server: FakeServer, *, cdn: FakeServer | None = None) -> Responder:
         if isinstance(size, str):
             return problem(422, "Input validation failed", size)
         prediction_id = f"{PREDICTION_ID[:-6]}{next(_prediction_ids):06d}"
-        path = f"/delivery/xezq/{prediction_id}/out-0.png"
-        files.on("GET", f"^{re.escape(path)}$", FakeResponse(body=png_bytes(*size)))
-        output = f"{files.url}{path}"
+        count = 1 if model in FLUX_2_MAX_SIDE else payload.get("num_outputs", 1)
+        if type(count) is not int or not 1 <= count <= 4:
+            return problem(
+                422,
+                "Input validation failed",
+                f"- input.num_outputs: Must be less than or equal to 4, got {count!r}",
+            )
+        outputs = []
+        for index in range(count):
+            path = f"/delivery/xezq/{prediction_id}/out-{index}.png"
+            files.on("GET", f"^{re.escape(path)}$", FakeResponse(body=png_bytes(*size)))
+            outputs.append(f"{files.url}{path}")
         body = prediction(
             server,
-            output=output if model in FLUX_2_MAX_SIDE else [output],
+            output=outputs[0] if model in FLUX_2_MAX_SIDE else outputs,
             input=payload,
             prediction_id=prediction_id,
             model=model,

@@ -210,6 +210,25 @@ def test_flux_schnell_makes_the_standard_tier_at_its_one_megapixel_size(fake: Fa
     assert (result.width, result.height, result.model) == (1024, 1024, SCHNELL)
 
 
+def test_flux_1_makes_several_images_in_one_prediction(fake: FakeServer) -> None:
+    replicate_api.create_answers(fake, replicate_api.draws(fake))
+    provider = _provider(fake)
+    assert (provider.batch_size(SCHNELL), provider.batch_size(MODEL)) == (4, 1)
+    request = ImageRequest(prompt=PROMPT, tier=get_tier("standard"), model=SCHNELL)
+
+    images = aio.run(provider.generate_batch(request, 3))
+
+    [create] = replicate_api.creates(fake)
+    assert create.json()["input"]["num_outputs"] == 3
+    assert [(image.width, image.height) for image in images] == [(1024, 1024)] * 3
+    downloads = [r.path for r in fake.requests if r.method == "GET" and "/delivery/" in r.path]
+    assert [path.rsplit("/", 1)[-1] for path in downloads] == [
+        "out-0.png",
+        "out-1.png",
+        "out-2.png",
+    ]
+
+
 def test_the_requests_model_wins_over_the_configured_one(fake: FakeServer) -> None:
     replicate_api.create_answers(fake, replicate_api.draws(fake))
 

@@ -80,7 +80,7 @@ def _generate(user_id: int, **fields: Any) -> GeneratedImage:
     ticket = generation.start(user_id, GenerationRequest(**fields))
     assert aio.run(generation.run(ticket)) == "succeeded"
     with read_session() as db:
-        row = db.get(GeneratedImage, ticket.generation_id)
+        row = db.get(GeneratedImage, ticket.images[0].generation_id)
     assert row is not None
     return row
 

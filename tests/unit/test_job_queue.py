@@ -137,6 +137,29 @@ def test_a_queued_generation_is_made_by_a_worker_announced_and_charged_once(
     aio.run(asyncio.wait_for(jobs.wait(ticket.public_id), 5))
 
 
+def test_a_request_for_three_images_is_one_job_made_by_one_worker(
+    queue_env: Settings, workers: Callable[[], subprocess.Popen]
+) -> None:
+    user = make_user(credits=5)
+    announcements = redis.Redis.from_url(queue_env.redis_url).pubsub()
+    announcements.subscribe(job_queue.FINISHED_CHANNEL)
+    request = GenerationRequest(
+        prompt="Three gulls #fail=safety_refused #fail_image=1", provider="fault", count=3
+    )
+    ticket = aio.run(jobs.submit(user, request))
+    assert ledger.credit_summary(user).available == 2  # three held
+    workers()
+    images = [image.public_id for image in ticket.images]
+    _wait_until(
+        lambda: all(_status(public_id) != "pending" for public_id in images), 60, "all made"
+    )
+    assert [_status(public_id) for public_id in images] == ["succeeded", "failed", "succeeded"]
+    assert _captures(user) == 2
+    assert ledger.credit_summary(user).available == 3
+    heard = _announcements(announcements, within_s=10)
+    assert heard == [{"public_id": ticket.public_id, "status": "succeeded"}]
+
+
 def test_a_request_the_queue_cannot_take_is_refused_uncharged_and_can_be_retried(
     queue_env: Settings, monkeypatch: pytest.MonkeyPatch, workers: Callable[[], subprocess.Popen]
 ) -> None:

@@ -39,6 +39,21 @@ _entries_at_0010 = sa.table(
     sa.column("created_at", UTCDateTime),
 )
 
+# generated_image as it was at 0010: no request columns.
+_images_at_0010 = sa.table(
+    "generated_image",
+    sa.column("id", sa.Integer),
+    sa.column("public_id", sa.String),
+    sa.column("user_id", sa.Integer),
+    sa.column("prompt", sa.String),
+    sa.column("provider", sa.String),
+    sa.column("model", sa.String),
+    sa.column("tier", sa.String),
+    sa.column("cost_credits", sa.Integer),
+    sa.column("status", sa.String),
+    sa.column("created_at", UTCDateTime),
+)
+
 
 @dataclass
 class Ledger0010:
@@ -81,22 +96,26 @@ def _entry(db, user_id: int, amount: int, kind: str, key: str) -> int:  # type: 
 
 
 def _image_hold(db, user_id: int, tier: str, price: int, status: HoldStatus) -> int:  # type: ignore[no-untyped-def]
-    image = GeneratedImage(
-        public_id=f"pub-{user_id}-{tier}-{status.value}",
-        user_id=user_id,
-        prompt="p",
-        provider="offline",
-        tier=tier,
-        cost_credits=price,
-        status="succeeded",
-    )
-    db.add(image)
-    db.flush()
+    image_id = db.execute(
+        _images_at_0010.insert()
+        .values(
+            public_id=f"pub-{user_id}-{tier}-{status.value}",
+            user_id=user_id,
+            prompt="p",
+            provider="offline",
+            model="",
+            tier=tier,
+            cost_credits=price,
+            status="succeeded",
+            created_at=utcnow(),
+        )
+        .returning(_images_at_0010.c.id)
+    ).scalar_one()
     hold = CreditHold(
         user_id=user_id,
         amount=price,
         status=status.value,
-        generation_id=image.id,
+        generation_id=image_id,
         expires_at=utcnow(),
     )
     db.add(hold)
@@ -274,3 +293,13 @@ def test_downgrade_drops_the_columns_and_keeps_the_entries(ledger_at_0010: Ledge
     assert not {"hold_id", "refunds_entry_id", "payment_id"} & columns
     migrations.upgrade_to_head()
     assert _links() == linked
+
+
+def test_upgrade_makes_each_existing_image_a_request_of_its_own(
+    ledger_at_0010: Ledger0010,
+) -> None:
+    migrations.upgrade_to_head()
+    with read_session() as db:
+        images = db.exec(select(GeneratedImage)).all()
+    assert len(images) == 4
+    assert all((image.request_id, image.request_index) == (image.public_id, 0) for image in images)

@@ -176,11 +176,11 @@ def victim(migrated_db: Settings) -> dict[str, Any]:
     ticket = generation.start(signed_in.user_id, GenerationRequest(prompt=VICTIM_PROMPT))
     assert aio.run(generation.run(ticket)) == "succeeded"
     with read_session() as db:
-        row = db.get(GeneratedImage, ticket.generation_id)
+        row = db.get(GeneratedImage, ticket.images[0].generation_id)
     return {
         "user_id": signed_in.user_id,
         "public_id": row.public_id,
-        "ints": [signed_in.user_id, ticket.generation_id, category, template],
+        "ints": [signed_in.user_id, ticket.images[0].generation_id, category, template],
         "strs": [row.public_id, "offline", "Hacked"],
         "form": {
             "query": "victim",
