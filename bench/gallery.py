@@ -96,15 +96,16 @@ class World:
 # --- building the databases ------------------------------------------------------------------
 
 
-def _real_rows(donor: int) -> list[GeneratedImage]:
-    """REAL_IMAGES creations made through the generation path (standard tier, offline)."""
+def make_offline_creations(user_id: int, count: int) -> None:
+    """`count` standard images of `user_id` made through the generation path (offline
+    provider), on the catalog's templates in turn."""
     import asyncio
 
     with read_session() as db:
         templates = db.exec(select(ImageTemplate).order_by(ImageTemplate.id)).all()
 
     async def make() -> None:
-        for index in range(REAL_IMAGES):
+        for index in range(count):
             template = templates[index % len(templates)]
             request = generation.GenerationRequest(
                 prompt=template.prompt,
@@ -113,11 +114,15 @@ def _real_rows(donor: int) -> list[GeneratedImage]:
                 template_id=template.id,
                 seed=index,
             )
-            ticket = generation.start(donor, request)
-            if await generation.run(ticket) != "succeeded":
+            if await generation.run(generation.start(user_id, request)) != "succeeded":
                 raise RuntimeError("the offline provider failed to make an image")
 
     asyncio.run(make())
+
+
+def _real_rows(donor: int) -> list[GeneratedImage]:
+    """REAL_IMAGES creations made through the generation path (standard tier, offline)."""
+    make_offline_creations(donor, REAL_IMAGES)
     with read_session() as db:
         return list(db.exec(select(GeneratedImage).where(GeneratedImage.user_id == donor)).all())
 

@@ -15,7 +15,6 @@ the images from the folder, the other from the bucket. Nothing else differs.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shutil
 import tempfile
@@ -30,10 +29,17 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bench.core import Figure, Options, Result, median_ms, timed
-from bench.gallery import PAGE, Account, _account, _checkpoint, load_page
+from bench.gallery import (
+    PAGE,
+    Account,
+    _account,
+    _checkpoint,
+    load_page,
+    make_offline_creations,
+)
 from bench.studio_env import studio_env
-from studio_app.models import GeneratedImage, ImageTemplate
-from studio_app.services import auth, catalog, generation, migrations
+from studio_app.models import GeneratedImage
+from studio_app.services import auth, catalog, migrations
 from studio_app.services.db import read_session, write_session
 from studio_app.settings import PROJECT_ROOT
 from studio_app.storage import image_store
@@ -62,23 +68,7 @@ def _make_creations(owner: int) -> None:
     """CREATIONS standard images through the generation path, made by a donor and handed
     to `owner` (whose account has no credits to spend)."""
     donor = make_user(credits=CREATIONS)
-    with read_session() as db:
-        templates = db.exec(select(ImageTemplate).order_by(col(ImageTemplate.id))).all()
-
-    async def make() -> None:
-        for index in range(CREATIONS):
-            template = templates[index % len(templates)]
-            request = generation.GenerationRequest(
-                prompt=template.prompt,
-                tier="standard",
-                provider="offline",
-                template_id=template.id,
-                seed=index,
-            )
-            if await generation.run(generation.start(donor, request)) != "succeeded":
-                raise RuntimeError("the offline provider failed to make an image")
-
-    asyncio.run(make())
+    make_offline_creations(donor, CREATIONS)
     with write_session() as db:
         db.execute(
             update(GeneratedImage).where(col(GeneratedImage.user_id) == donor).values(user_id=owner)

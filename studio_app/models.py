@@ -261,6 +261,16 @@ class MaintenanceRun(SQLModel, table=True):
     last_run_at: datetime
 
 
+class AppSecret(SQLModel, table=True):
+    """Random keys the app makes for itself, shared by every process through the
+    database (signed image links). Made by the migration that adds the table."""
+
+    __tablename__: ClassVar[str] = "app_secret"
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=128)
+
+
 class ProviderSetting(SQLModel, table=True):
     """An admin's settings for a provider: its switch (a kill switch when it misbehaves or
     costs too much) and its model (services/provider_models.py)."""

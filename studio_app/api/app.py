@@ -21,6 +21,7 @@ from studio_app.api import (
     errors,
     generate_routes,
     images,
+    openai_images,
     page_redirects,
     previews,
     session_routes,
@@ -71,6 +72,8 @@ def build_api() -> FastAPI:
     api.include_router(previews.router, include_in_schema=False)
     api.include_router(session_routes.router)
     api.include_router(page_redirects.router)
+    # OpenAI's Images API shapes, errors included: an app of its own under /v1.
+    api.mount("/v1", openai_images.v1)
     return api
 
 

@@ -166,20 +166,41 @@ async def generation_status(
     With `wait`, the answer comes as soon as the request is done (or after `wait` seconds),
     so a client needs one request instead of polling.
     """
-    view = await asyncio.to_thread(_own_creation, viewer, creation_id)
-    siblings = await asyncio.to_thread(creations.request_creations, viewer, view.request_id)
+    view, siblings = await asyncio.to_thread(_with_its_request, viewer, creation_id)
     if wait and any(item.status == GenerationStatus.PENDING.value for item in siblings):
         with contextlib.suppress(TimeoutError):
             # jobs.wait shields the job: a client giving up never cancels it.
             await asyncio.wait_for(jobs.wait(view.request_id), timeout=wait)
-        view = await asyncio.to_thread(_own_creation, viewer, creation_id)
-        siblings = await asyncio.to_thread(creations.request_creations, viewer, view.request_id)
+        view, siblings = await asyncio.to_thread(_with_its_request, viewer, creation_id)
+    return await _request_status(view, siblings)
+
+
+def _with_its_request(
+    viewer: CurrentUser, creation_id: str
+) -> tuple[CreationView, list[CreationView]]:
+    view = _own_creation(viewer, creation_id)
+    return view, creations.request_creations(viewer, view.request_id)
+
+
+async def _request_status(
+    view: CreationView, siblings: list[CreationView]
+) -> schemas.RequestStatus:
     running = await _running_among(siblings)
     this = creation(view, running=view.public_id in running)
     return schemas.RequestStatus(
         **this.model_dump(),
         images=[creation(item, running=item.public_id in running) for item in siblings],
     )
+
+
+@router.delete("/generate/{creation_id}", responses=responses(401, 404, 422))
+async def cancel_generation(viewer: Caller, creation_id: CreationId) -> schemas.RequestStatus:
+    """Cancel the request this image belongs to: its images not made yet are failed
+    `cancelled` and cost nothing; those already made stay (and stay charged). Cancelling
+    a finished request changes nothing. Answers with the request's status."""
+    view = await asyncio.to_thread(_own_creation, viewer, creation_id)
+    await jobs.cancel(viewer.id, view.request_id)
+    return await _request_status(*await asyncio.to_thread(_with_its_request, viewer, creation_id))
 
 
 @router.get("/my-creations", responses=responses(401, 422))

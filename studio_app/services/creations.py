@@ -19,7 +19,7 @@ from sqlalchemy import tuple_
 from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
 
-from studio_app.clock import utcnow
+from studio_app.clock import as_utc, utcnow
 from studio_app.models import GeneratedImage, GenerationStatus, ImageTemplate
 from studio_app.providers.registry import get_provider
 from studio_app.services import catalog
@@ -33,11 +33,6 @@ from studio_app.storage import StoredObject, image_store, keys
 PUBLIC_ID = re.compile(r"^[0-9a-f]{24}$")
 PAGE_SIZE = 24
 MAX_PAGE_SIZE = 100
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for UTC columns in some paths.
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 @dataclass
@@ -77,7 +72,7 @@ class CreationView:
         if row.duration_ms is not None:
             elapsed = row.duration_ms // 1000
         else:
-            elapsed = max(0, int((utcnow() - _utc(row.created_at)).total_seconds()))
+            elapsed = max(0, int((utcnow() - as_utc(row.created_at)).total_seconds()))
         image_url = f"/images/{row.public_id}" if succeeded else ""
         return cls(
             public_id=row.public_id,
@@ -101,8 +96,8 @@ class CreationView:
             image_url=image_url,
             thumbnail_url=f"{image_url}/thumbnail" if succeeded else "",
             download_url=f"{image_url}?download=1" if succeeded else "",
-            created_at=_utc(row.created_at).strftime("%d %b %Y, %H:%M UTC"),
-            created_iso=_utc(row.created_at).isoformat(),
+            created_at=as_utc(row.created_at).strftime("%d %b %Y, %H:%M UTC"),
+            created_iso=as_utc(row.created_at).isoformat(),
             elapsed_seconds=elapsed,
         )
 
@@ -450,6 +445,25 @@ def open_image(
         return None
     key = row.thumbnail_key if thumbnail else row.image_key
     stored = image_store().open(key) if key else None
+    if stored is None:
+        return None
+    return ImageToServe(
+        stored, download_name(row.public_id, row.prompt, keys.extension_of(stored.key))
+    )
+
+
+def open_linked_image(public_id: object) -> ImageToServe | None:
+    """The original of a made, not deleted image, for a signed link (checked by the
+    caller, services/signed_links.py): no viewer, the link is the permission."""
+    if not isinstance(public_id, str) or not PUBLIC_ID.match(public_id):
+        return None
+    with read_session() as db:
+        row = db.exec(select(GeneratedImage).where(GeneratedImage.public_id == public_id)).first()
+    if row is None or row.deleted_at is not None or not row.image_key:
+        return None
+    if row.status != GenerationStatus.SUCCEEDED.value:
+        return None
+    stored = image_store().open(row.image_key)
     if stored is None:
         return None
     return ImageToServe(

@@ -105,6 +105,9 @@ _SLOTS_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Sem
     weakref.WeakKeyDictionary()
 )
 _IN_PROGRESS: set[str] = set()
+# The provider call of each request this process is making, by request id: a cancel
+# stops it (stop_provider_call).
+_PROVIDER_CALLS: dict[str, asyncio.Future[list[provider_batch.Outcome]]] = {}
 
 
 # Other names a client may give a provider: the reference report calls the offline one `mock`.
@@ -252,7 +255,11 @@ def running_count(db: Session, user_id: int) -> int:
 
 def request_hash(request: GenerationRequest) -> str:
     """What a client asked for, so a reused Idempotency-Key with another request is refused."""
-    return hashlib.sha256(json.dumps(asdict(request), sort_keys=True).encode()).hexdigest()
+    asked = asdict(request)
+    if asked["count"] == 1:
+        # As fingerprints were before several images per request: keys stay replayable.
+        del asked["count"]
+    return hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()
 
 
 def _valid_idempotency_key(key: object) -> str:
@@ -333,7 +340,7 @@ def start(
         limit = settings.max_concurrent_generations
         if running_count(db, user_id) >= limit:
             raise TooManyJobs(
-                f"You already have {limit} images in progress. Wait for one to finish."
+                f"You already have {limit} generations in progress. Wait for one to finish."
             )
         # Counted in this transaction: a request refused below is not counted.
         throttle.take_in(
@@ -392,9 +399,54 @@ def _provider_slots() -> asyncio.Semaphore:
     return slots
 
 
-def is_running(public_id: str) -> bool:
-    """True while this process is working on the generation (not waiting for a slot)."""
-    return public_id in _IN_PROGRESS
+def is_running(request_id: str) -> bool:
+    """True while this process is working on the request (not waiting for a slot)."""
+    return request_id in _IN_PROGRESS
+
+
+class _Stopped(ProviderError):
+    """The owner cancelled the request while its provider call was in flight."""
+
+    code = "cancelled"
+    user_message = "You cancelled this image. No credits were charged."
+
+
+def stop_provider_call(request_id: str) -> bool:
+    """Stop the request's provider call if this process is making it (a cancel); the
+    images it would have made are not made. True when there was one to stop."""
+    call = _PROVIDER_CALLS.get(request_id)
+    if call is None or call.done():
+        return False
+    call.cancel()
+    return True
+
+
+async def _call_unless_cancelled(
+    request_id: str, provider: ImageProvider, requests: list[ImageRequest]
+) -> list[provider_batch.Outcome]:
+    # Cancelled while it waited for a slot (or a worker): nothing to ask for.
+    if not await asyncio.to_thread(any_pending, request_id):
+        return [_Stopped("cancelled before its provider call")] * len(requests)
+    return await _call_provider(provider, requests)
+
+
+async def _stoppable_call(
+    request_id: str, provider: ImageProvider, requests: list[ImageRequest]
+) -> list[provider_batch.Outcome]:
+    """The provider call, registered before anything else so that a cancel recorded at
+    any moment from here on stops it (stop_provider_call)."""
+    call = asyncio.ensure_future(_call_unless_cancelled(request_id, provider, requests))
+    _PROVIDER_CALLS[request_id] = call
+    try:
+        return await call
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # this job itself is being stopped (shutdown), not only its call
+        return [_Stopped("cancelled by its owner")] * len(requests)
+    finally:
+        if _PROVIDER_CALLS.get(request_id) is call:
+            del _PROVIDER_CALLS[request_id]
 
 
 async def _call_provider(
@@ -478,7 +530,15 @@ def _store(image: ProviderImage, tier: Tier) -> _StoredImage:
     return _StoredImage(image_key, thumbnail_key, width, height)
 
 
-def _finish_failed(
+def _finish_failed(ticket: ImageTicket, code: str, message: str, started: float) -> None:
+    """Release the hold and record the failure, unless another run already finished it
+    (read under the write lock: a job that ran twice is never failed after its charge)."""
+    with write_session() as db:
+        _fail_in(db, ticket, code, message, started)
+
+
+def _fail_in(
+    db: Session,
     ticket: ImageTicket,
     code: str,
     message: str,
@@ -486,31 +546,30 @@ def _finish_failed(
     *,
     free_idempotency_key: bool = False,
 ) -> None:
-    """Release the hold and record the failure, unless another run already finished it
-    (read under the write lock: a job that ran twice is never failed after its charge)."""
-    with write_session() as db:
-        row = db.get(GeneratedImage, ticket.generation_id)
-        if row is None or row.status != GenerationStatus.PENDING.value:
-            return
-        ledger.release(db, ticket.hold_id)
-        row.status = GenerationStatus.FAILED.value
-        row.error_code = code
-        row.error_message = message[:500]
-        row.finished_at = utcnow()
-        row.duration_ms = int((time.monotonic() - started) * 1000)
-        if free_idempotency_key:
-            row.idempotency_key = None
-        db.add(row)
+    row = db.get(GeneratedImage, ticket.generation_id)
+    if row is None or row.status != GenerationStatus.PENDING.value:
+        return
+    ledger.release(db, ticket.hold_id)
+    row.status = GenerationStatus.FAILED.value
+    row.error_code = code
+    row.error_message = message[:500]
+    row.finished_at = utcnow()
+    row.duration_ms = int((time.monotonic() - started) * 1000)
+    if free_idempotency_key:
+        row.idempotency_key = None
+    db.add(row)
 
 
 def close_unqueued(ticket: Ticket) -> None:
     """A started request the job queue refused: its images failed, holds released, and
-    its idempotency key freed so that the client's retry with the same key starts it anew."""
+    its idempotency key freed so that the client's retry with the same key starts it
+    anew — all in one transaction."""
     message = ERROR_MESSAGES[QUEUE_UNAVAILABLE]
-    for image in ticket.images:
-        _finish_failed(
-            image, QUEUE_UNAVAILABLE, message, time.monotonic(), free_idempotency_key=True
-        )
+    with write_session() as db:
+        for image in ticket.images:
+            _fail_in(
+                db, image, QUEUE_UNAVAILABLE, message, time.monotonic(), free_idempotency_key=True
+            )
 
 
 def pending_ticket(request_id: str) -> Ticket | None:
@@ -550,6 +609,18 @@ def _image_request(row: GeneratedImage, category_slug: str) -> ImageRequest:
         model=row.model,
         variant=row.request_index,
     )
+
+
+def any_pending(request_id: str) -> bool:
+    """Whether an image of the request is still to be made."""
+    with read_session() as db:
+        found = db.exec(
+            select(GeneratedImage.id).where(
+                GeneratedImage.request_id == request_id,
+                GeneratedImage.status == GenerationStatus.PENDING.value,
+            )
+        ).first()
+    return found is not None
 
 
 def _load_for_run(ticket: Ticket) -> tuple[list[GeneratedImage], str]:
@@ -592,8 +663,7 @@ async def run(ticket: Ticket) -> str:
     try:
         return await _run(ticket)
     finally:
-        for image in ticket.images:
-            _IN_PROGRESS.discard(image.public_id)
+        _IN_PROGRESS.discard(ticket.public_id)
 
 
 def _request_status(statuses: list[str]) -> str:
@@ -621,8 +691,8 @@ async def _run(ticket: Ticket) -> str:
             raise NotConfigured(f"provider {rows[0].provider} is gone")
         # One slot per request: its images are made together.
         async with _provider_slots():
-            _IN_PROGRESS.update(image.public_id for image, _row in todo)
-            outcomes = await _call_provider(provider, requests)
+            _IN_PROGRESS.add(ticket.public_id)
+            outcomes = await _stoppable_call(ticket.public_id, provider, requests)
     except ProviderError as exc:
         outcomes = [exc] * len(todo)
     except BaseException:
@@ -633,12 +703,19 @@ async def _run(ticket: Ticket) -> str:
         raise
     gone_recorded = False
     statuses = [row.status for row in rows]
-    for (image, row), outcome, request in zip(todo, outcomes, requests, strict=True):
-        if isinstance(outcome, ModelUnavailable) and provider is not None and not gone_recorded:
-            await asyncio.to_thread(_record_model_gone, provider, row.model, outcome.detail)
-            gone_recorded = True
-        status = await _deliver(image, row, outcome, request, started)
-        statuses[rows.index(row)] = status
+    delivered = 0
+    try:
+        for (image, row), outcome, request in zip(todo, outcomes, requests, strict=True):
+            if isinstance(outcome, ModelUnavailable) and provider and not gone_recorded:
+                await asyncio.to_thread(_record_model_gone, provider, row.model, outcome.detail)
+                gone_recorded = True
+            statuses[rows.index(row)] = await _deliver(image, row, outcome, request, started)
+            delivered += 1
+    except BaseException:
+        # Stopped mid-way (shutdown): the images not delivered yet give their credits back.
+        for image, _row in todo[delivered:]:
+            _finish_failed(image, INTERNAL_ERROR, ERROR_MESSAGES[INTERNAL_ERROR], started)
+        raise
     return _request_status(statuses)
 
 

@@ -17,6 +17,8 @@ Redis keys (all under `studio:`):
                         a pending row without it was lost and is enqueued again
   worker:<name>         a live worker's heartbeat; a job whose worker has none is re-run
   finished              pub/sub: {"public_id", "status"} when a job ends
+  cancel                pub/sub: the public id of a job its owner cancelled (the worker
+                        making it stops its provider call)
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 STREAM = "studio:jobs"
 CONSUMER_GROUP = "studio-workers"
 FINISHED_CHANNEL = "studio:finished"
+CANCEL_CHANNEL = "studio:cancel"
 GENERATION_TASK = "studio.generation"
 QUEUED = "queued"
 # Heartbeats: a worker writes its key this often; it expires after HEARTBEAT_TTL_S.
@@ -193,6 +196,20 @@ async def finished_announcements() -> AsyncIterator[str]:
                     yield json.loads(message["data"])["public_id"]
                 except (ValueError, KeyError, TypeError):
                     log.warning("ignored a malformed announcement: %r", message["data"])
+
+
+async def announce_cancel(public_id: str) -> None:
+    """Tell the job workers that a job was cancelled (its rows say so already)."""
+    await connections().redis.publish(CANCEL_CHANNEL, public_id)
+
+
+async def cancel_announcements() -> AsyncIterator[str]:
+    """The public ids of cancelled jobs, for as long as the connection lasts."""
+    async with connections().redis.pubsub() as pubsub:
+        await pubsub.subscribe(CANCEL_CHANNEL)
+        async for message in pubsub.listen():
+            if message["type"] == "message":
+                yield message["data"].decode(errors="replace")
 
 
 async def beat(worker: str) -> None:

@@ -6,6 +6,7 @@ machines as share the database and Redis. Each one:
 - announces each job's end, so the web process holding the user's tab shows the image;
 - writes a heartbeat, and every few seconds enqueues again the pending rows whose job
   Redis lost or whose worker died (job_queue.requeue_lost_jobs);
+- stops the provider call of a job its owner cancels (told over Redis);
 - on SIGTERM/SIGINT takes no new job and finishes the ones it has.
 """
 
@@ -49,6 +50,20 @@ async def run_generation_job(public_id: str) -> None:
     except RedisError as error:
         # Web processes also look at the database every few seconds.
         log.warning("could not announce generation %s: %s", public_id, error)
+
+
+async def follow_cancels() -> None:
+    """For the worker's lifetime: stop the provider call of each job its owner cancels."""
+    while True:
+        try:
+            async for public_id in job_queue.cancel_announcements():
+                if generation.stop_provider_call(public_id):
+                    log.info(
+                        "generation %s cancelled by its owner: provider call stopped", public_id
+                    )
+        except (RedisError, OSError) as error:
+            log.warning("cancel announcements interrupted (%s); listening again", error)
+        await asyncio.sleep(RECONNECT_AFTER_S)
 
 
 async def _every(seconds: float, step, what: str) -> None:
@@ -97,6 +112,7 @@ async def main() -> None:
             _every(job_queue.HEARTBEAT_EVERY_S, lambda: job_queue.beat(name), "heartbeat")
         ),
         asyncio.create_task(_every(REQUEUE_EVERY_S, job_queue.requeue_lost_jobs, "requeue")),
+        asyncio.create_task(follow_cancels()),
     ]
     log.info("job worker %s started", name)
     try:

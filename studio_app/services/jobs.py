@@ -16,11 +16,8 @@ import contextlib
 import logging
 
 from redis.exceptions import RedisError
-from sqlmodel import select
 
-from studio_app.models import GeneratedImage, GenerationStatus
-from studio_app.services import generation, job_queue
-from studio_app.services.db import read_session
+from studio_app.services import cancellation, generation, job_queue
 
 log = logging.getLogger(__name__)
 
@@ -57,24 +54,25 @@ async def submit(
     return ticket
 
 
+async def cancel(user_id: int, request_id: str) -> list[str]:
+    """Cancel what is still pending of the user's request (services/cancellation.py),
+    then stop its provider call where it runs. Returns the public ids cancelled."""
+    cancelled = await asyncio.to_thread(cancellation.cancel_request, user_id, request_id)
+    if cancelled and not generation.stop_provider_call(request_id) and job_queue.is_enabled():
+        try:
+            await job_queue.announce_cancel(request_id)
+        except (RedisError, OSError) as error:
+            # Recorded already: whatever the worker makes is discarded, uncharged.
+            log.warning("could not tell the workers that %s was cancelled: %s", request_id, error)
+    return cancelled
+
+
 def launch(ticket: generation.Ticket) -> asyncio.Task[str]:
     """Run a started generation (`generation.start`) as a task of the running event loop."""
     task = asyncio.get_running_loop().create_task(generation.run(ticket))
     _running[ticket.public_id] = task
     task.add_done_callback(lambda _t: _running.pop(ticket.public_id, None))
     return task
-
-
-def _is_pending(request_id: str) -> bool:
-    """Whether an image of the request is still to be made."""
-    with read_session() as db:
-        found = db.exec(
-            select(GeneratedImage.id).where(
-                GeneratedImage.request_id == request_id,
-                GeneratedImage.status == GenerationStatus.PENDING.value,
-            )
-        ).first()
-    return found is not None
 
 
 async def wait(public_id: str) -> None:
@@ -88,7 +86,7 @@ async def wait(public_id: str) -> None:
         return
     if not job_queue.is_enabled():
         return
-    while await asyncio.to_thread(_is_pending, public_id):
+    while await asyncio.to_thread(generation.any_pending, public_id):
         await until_one_ends([public_id], WAITER_POLL_S)
 
 

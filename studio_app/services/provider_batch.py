@@ -8,7 +8,6 @@ generation path charges for the 3 alone.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
 from studio_app.providers.base import (
@@ -37,19 +36,6 @@ class BatchProvider(Protocol):
         ...
 
 
-def image_requests(first: ImageRequest, count: int) -> list[ImageRequest]:
-    """One request per image: each its own variant, and its own seed when one was given
-    (seed, seed + 1, ...), so that the images differ."""
-    return [
-        replace(
-            first,
-            variant=index,
-            seed=None if first.seed is None else first.seed + index,
-        )
-        for index in range(count)
-    ]
-
-
 async def make_images(
     provider: ImageProvider, requests: list[ImageRequest], *, timeout: float, attempts: int
 ) -> list[Outcome]:
@@ -58,12 +44,17 @@ async def make_images(
     what = f"provider {provider.name}"
     count = len(requests)
     model = requests[0].model or provider.model
-    if count > 1 and isinstance(provider, BatchProvider) and provider.batch_size(model) >= count:
-        batch = provider
+    # A seeded request is one call per image: each image's seed (seed, seed + 1, …) is
+    # what makes it, so that it can be made again alone.
+    seeded = requests[0].seed is not None
+    batch = isinstance(provider, BatchProvider) and provider.batch_size(model) >= count
+    if count > 1 and batch and not seeded:
+        batcher = provider
+        assert isinstance(batcher, BatchProvider)
         try:
             made = await provider_calls.call_with_retries(
                 what,
-                lambda: batch.generate_batch(requests[0], count),
+                lambda: batcher.generate_batch(requests[0], count),
                 timeout=timeout,
                 attempts=attempts,
             )

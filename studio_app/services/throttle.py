@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from studio_app.clock import utcnow
 from studio_app.models import ThrottleEvent
@@ -61,20 +61,26 @@ def take_in(
     at once (a request for several images counts each)."""
     now = utcnow()
     since = now - timedelta(seconds=window_s)
-    if count_recent(db, kind, subject, since) + amount > limit:
-        oldest = db.exec(
-            select(func.min(ThrottleEvent.created_at)).where(
+    if amount > limit:
+        raise Throttled(
+            f"That is more than the limit of {limit} {what}: ask for {limit} or fewer.",
+            retry_after=window_s,
+        )
+    counted = count_recent(db, kind, subject, since)
+    if counted + amount > limit:
+        # Room comes back as the oldest events leave the window: enough of them must.
+        freeing = db.exec(
+            select(ThrottleEvent.created_at)
+            .where(
                 ThrottleEvent.kind == kind,
                 ThrottleEvent.subject == subject,
                 ThrottleEvent.created_at > since,
             )
+            .order_by(col(ThrottleEvent.created_at))
+            .offset(counted + amount - limit - 1)
+            .limit(1)
         ).one()
-        wait = (
-            1
-            if oldest is None
-            else int((oldest + timedelta(seconds=window_s) - now).total_seconds()) + 1
-        )
-        wait = max(1, wait)
+        wait = max(1, int((freeing + timedelta(seconds=window_s) - now).total_seconds()) + 1)
         raise Throttled(
             f"You have reached the limit of {limit} {what}. Try again in {wait} s.",
             retry_after=wait,

@@ -21,7 +21,7 @@ import reflex as rx
 
 from studio_app.models import GenerationStatus
 from studio_app.routes import LOGIN
-from studio_app.services import auth, catalog, creations, enhance, jobs, ledger
+from studio_app.services import auth, cancellation, catalog, creations, enhance, jobs, ledger
 from studio_app.services.auth import CurrentUser
 from studio_app.services.creations import CreationView, ReuseSettings
 from studio_app.services.errors import StudioError
@@ -416,9 +416,11 @@ class JobsState(StudioState):
         """What the newest request made, e.g. "3 of 4 images · 3 credits"."""
         images = self.latest_images
         made = [job for job in images if job.status == GenerationStatus.SUCCEEDED]
+        pending = [job for job in images if job.status == GenerationStatus.PENDING]
         credits = sum(job.cost_credits for job in made)
         counted = f"{len(made)} of {len(images)}" if len(made) < len(images) else str(len(made))
-        return f"{counted} images · {credits} credit{'s' if credits != 1 else ''}"
+        summary = f"{counted} images · {credits} credit{'s' if credits != 1 else ''}"
+        return summary + (f" · {len(pending)} still being made" if pending else "")
 
     @rx.var
     def other_jobs(self) -> list[CreationView]:
@@ -468,17 +470,23 @@ class JobsState(StudioState):
         yield rx.scroll_to("results")
         waiting = asyncio.ensure_future(jobs.wait(ticket.public_id))
         while not waiting.done():
-            # Tick the cards' elapsed time while the provider works.
+            # Tick the cards' elapsed time while the provider works; a cancel shows at
+            # once, even while the job still waits for a provider slot.
             await asyncio.wait({waiting}, timeout=1.0)
             if waiting.done():
                 break
-            ticking = await asyncio.to_thread(creations.request_creations, viewer, ticket.public_id)
+            ticking, credits = await asyncio.to_thread(
+                _request_and_credits, viewer, ticket.public_id
+            )
             async with self:
                 if not self._still_bound_to(session):
                     return
                 for view in ticking:
-                    if view.status == GenerationStatus.PENDING:
-                        self._replace_job(view)
+                    self._replace_job(view)
+                self._set_credits(credits)
+            if not any(view.status == GenerationStatus.PENDING for view in ticking):
+                waiting.cancel()  # the waiter only: jobs.wait shields the job
+                break
         finished, credits = await asyncio.to_thread(_request_and_credits, viewer, ticket.public_id)
         async with self:
             if not finished or not self._still_bound_to(session):
@@ -498,6 +506,19 @@ class JobsState(StudioState):
             request = await self._form_request()
         async for event in self._run_job(session, viewer, request):
             yield event
+
+    @rx.event(background=True)
+    async def cancel_request(self, request_id: str) -> AsyncIterator[rx.event.EventSpec]:
+        """Stop the caller's request: what is not made yet is not made and costs nothing.
+        The job's own follower (`_run_job`, `watch_pending`) then shows the result."""
+        _session, viewer = await self._caller()
+        if viewer is None:
+            yield rx.redirect(LOGIN)
+            return
+        try:
+            await jobs.cancel(viewer.id, request_id)
+        except StudioError as error:
+            yield rx.toast.error(error.message)
 
     @rx.event(background=True)
     async def generate_again(self, public_id: str) -> AsyncIterator[rx.event.EventSpec]:
@@ -555,17 +576,26 @@ def finished_toast(images: list[CreationView]) -> rx.event.EventSpec:
     """What a finished request made, and what it cost."""
     made = [view for view in images if view.status == GenerationStatus.SUCCEEDED]
     failed = [view for view in images if view.status == GenerationStatus.FAILED]
+    cancelled = [view for view in failed if view.error_code == cancellation.CANCELLED]
+    failed = [view for view in failed if view not in cancelled]
     cost = sum(view.cost_credits for view in made)
     charged = f"{cost} credit{'' if cost == 1 else 's'}"
+    if cancelled and not made and not failed:
+        return rx.toast.info("Cancelled. No credits were charged.")
     if not made:
         return rx.toast.error(failed[0].error_message if failed else "No image was made.")
-    if not failed:
+    if not failed and not cancelled:
         what = "Your image is" if len(made) == 1 else f"Your {len(made)} images are"
         return rx.toast.success(f"{what} ready ({charged}).")
-    return rx.toast.warning(
-        f"{len(made)} of {len(images)} images are ready ({charged}); "
-        f"{len(failed)} failed and cost nothing: {failed[0].error_message}"
+    unmade = " ".join(
+        part
+        for part in (
+            f"{len(failed)} failed and cost nothing: {failed[0].error_message}" if failed else "",
+            f"{len(cancelled)} cancelled, no charge." if cancelled else "",
+        )
+        if part
     )
+    return rx.toast.warning(f"{len(made)} of {len(images)} images are ready ({charged}); {unmade}")
 
 
 def _jobs_and_credits(viewer: CurrentUser, public_ids: list[str]) -> _JobsNow:

@@ -218,6 +218,29 @@ def test_a_retried_request_for_several_images_makes_them_once(client: TestClient
     assert other.status_code == 409
 
 
+def test_delete_cancels_what_is_not_made_yet_and_charges_nothing(
+    client: TestClient, settings_env
+) -> None:  # type: ignore[no-untyped-def]
+    settings_env(STUDIO_ENABLE_FAULT_PROVIDER="1")
+    user, stranger = api_user(credits=5), api_user(credits=5)
+    accepted = _generate(client, user, provider="fault", prompt="Slow owls #delay=20", n=2).json()
+    url = accepted["status_url"]
+    assert client.delete(url, headers=stranger.headers).status_code == 404
+
+    cancelled = client.delete(url, headers=user.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert [image["status"] for image in cancelled.json()["images"]] == ["failed", "failed"]
+    assert {image["error"]["code"] for image in cancelled.json()["images"]} == {"cancelled"}
+    assert money(user.user_id).balance == 5
+    assert client.get("/api/studio/credits", headers=user.headers).json()["available"] == 5
+    # Again, or on a finished request: nothing changes.
+    assert client.delete(url, headers=user.headers).json()["images"] == cancelled.json()["images"]
+    done = _generate(client, user).json()
+    _wait_for_every_image(client, user, done["id"])
+    again = client.delete(done["status_url"], headers=user.headers).json()
+    assert again["status"] == "succeeded" and money(user.user_id).balance == 4
+
+
 def test_the_same_idempotency_key_never_generates_twice(client: TestClient) -> None:
     user = api_user(credits=10)
     first = _generate(client, user, key="order-123-image-1")

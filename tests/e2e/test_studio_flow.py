@@ -139,3 +139,23 @@ def test_more_images_than_the_credits_pay_for_is_explained(
     expect(page.locator(".generate-blocker")).to_have_text(
         "Not enough credits for 3 images of this size."
     )
+
+
+def test_cancel_mid_job_makes_nothing_and_charges_nothing(
+    running_app: RunningApp, page: Page
+) -> None:
+    sign_up(page, running_app.url)
+    page.locator("#prompt").fill("A very slow sunrise #delay=60")
+    page.get_by_role("combobox").click()
+    page.get_by_role("option", name="Fault injector (tests)").click()
+    page.locator(".image-count").get_by_role("radio", name="2", exact=True).click()
+    page.locator("#generate").click()
+
+    expect(page.locator(".job-pending")).to_have_count(2)
+    expect(page.locator(".credit-balance")).to_have_text("3")  # two held
+    page.locator(".job-pending .cancel-job").first.click()
+
+    expect(page.get_by_text("Cancelled. No credits were charged.")).to_be_visible()
+    expect(page.locator(".job-failed")).to_have_count(2)
+    expect(page.locator(".job-failed").first).to_contain_text("You cancelled this image")
+    expect(page.locator(".credit-balance")).to_have_text("5")

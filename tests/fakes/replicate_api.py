@@ -285,3 +285,11 @@ def cancellations(server: FakeServer) -> list[RecordedRequest]:
 
 def downloads(server: FakeServer) -> list[RecordedRequest]:
     return server.requests_to(DELIVERY_PATH)
+
+
+def processing_forever(server: FakeServer) -> None:
+    """Predictions that stay `processing` until they are cancelled (the cancel answers)."""
+    processing = prediction(server, status="processing")
+    create_answers(server, FakeResponse.json(processing, 201))
+    server.on("GET", POLL_PATH, FakeResponse.json(processing))
+    server.on("POST", CANCEL_PATH, cancels(server))

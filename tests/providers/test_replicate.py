@@ -98,13 +98,6 @@ def _failure(
     return caught.value
 
 
-def _processing_forever(fake: FakeServer) -> None:
-    processing = replicate_api.prediction(fake, status="processing")
-    replicate_api.create_answers(fake, FakeResponse.json(processing, 201))
-    fake.on("GET", POLL_PATH, FakeResponse.json(processing))
-    fake.on("POST", CANCEL_PATH, replicate_api.cancels(fake))
-
-
 # --- success -------------------------------------------------------------------------------
 
 
@@ -458,7 +451,7 @@ def test_an_outage_while_polling_is_reported_after_one_poll_and_the_prediction_c
 def test_a_prediction_that_outlasts_our_deadline_is_cancelled_at_replicate(
     fake: FakeServer,
 ) -> None:
-    _processing_forever(fake)
+    replicate_api.processing_forever(fake)
     started = time.monotonic()
 
     error = _failure(_provider(fake, provider_timeout_seconds=1))
@@ -474,7 +467,7 @@ def test_a_prediction_that_outlasts_our_deadline_is_cancelled_at_replicate(
 
 
 def test_a_prediction_whose_caller_gives_up_is_cancelled_at_replicate(fake: FakeServer) -> None:
-    _processing_forever(fake)
+    replicate_api.processing_forever(fake)
     provider = _provider(fake)
 
     async def give_up_after_half_a_second() -> None:
@@ -772,7 +765,7 @@ def test_an_oversize_output_is_refused_and_costs_nothing(
 def test_a_generation_that_times_out_cancels_its_prediction_and_costs_nothing(
     studio: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _processing_forever(studio)
+    replicate_api.processing_forever(studio)
     # Our timeout per provider call (services.generation), below what the provider waits.
     fast = reload_settings().model_copy(update={"provider_timeout_seconds": 0.8})
     monkeypatch.setattr(generation, "get_settings", lambda: fast)

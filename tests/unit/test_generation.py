@@ -218,7 +218,7 @@ def test_the_concurrent_job_limit() -> None:
             )
             for i in range(3)
         ]
-        with pytest.raises(TooManyJobs, match="3 images in progress"):
+        with pytest.raises(TooManyJobs, match="3 generations in progress"):
             await jobs.submit(user, GenerationRequest(prompt="One too many"))
         for ticket in tickets:
             await jobs.wait(ticket.public_id)

@@ -30,6 +30,10 @@ from studio_app.settings import PROJECT_ROOT, Settings, reload_settings
 from studio_app.storage import image_store, keys
 from tests import aio, app_server
 from tests.factories import make_user
+from tests.fakes import replicate_api
+from tests.fakes.replicate_api import CANCEL_PATH
+from tests.fakes.server import FakeServer
+from tests.generation_helpers import use_replicate_at
 from tests.servers.redis import RedisServer
 
 # A worker that is killed stops beating; its jobs are enqueued again once its heartbeat
@@ -158,6 +162,30 @@ def test_a_request_for_three_images_is_one_job_made_by_one_worker(
     assert ledger.credit_summary(user).available == 3
     heard = _announcements(announcements, within_s=10)
     assert heard == [{"public_id": ticket.public_id, "status": "succeeded"}]
+
+
+def test_a_cancel_reaches_the_worker_making_the_image_and_replicate(
+    queue_env: Settings,
+    workers: Callable[[], subprocess.Popen],
+    fake: FakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    replicate_api.processing_forever(fake)
+    use_replicate_at(fake, monkeypatch)
+    workers()
+    user = make_user(credits=5)
+    request = GenerationRequest(prompt="Lanterns", provider="replicate")
+    ticket = aio.run(jobs.submit(user, request))
+    _wait_until(lambda: replicate_api.creates(fake), 60, "the worker asked Replicate")
+
+    assert aio.run(jobs.cancel(user, ticket.public_id)) == [ticket.public_id]
+    _wait_until(lambda: fake.requests_to(CANCEL_PATH), 30, "the worker cancelled at Replicate")
+    assert (_row(ticket.public_id).status, _row(ticket.public_id).error_code) == (
+        "failed",
+        "cancelled",
+    )
+    assert ledger.credit_summary(user) == ledger.CreditSummary(balance=5, held=0)
+    assert _captures(user) == 0
 
 
 def test_a_request_the_queue_cannot_take_is_refused_uncharged_and_can_be_retried(

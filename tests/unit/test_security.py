@@ -287,8 +287,11 @@ def test_no_user_handler_shows_or_changes_another_users_things(
     assert _victims_rows(victim["user_id"]) == before
     assert {"CreationsState.open_creation", "TemplatePickerState.choose_template"} <= set(called)
     # Background handlers need a live state manager; their service calls are the same
-    # owner-checked ones (creations.reuse_settings / get_creation) exercised above.
+    # owner-checked ones (creations.reuse_settings / get_creation) exercised above, and
+    # cancellation.cancel_request (tests/unit/test_cancel.py: another user's id is
+    # NotFound and changes nothing).
     assert set(background) <= {
+        "JobsState.cancel_request",
         "StudioState.load_studio",
         "StudioState.use_creation",
         "EnhanceState.enhance",

@@ -18,8 +18,9 @@ from studio_app.settings import Settings, reload_settings
 from studio_app.storage import image_store
 from tests import aio
 from tests.factories import make_user
-from tests.fakes import openai_api
+from tests.fakes import openai_api, replicate_api
 from tests.fakes.server import FakeServer
+from tests.generation_helpers import use_replicate_at
 
 
 @pytest.fixture(autouse=True)
@@ -187,3 +188,43 @@ def test_openai_draws_several_in_one_call_and_fewer_delivered_are_charged_fewer(
     assert rows[3].error_code == "no_image"
     assert _charges(user) == [-1, -1, -1]
     assert _summary(user) == ledger.CreditSummary(balance=7, held=0)
+
+
+def test_more_images_than_the_per_minute_limit_is_refused_clearly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STUDIO_GENERATIONS_PER_MINUTE", "3")
+    reload_settings()
+    user = make_user(credits=20)
+    with pytest.raises(Throttled) as refused:
+        generation.start(user, GenerationRequest(prompt="Owls", count=4))
+    assert str(refused.value) == (
+        "That is more than the limit of 3 images per minute: ask for 3 or fewer."
+    )
+    generation.start(user, GenerationRequest(prompt="Owls", count=3))
+
+
+@pytest.mark.parametrize(("seed", "calls"), [(None, [(2, None)]), (7, [(1, 7), (1, 8)])])
+def test_flux_1_batches_unless_a_seed_makes_each_image_its_own_call(
+    seed: int | None,
+    calls: list[tuple[int, int | None]],
+    fake: FakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    replicate_api.create_answers(fake, replicate_api.draws(fake))
+    monkeypatch.setenv("STUDIO_REPLICATE_MODEL", replicate_api.SCHNELL)
+    use_replicate_at(fake, monkeypatch)
+    user = make_user(credits=10)
+    request = GenerationRequest(prompt="Moths", provider="replicate", count=2, seed=seed)
+    ticket, status = _make(user, request)
+    assert status == "succeeded"
+    sent = sorted(
+        (call.json()["input"]["num_outputs"], call.json()["input"].get("seed"))
+        for call in replicate_api.creates(fake)
+    )
+    assert sent == calls
+    # Each image records the seed that made it: it can be made again alone.
+    assert [row.seed for row in _rows(ticket.public_id)] == (
+        [None, None] if seed is None else [7, 8]
+    )
+    assert _summary(user) == ledger.CreditSummary(balance=8, held=0)
