@@ -58,7 +58,7 @@ SCALED_TESTS := $(patsubst %,tests/unit/test_%.py,admin_stats cancel catalog_rev
 	creations_paging generation job_queue ledger ledger_concurrency ledger_links_migration \
 	migrations_and_seed payments provider_models reconcile several_images statement) \
 	tests/api/test_openai_compat.py tests/api/test_private_images.py tests/api/test_rest_credits.py \
-	tests/api/test_rest_generate.py
+	tests/api/test_rest_generate.py tests/api/test_uploads.py
 
 test: install chromium lint test-servers
 	$(REFLEX_ENV) $(BIN)/python -m pytest

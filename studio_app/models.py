@@ -261,6 +261,24 @@ class MaintenanceRun(SQLModel, table=True):
     last_run_at: datetime
 
 
+class ImageUpload(SQLModel, table=True):
+    """A picture a user uploaded to edit (services/uploads.py): private to its owner."""
+
+    __tablename__: ClassVar[str] = "image_upload"
+    __table_args__ = (Index("ix_image_upload_user_created", "user_id", "created_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(max_length=32, unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id")
+    image_key: str = Field(max_length=255)
+    width: int
+    height: int
+    size_bytes: int
+    created_at: datetime = Field(default_factory=utcnow)
+    # Set when its owner removes it; the object goes then (or at the next store scan).
+    deleted_at: datetime | None = Field(default=None)
+
+
 class AppSecret(SQLModel, table=True):
     """Random keys the app makes for itself, shared by every process through the
     database (signed image links). Made by the migration that adds the table."""

@@ -26,6 +26,7 @@ from studio_app.api import (
     previews,
     session_routes,
     template_list,
+    upload_routes,
 )
 from studio_app.api.security_headers import SecurityHeaders
 from studio_app.api.session_cookie import SessionCookies
@@ -64,6 +65,7 @@ def build_api() -> FastAPI:
     for router in (
         catalog_routes.router,
         generate_routes.router,
+        upload_routes.router,
         credits_routes.router,
         admin_routes.router,
     ):

@@ -239,6 +239,7 @@ def responses(*statuses: int) -> dict[int | str, dict]:
         403: "Admins only",
         404: "Not found (or not yours)",
         409: "The Idempotency-Key was used for a different request",
+        413: "The request body is larger than this route accepts",
         422: "Invalid input, or a rule that depends on the server's state (a name taken,"
         " a template or provider not available now); `field` names it",
         429: "Rate limited; see Retry-After",

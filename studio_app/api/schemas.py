@@ -304,6 +304,22 @@ class RequestStatus(Creation):
     )
 
 
+class Upload(BaseModel):
+    """A picture you uploaded to edit."""
+
+    id: str
+    width: int
+    height: int
+    size_bytes: int
+    content_type: str = Field(description="image/png, image/jpeg or image/webp (from the bytes)")
+    image_url: str = Field(description="The cleaned picture (metadata removed; same token)")
+    created_at: str = Field(description="ISO 8601, UTC")
+
+
+class UploadList(BaseModel):
+    items: list[Upload]
+
+
 class CreationPage(BaseModel):
     items: list[Creation]
     next_cursor: str | None

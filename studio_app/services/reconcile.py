@@ -5,7 +5,8 @@
 - and, at start-up and once a day (one listing of the image store, not a request per
   image): succeeded rows whose original is gone are marked failed and refunded; stored
   images that no succeeded row points to, and writes a crash cut short, older than the
-  hold expiry, are deleted.
+  hold expiry, are deleted; likewise uploaded pictures no live upload row points to
+  (never one a row refers to).
 
 At start-up the server also says when it started (`interrupted_before`): when it is the
 only backend process, no job can still own a pending row or an unrecorded file from
@@ -19,14 +20,20 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from studio_app.clock import utcnow
-from studio_app.models import CreditHold, GeneratedImage, GenerationStatus, HoldStatus
+from studio_app.models import (
+    CreditHold,
+    GeneratedImage,
+    GenerationStatus,
+    HoldStatus,
+    ImageUpload,
+)
 from studio_app.services import generation, ledger, maintenance
 from studio_app.services.db import read_session, write_session
 from studio_app.settings import get_settings
-from studio_app.storage import image_store
+from studio_app.storage import image_store, upload_store
 from studio_app.storage.store import written_before
 
 log = logging.getLogger(__name__)
@@ -172,7 +179,30 @@ def _scan_store(now: datetime, interrupted_before: datetime | None) -> tuple[int
     for key in candidates - _keys_of_rows():
         store.delete(key)
         deleted += 1
-    return refunded, deleted
+    return refunded, deleted + _scan_uploads(cutoff)
+
+
+def _upload_keys() -> set[str]:
+    with read_session() as db:
+        return set(
+            db.exec(
+                select(ImageUpload.image_key).where(col(ImageUpload.deleted_at).is_(None))
+            ).all()
+        )
+
+
+def _scan_uploads(cutoff: datetime) -> int:
+    """The upload store against its rows: objects no live upload row refers to (a crash
+    between the write and the row, or a removal cut short), older than `cutoff`, are
+    deleted. Returns how many."""
+    store = upload_store()
+    deleted = store.sweep_unfinished(cutoff)
+    listed = [key for key, modified in store.listing() if written_before(modified, cutoff)]
+    # Read after the listing: an upload recorded meanwhile keeps its object.
+    for key in set(listed) - _upload_keys():
+        store.delete(key)
+        deleted += 1
+    return deleted
 
 
 def scan_store(*, interrupted_before: datetime | None = None) -> tuple[int, int]:

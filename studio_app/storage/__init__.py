@@ -1,26 +1,36 @@
 """Where image bytes live: behind keys, bytes and streams, never local paths.
 
-Two stores, kept apart: the private images (originals and thumbnails, served only to
-their owner through our own route) and the public template previews. Both speak
-`ObjectStore` (store.py); local disk under STUDIO_IMAGES_DIR (local.py) is the embedded
+Three stores, kept apart: the private images (originals and thumbnails, served only to
+their owner through our own route), the pictures users upload to edit (private too) and
+the public template previews. All speak `ObjectStore` (store.py); local disk under STUDIO_IMAGES_DIR (local.py) is the embedded
 default, and an S3-compatible bucket (s3.py, STUDIO_STORAGE_URL) the scaled one.
 """
 
 from __future__ import annotations
 
 from studio_app.settings import Settings, get_settings, split_storage_url
-from studio_app.storage.keys import IMAGE_KEYS, PREVIEW_KEYS, KeyShape
+from studio_app.storage.keys import IMAGE_KEYS, PREVIEW_KEYS, UPLOAD_KEYS, KeyShape
 from studio_app.storage.local import LocalDiskStore
 from studio_app.storage.s3 import S3Location, S3Store
 from studio_app.storage.store import ObjectStore, StorageError, StoredObject
 
-__all__ = ["ObjectStore", "StorageError", "StoredObject", "image_store", "preview_store"]
+__all__ = [
+    "ObjectStore",
+    "StorageError",
+    "StoredObject",
+    "image_store",
+    "preview_store",
+    "upload_store",
+]
 
 # The previews' folder below the images folder: the images store never lists it (its
 # keys are date paths), and a preview key cannot name a private image.
 PREVIEW_FOLDER = "template-previews"
 # In a bucket every store has a folder of its own.
 IMAGE_FOLDER = "images"
+# Pictures uploaded for editing: below the images folder on disk too (the image store
+# never lists it: an upload key is not an image key).
+UPLOAD_FOLDER = "uploads"
 
 
 def s3_location(settings: Settings) -> S3Location:
@@ -46,6 +56,11 @@ def _store(folder: str, shape: KeyShape) -> ObjectStore:
 def image_store() -> ObjectStore:
     """The private images: originals and their thumbnails."""
     return _store(IMAGE_FOLDER, IMAGE_KEYS)
+
+
+def upload_store() -> ObjectStore:
+    """Pictures users uploaded to edit, private to each."""
+    return _store(UPLOAD_FOLDER, UPLOAD_KEYS)
 
 
 def preview_store() -> ObjectStore:

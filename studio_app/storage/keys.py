@@ -1,6 +1,7 @@
-"""The keys of the two image stores: made here, never taken from users.
+"""The keys of the image stores: made here, never taken from users.
 
-Private images: `YYYY/MM/<32 hex>.<ext>` and `YYYY/MM/<32 hex>_thumb.webp`. Template
+Private images: `YYYY/MM/<32 hex>.<ext>` and `YYYY/MM/<32 hex>_thumb.webp`; uploads for
+editing (their own store) `YYYY/MM/<32 hex>_upload.<ext>`. Template
 previews (public catalog pictures): `<32 hex>.webp`, no date folders, so a preview key
 can never name a private image. Every key is checked against its shape before it
 touches a store, so no request can reach anything outside it.
@@ -48,6 +49,9 @@ IMAGE_KEYS = KeyShape(
     "an image key", re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}(?:_thumb)?\.(?:png|webp|jpg)$")
 )
 PREVIEW_KEYS = KeyShape("a preview key", re.compile(r"^[0-9a-f]{32}\.webp$"))
+UPLOAD_KEYS = KeyShape(
+    "an upload key", re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}_upload\.(?:png|webp|jpg)$")
+)
 
 
 def new_image_keys(extension: str) -> tuple[str, str]:
@@ -57,6 +61,14 @@ def new_image_keys(extension: str) -> tuple[str, str]:
     now = utcnow()
     stem = f"{now:%Y}/{now:%m}/{secrets.token_hex(16)}"
     return f"{stem}.{extension}", f"{stem}_thumb.webp"
+
+
+def new_upload_key(extension: str) -> str:
+    """A fresh key for an uploaded picture (`extension`: png, webp or jpg)."""
+    if extension not in CONTENT_TYPES:
+        raise StorageError(f"not an image extension: {extension!r}")
+    now = utcnow()
+    return f"{now:%Y}/{now:%m}/{secrets.token_hex(16)}_upload.{extension}"
 
 
 def new_preview_key() -> str:

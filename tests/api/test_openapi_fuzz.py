@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from studio_app.models import ImageTemplate
-from studio_app.services import catalog, catalog_admin, creations
+from studio_app.services import catalog, catalog_admin, creations, uploads
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session
+from studio_app.services.errors import InvalidInput
 from studio_app.services.provider_switches import provider_infos
 from studio_app.settings import Settings
 from tests.api.rest import ApiUser, api_over_reflex, api_user
@@ -98,6 +99,15 @@ def _date_range_reversed(case) -> bool:  # type: ignore[no-untyped-def]
     return bool(start and end) and date.fromisoformat(end) < date.fromisoformat(start)
 
 
+def _not_a_picture(body: object) -> bool:
+    data = body if isinstance(body, bytes) else str(body or "").encode()
+    try:
+        uploads.clean_picture(data)
+    except InvalidInput:
+        return True
+    return False
+
+
 def _refused_for_state(case, field: str | None, admin: CurrentUser) -> bool:  # type: ignore[no-untyped-def]
     label = f"{case.operation.method.upper()} {case.operation.path}"
     if label.startswith(("POST /api/admin/studio/", "PUT /api/admin/studio/")):
@@ -109,6 +119,9 @@ def _refused_for_state(case, field: str | None, admin: CurrentUser) -> bool:  # 
             return bool(_provider(case).unavailable_reason)
         if field == "tier":
             return case.body.get("tier", "standard") in _provider(case).unavailable_tiers
+    if label == "POST /api/studio/uploads":
+        # The schema says "bytes"; only the bytes themselves can say they are no picture.
+        return field == "file" and _not_a_picture(case.body)
     if label == "GET /api/studio/templates":
         return field == "cursor" and _no_such_template(int(case.query["cursor"]))
     if label == "GET /api/studio/my-creations":

@@ -216,6 +216,13 @@ def test_the_store_scan_lists_the_bucket_instead_of_asking_about_each_image() ->
     finally:
         events.unregister("before-call.s3", count)
     assert (report.rows_refunded, report.files_deleted) == (0, 1)
-    # One page of the listing, the sweep of unfinished uploads, the orphan's delete: no
-    # HeadObject or GetObject per image.
-    assert sorted(requests) == ["DeleteObject", "ListMultipartUploads", "ListObjectsV2"]
+    # For the images and for the uploaded pictures each: one page of the listing and the
+    # sweep of unfinished writes; then the orphan's delete. No HeadObject or GetObject per
+    # image.
+    assert sorted(requests) == [
+        "DeleteObject",
+        "ListMultipartUploads",
+        "ListMultipartUploads",
+        "ListObjectsV2",
+        "ListObjectsV2",
+    ]
