@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import math
 import re
 import time
@@ -234,11 +233,14 @@ def _url(view: CreationView) -> dict[str, Any]:
     return {"url": f"{get_settings().public_url}/v1{path}?{query}"}
 
 
+TIMED_OUT = "The images took too long to arrive. Nothing was charged for them."
+
+
 def _failure(images: list[CreationView]) -> OpenAIError:
     """Why no image came: the first image's error, as OpenAI would say it."""
     failed = next((view for view in images if view.status == GenerationStatus.FAILED), None)
     code = failed.error_code if failed else "timeout"
-    message = failed.error_message if failed else "The image took too long to arrive."
+    message = failed.error_message if failed else TIMED_OUT
     if code in ("safety_refused", "bad_request", "cancelled"):
         name = "content_policy_violation" if code == "safety_refused" else code
         return OpenAIError(400, message, code=name, headers=_NO_RETRY)
@@ -262,10 +264,17 @@ async def create_images(
     ticket = await jobs.submit(viewer.id, asked, idempotency_key=idempotency_key)
     # OpenAI's API answers with the images: wait for them (a client that goes away
     # does not stop the job; its images land in My Creations).
-    with contextlib.suppress(TimeoutError):
+    timed_out = False
+    try:
         await asyncio.wait_for(jobs.wait(ticket.public_id), timeout=job_queue.job_deadline_s())
+    except TimeoutError:
+        # Answered now: what is not made yet is cancelled, so it is never charged later.
+        await jobs.cancel(viewer.id, ticket.public_id)
+        timed_out = True
     images = await asyncio.to_thread(creations.request_creations, viewer, ticket.public_id)
     made = [view for view in images if view.status == GenerationStatus.SUCCEEDED]
+    if not made and timed_out:
+        raise OpenAIError(502, TIMED_OUT, type_="server_error", code="timeout", headers=_NO_RETRY)
     if not made:
         raise _failure(images)
     if body.response_format == "url":

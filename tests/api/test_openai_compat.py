@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from studio_app.services import signed_links
+from studio_app.services import job_queue, signed_links
 from tests.api.rest import ApiUser, api_user, money
 
 
@@ -157,3 +157,17 @@ def test_an_idempotency_key_makes_a_retried_request_once(client: TestClient) -> 
     assert [d.b64_json for d in again.data] == [d.b64_json for d in first.data]
     snapshot = money(user.user_id)
     assert snapshot.generations == 2 and snapshot.balance == 3
+
+
+def test_images_that_outlast_the_wait_are_cancelled_and_never_charged(
+    client: TestClient, settings_env, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    settings_env(STUDIO_ENABLE_FAULT_PROVIDER="1")
+    monkeypatch.setattr(job_queue, "job_deadline_s", lambda: 1)
+    user = api_user(credits=5)
+    with pytest.raises(openai.InternalServerError) as failed:
+        _openai(client, user).images.generate(prompt="Slow #delay=30", model="fault")
+    assert failed.value.code == "timeout"
+    snapshot = money(user.user_id)
+    assert snapshot.generations == 1 and snapshot.balance == 5  # made once, charged never
+    assert client.get("/api/studio/credits", headers=user.headers).json()["available"] == 5
