@@ -20,6 +20,7 @@ from studio_app.components.layout import page_frame
 from studio_app.components.values import match_value
 from studio_app.models import GenerationStatus
 from studio_app.routes import BUY_CREDITS, MY_CREATIONS
+from studio_app.services.cancellation import CANCELLED
 from studio_app.services.creations import CreationView
 from studio_app.services.views import CategoryView, TemplateView
 from studio_app.states.studio import (
@@ -516,7 +517,8 @@ def _job_card(job: ObjectVar[CreationView], *, large: bool = False) -> rx.Compon
             rx.callout(
                 job.error_message,
                 icon="circle-alert",
-                color_scheme="red",
+                # A cancel is the user's own doing, not something that went wrong.
+                color_scheme=rx.cond(job.error_code == CANCELLED, "gray", "red"),
                 class_name="job-error",
             ),
             aspect_ratio="1",
