@@ -188,6 +188,19 @@ def measure(world: _World, urls: dict[str, str], options: Options) -> _Times:
     return times
 
 
+def _s3_against_disk(
+    label: str, samples: dict[str, list[float]], target: float | None = None
+) -> Figure:
+    return Figure(
+        f"{label}, images on S3",
+        median_ms(samples["S3"]),
+        "the same, images on the disk",
+        median_ms(samples["disk"]),
+        "ms",
+        target,
+    )
+
+
 def _sorted_ms(samples: list[float]) -> str:
     return " ".join(f"{s * 1000:.0f}" for s in sorted(samples))
 
@@ -202,36 +215,10 @@ def run(options: Options) -> Result:
         finally:
             s3.stop()
     figures = [
-        Figure(
-            "page: first grid shown, images on S3",
-            median_ms(times.shown["S3"]),
-            "the same, images on the disk",
-            median_ms(times.shown["disk"]),
-            "ms",
-            TARGET_RATIO,
-        ),
-        Figure(
-            "page: Older, page 1 → 2, images on S3",
-            median_ms(times.older["S3"]),
-            "the same, images on the disk",
-            median_ms(times.older["disk"]),
-            "ms",
-            TARGET_RATIO,
-        ),
-        Figure(
-            "one thumbnail request, S3",
-            median_ms(times.thumbnail["S3"]),
-            "the same, disk",
-            median_ms(times.thumbnail["disk"]),
-            "ms",
-        ),
-        Figure(
-            "one original request (1024×1024 PNG), S3",
-            median_ms(times.original["S3"]),
-            "the same, disk",
-            median_ms(times.original["disk"]),
-            "ms",
-        ),
+        _s3_against_disk("page: first grid shown", times.shown, TARGET_RATIO),
+        _s3_against_disk("page: Older, page 1 → 2", times.older, TARGET_RATIO),
+        _s3_against_disk("one thumbnail request", times.thumbnail),
+        _s3_against_disk("one original request (1024×1024 PNG)", times.original),
     ]
     breakdown = [
         f"first grid shown (ms, sorted) — disk: {_sorted_ms(times.shown['disk'])}; "

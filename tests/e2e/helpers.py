@@ -127,3 +127,9 @@ def open_admin_tab(page: Page, base_url: str, tab: str) -> None:
     expect(page).to_have_url(studio_url(base_url))
     page.goto(f"{base_url}/admin")
     page.locator(f".tab-{tab}").click()
+
+
+def choose_provider(page: Page, label: str) -> None:
+    """Pick a provider in the studio's provider menu by its label."""
+    page.get_by_role("combobox").click()
+    page.get_by_role("option", name=label).click()

@@ -10,7 +10,7 @@ from tests.e2e.conftest import (
     REPLICATE_KEY_CANARY,
     RunningApp,
 )
-from tests.e2e.helpers import open_admin_tab, sign_up
+from tests.e2e.helpers import choose_provider, open_admin_tab, sign_up
 from tests.fakes import openai_api, replicate_api
 from tests.fakes.server import FakeServer
 
@@ -29,8 +29,7 @@ def test_generate_with_openai_at_the_wide_tier(
 ) -> None:
     sign_up(page, running_app.url)
     page.locator(".template-card", has_text="Lifestyle scene").click()
-    page.get_by_role("combobox").click()
-    page.get_by_role("option", name="OpenAI").click()
+    choose_provider(page, "OpenAI")
     page.locator(".tier-option", has_text="Premium wide").click()
     expect(page.locator("#generate")).to_contain_text("4 credits")
     before = len(openai_fake.requests_to(openai_api.GENERATIONS_PATH))
@@ -63,8 +62,7 @@ def test_a_one_megapixel_model_is_not_offered_the_premium_tiers(
     try:
         sign_up(page, running_app.url)
         page.locator("#prompt").fill("A paper boat on a puddle")
-        page.get_by_role("combobox").click()
-        page.get_by_role("option", name="Replicate").click()
+        choose_provider(page, "Replicate")
         note = page.locator(".tiers-note")
         expect(note).to_contain_text("about 1 megapixel")
         for tier in ("Premium", "Premium wide"):

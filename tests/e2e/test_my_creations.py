@@ -9,7 +9,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, RunningApp
-from tests.e2e.helpers import sign_up, studio_url
+from tests.e2e.helpers import choose_provider, sign_up, studio_url
 
 POSTER = "Modern event poster for a startup meetup"
 ROBOT = "A tiny robot watering plants"
@@ -128,8 +128,7 @@ def test_a_failed_creation_shows_its_reason_and_no_charge(
 ) -> None:
     sign_up(page, running_app.url)
     page.locator("#prompt").fill("A lighthouse at night #fail=safety_refused")
-    page.get_by_role("combobox").click()
-    page.get_by_role("option", name="Fault injector (tests)").click()
+    choose_provider(page, "Fault injector (tests)")
     page.locator("#generate").click()
     expect(page.locator(".job-failed")).to_have_count(1, timeout=30_000)
     page.goto(f"{running_app.url}/my-creations")

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, RunningApp
-from tests.e2e.helpers import open_admin_tab, sign_up
+from tests.e2e.helpers import choose_provider, open_admin_tab, sign_up
 
 FAULT = "Fault injector (tests)"
 
@@ -24,8 +24,7 @@ def test_a_gone_model_hides_the_provider_until_the_admin_picks_another(
     url = running_app.url
     sign_up(page, url)
     page.locator("#prompt").fill("A quiet harbour #fail=model_unavailable")
-    page.get_by_role("combobox").click()
-    page.get_by_role("option", name=FAULT).click()
+    choose_provider(page, FAULT)
     page.locator("#generate").click()
     expect(page.get_by_text("This provider is unavailable right now").first).to_be_visible(
         timeout=30_000
@@ -59,8 +58,7 @@ def test_a_gone_model_hides_the_provider_until_the_admin_picks_another(
         expect(card).to_contain_text("chosen by an admin")
 
         page.reload()
-        page.get_by_role("combobox").click()
-        page.get_by_role("option", name=FAULT).click()
+        choose_provider(page, FAULT)
         page.locator("#prompt").fill("A harbour at dawn")
         page.locator("#generate").click()
         expect(page.locator(".job-succeeded img.result-image").first).to_be_visible(timeout=30_000)

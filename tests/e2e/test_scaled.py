@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 
 from studio_app.settings import PROJECT_ROOT
 from tests import app_server
-from tests.e2e.helpers import create_api_token, sign_up
+from tests.e2e.helpers import choose_provider, create_api_token, sign_up
 from tests.servers.postgres import PostgresServer
 from tests.servers.proxy import FailoverProxy
 from tests.servers.redis import RedisServer
@@ -175,8 +175,7 @@ def test_a_browser_whose_web_process_dies_while_it_waits_gets_its_image_from_ano
 ) -> None:
     sign_up(page, scaled_app.url)
     page.locator("#prompt").fill(f"A tortoise crossing a road #delay={SLOW_JOB_S}")
-    page.get_by_role("combobox").click()
-    page.get_by_role("option", name="Fault injector (tests)").click()
+    choose_provider(page, "Fault injector (tests)")
     page.locator("#generate").click()
     expect(page.locator(".job-pending")).to_have_count(1)
     socket_port = int(scaled_app.socket_process.args[-1])

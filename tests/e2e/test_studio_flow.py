@@ -8,7 +8,14 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import PROVIDER_KEY_CANARY, REPLICATE_KEY_CANARY, RunningApp
-from tests.e2e.helpers import PASSWORD, collect_frames, new_email, sign_up, studio_url
+from tests.e2e.helpers import (
+    PASSWORD,
+    choose_provider,
+    collect_frames,
+    new_email,
+    sign_up,
+    studio_url,
+)
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(running_app: RunningApp, page: Page) -> None:
@@ -80,8 +87,7 @@ def test_a_failed_generation_explains_itself_and_costs_nothing(
 ) -> None:
     sign_up(page, running_app.url)
     page.locator("#prompt").fill("A lighthouse at night #fail=quota_exhausted")
-    page.get_by_role("combobox").click()
-    page.get_by_role("option", name="Fault injector (tests)").click()
+    choose_provider(page, "Fault injector (tests)")
     page.locator(".tier-option", has_text="Premium wide").click()
     expect(page.locator("#generate")).to_contain_text("4 credits")
     page.locator("#generate").click()
@@ -108,8 +114,7 @@ def test_four_images_with_one_failing_show_as_a_grid_and_charge_three(
     sign_up(page, running_app.url)
     expect(page.locator(".credit-balance")).to_have_text("5")
     page.locator("#prompt").fill("Paper boats on a pond #fail=safety_refused #fail_image=2")
-    page.get_by_role("combobox").click()
-    page.get_by_role("option", name="Fault injector (tests)").click()
+    choose_provider(page, "Fault injector (tests)")
     page.locator(".image-count").get_by_role("radio", name="4", exact=True).click()
     expect(page.locator("#generate")).to_contain_text("4 credits · ₹20")
     page.locator("#generate").click()
@@ -146,8 +151,7 @@ def test_cancel_mid_job_makes_nothing_and_charges_nothing(
 ) -> None:
     sign_up(page, running_app.url)
     page.locator("#prompt").fill("A very slow sunrise #delay=60")
-    page.get_by_role("combobox").click()
-    page.get_by_role("option", name="Fault injector (tests)").click()
+    choose_provider(page, "Fault injector (tests)")
     page.locator(".image-count").get_by_role("radio", name="2", exact=True).click()
     page.locator("#generate").click()
 

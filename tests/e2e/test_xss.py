@@ -26,7 +26,7 @@ from tests.e2e.conftest import (
     REPLICATE_KEY_CANARY,
     RunningApp,
 )
-from tests.e2e.helpers import PASSWORD, sign_up, studio_url
+from tests.e2e.helpers import PASSWORD, choose_provider, sign_up, studio_url
 
 IMG = "<img src=x onerror=window.__xss=1>"
 SCRIPT = "<script>window.__xss=2</script>"
@@ -147,8 +147,7 @@ def test_the_server_log_holds_no_key_password_or_session_token(
     base = running_app.url
     email = sign_up(page, base)
     page.locator("#prompt").fill("A lighthouse through the OpenAI fake")
-    page.get_by_role("combobox").click()
-    page.get_by_role("option", name="OpenAI").click()
+    choose_provider(page, "OpenAI")
     page.locator("#generate").click()
     expect(page.locator(".job-succeeded").first).to_be_visible(timeout=30_000)
     page.locator(".account-email").click()
