@@ -343,6 +343,12 @@ def _creation_dialog() -> rx.Component:
                             "detail-size",
                         ),
                         _detail("Cost", credits_label(view.cost_credits), "detail-cost"),
+                        rx.cond(
+                            CreationsState.selected_request_note != "",
+                            _detail(
+                                "Request", CreationsState.selected_request_note, "detail-request"
+                            ),
+                        ),
                         _detail("Made", view.created_at, "detail-date"),
                         orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
                         size="2",

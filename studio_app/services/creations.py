@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import tuple_
+from sqlalchemy import func, tuple_
 from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
 
@@ -162,6 +162,17 @@ def request_creations(viewer: CurrentUser, request_id: str) -> list[CreationView
             .order_by(col(GeneratedImage.request_index))
         ).all()
     return [CreationView.of(row, name) for row, name in rows]
+
+
+def request_note(view: CreationView) -> str:
+    """ "Image 2 of 4 made together" for an image of a request for several, else ""."""
+    with read_session() as db:
+        size = db.exec(
+            select(func.count())
+            .select_from(GeneratedImage)
+            .where(GeneratedImage.request_id == view.request_id)
+        ).one()
+    return f"Image {view.request_index + 1} of {size} made together" if size > 1 else ""
 
 
 def recent_creations(user_id: int, *, limit: int = 12) -> list[CreationView]:

@@ -39,6 +39,8 @@ class CreationsState(AuthState):
     filter_to: str = ""
     # The creation opened in the dialog.
     selected: rx.Field[CreationView] = rx.field(default_factory=CreationView)
+    # "Image 2 of 4 made together" when the open image came with others, else "".
+    selected_request_note: str = ""
     viewing: bool = False
     # Keyset cursors (public ids), kept on the server: where the page on screen starts
     # ("" for the newest), where each page before it started, where the next one starts.
@@ -174,6 +176,7 @@ class CreationsState(AuthState):
         if view is None:
             return rx.toast.error("That image is not available any more.")
         self.selected = view
+        self.selected_request_note = creations.request_note(view)
         self.viewing = True
         return None
 

@@ -127,9 +127,12 @@ def test_four_images_with_one_failing_show_as_a_grid_and_charge_three(
     expect(page.locator(".latest-summary")).to_have_text("3 of 4 images · 3 credits")
     expect(page.get_by_text("3 of 4 images are ready (3 credits)")).to_be_visible()
     expect(page.locator(".credit-balance")).to_have_text("2")
-    # Each is its own creation in My Creations.
+    # Each is its own creation in My Creations, and says it was made with the others.
     page.goto(f"{running_app.url}/my-creations")
     expect(page.locator(".creation-tile")).to_have_count(4)
+    page.locator(".creation-succeeded .creation-open").first.click()
+    request = page.locator(".creation-dialog .detail-request")
+    expect(request).to_have_text(re.compile(r"^Image [1-4] of 4 made together$"))
 
 
 def test_more_images_than_the_credits_pay_for_is_explained(
