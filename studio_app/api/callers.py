@@ -31,7 +31,7 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, "unauthorized", message, headers=_UNAUTHORIZED_HEADERS)
 
 
-def _token_user(request: Request) -> CurrentUser | None:
+def token_user(request: Request) -> CurrentUser | None:
     header = request.headers.get("authorization")
     if header is None:
         return None
@@ -58,11 +58,11 @@ async def optional_caller(request: Request) -> CurrentUser | None:
     """
     if "authorization" not in request.headers:
         return None
-    return await run_in_threadpool(_token_user, request)
+    return await run_in_threadpool(token_user, request)
 
 
 def caller(request: Request, _scheme: object = Security(_bearer_scheme)) -> CurrentUser:
-    user = _token_user(request)
+    user = token_user(request)
     if user is None:
         raise _unauthorized("This needs an API token: send 'Authorization: Bearer <token>'.")
     return user

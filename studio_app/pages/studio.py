@@ -20,8 +20,8 @@ from studio_app.components.layout import page_frame
 from studio_app.components.values import match_value
 from studio_app.models import GenerationStatus
 from studio_app.routes import BUY_CREDITS, MY_CREATIONS
-from studio_app.services.cancellation import CANCELLED
 from studio_app.services.creations import CreationView
+from studio_app.services.generation import CANCELLED
 from studio_app.services.views import CategoryView, TemplateView
 from studio_app.states.studio import (
     IMAGE_COUNTS,

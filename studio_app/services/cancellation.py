@@ -13,16 +13,11 @@ at Replicate.
 
 from __future__ import annotations
 
-from sqlmodel import col, select
-
 from studio_app.clock import as_utc, utcnow
-from studio_app.models import CreditHold, GenerationStatus
-from studio_app.services import generation, ledger
+from studio_app.models import GenerationStatus
+from studio_app.services import generation
 from studio_app.services.db import write_session
 from studio_app.services.errors import NotFound
-
-CANCELLED = "cancelled"
-MESSAGE = "You cancelled this image. No credits were charged."
 
 
 def cancel_request(user_id: int, request_id: object) -> list[str]:
@@ -31,27 +26,20 @@ def cancel_request(user_id: int, request_id: object) -> list[str]:
     the request is not the user's."""
     if not isinstance(request_id, str):
         raise NotFound("No such generation.")
+    message = generation.ERROR_MESSAGES[generation.CANCELLED]
     with write_session() as db:
         rows = generation.request_rows(db, request_id)
         if not rows or rows[0].user_id != user_id:
             raise NotFound("No such generation.")
-        pending = [row for row in rows if row.status == GenerationStatus.PENDING.value]
-        holds = dict(
-            db.exec(
-                select(CreditHold.generation_id, CreditHold.id).where(
-                    col(CreditHold.generation_id).in_([row.id for row in pending])
-                )
-            ).all()
-        )
+        ticket = generation.ticket_of(db, rows)
         now = utcnow()
-        for row in pending:
-            hold_id = holds.get(row.id)
-            assert hold_id is not None
-            ledger.release(db, hold_id)
-            row.status = GenerationStatus.FAILED.value
-            row.error_code = CANCELLED
-            row.error_message = MESSAGE
-            row.finished_at = now
-            row.duration_ms = int((now - as_utc(row.created_at)).total_seconds() * 1000)
-            db.add(row)
-        return [row.public_id for row in pending]
+        cancelled = []
+        for image, row in zip(ticket.images, rows, strict=True):
+            if row.status != GenerationStatus.PENDING.value:
+                continue
+            duration_ms = int((now - as_utc(row.created_at)).total_seconds() * 1000)
+            generation.fail_pending(
+                db, image, generation.CANCELLED, message, duration_ms=duration_ms
+            )
+            cancelled.append(row.public_id)
+        return cancelled

@@ -452,6 +452,10 @@ def open_image(
     Admins may see every image unless `owner_only`. The caller reads or closes `stored`.
     """
     row = (_own_live_row if owner_only else _visible_row)(viewer, public_id)
+    return _image_to_serve(row, thumbnail=thumbnail)
+
+
+def _image_to_serve(row: GeneratedImage | None, *, thumbnail: bool) -> ImageToServe | None:
     if row is None or row.status != GenerationStatus.SUCCEEDED.value:
         return None
     key = row.thumbnail_key if thumbnail else row.image_key
@@ -470,16 +474,9 @@ def open_linked_image(public_id: object) -> ImageToServe | None:
         return None
     with read_session() as db:
         row = db.exec(select(GeneratedImage).where(GeneratedImage.public_id == public_id)).first()
-    if row is None or row.deleted_at is not None or not row.image_key:
+    if row is not None and row.deleted_at is not None:
         return None
-    if row.status != GenerationStatus.SUCCEEDED.value:
-        return None
-    stored = image_store().open(row.image_key)
-    if stored is None:
-        return None
-    return ImageToServe(
-        stored, download_name(row.public_id, row.prompt, keys.extension_of(stored.key))
-    )
+    return _image_to_serve(row, thumbnail=False)
 
 
 def download_name(public_id: str, prompt: str, extension: str) -> str:

@@ -84,12 +84,14 @@ EXPIRED = "expired"
 INTERRUPTED = "interrupted"
 FILE_MISSING = "file_missing"
 QUEUE_UNAVAILABLE = "queue_unavailable"
+CANCELLED = "cancelled"
 ERROR_MESSAGES = {
     STORAGE_FAILED: "We could not save the image. Your credits were not charged.",
     INTERNAL_ERROR: "Something went wrong on our side. Your credits were not charged.",
     EXPIRED: "The image took too long to arrive. Your credits were not charged.",
     INTERRUPTED: "The server restarted while this image was being made. No credits were charged.",
     FILE_MISSING: "The image file was lost. Its credits were refunded.",
+    CANCELLED: "You cancelled this image. No credits were charged.",
     QUEUE_UNAVAILABLE: "We could not start your image just now. Nothing was charged. "
     "Please try again.",
 }
@@ -284,7 +286,7 @@ def _replay(db: Session, user_id: int, key: str, fingerprint: str) -> Ticket | N
             "This Idempotency-Key was already used for a different request. "
             "Use a new key for a new image."
         )
-    return _ticket_of(db, row.request_id, replayed=True)
+    return ticket_of(db, request_rows(db, row.request_id), replayed=True)
 
 
 def request_rows(db: Session, request_id: str) -> list[GeneratedImage]:
@@ -298,9 +300,9 @@ def request_rows(db: Session, request_id: str) -> list[GeneratedImage]:
     )
 
 
-def _ticket_of(db: Session, request_id: str, *, replayed: bool = False) -> Ticket:
-    """The ticket of a started request (each image's hold is made with its row)."""
-    rows = request_rows(db, request_id)
+def ticket_of(db: Session, rows: list[GeneratedImage], *, replayed: bool = False) -> Ticket:
+    """The ticket of a started request, from its rows (`request_rows`): each image's hold
+    is made with its row."""
     ids = [row.id for row in rows]
     holds = dict(
         db.exec(
@@ -314,7 +316,7 @@ def _ticket_of(db: Session, request_id: str, *, replayed: bool = False) -> Ticke
         hold_id = holds.get(row.id)
         assert row.id is not None and hold_id is not None
         images.append(ImageTicket(row.id, row.public_id, hold_id, row.cost_credits))
-    return Ticket(public_id=request_id, images=tuple(images), replayed=replayed)
+    return Ticket(public_id=rows[0].request_id, images=tuple(images), replayed=replayed)
 
 
 def start(
@@ -407,8 +409,8 @@ def is_running(request_id: str) -> bool:
 class _Stopped(ProviderError):
     """The owner cancelled the request while its provider call was in flight."""
 
-    code = "cancelled"
-    user_message = "You cancelled this image. No credits were charged."
+    code = CANCELLED
+    user_message = ERROR_MESSAGES[CANCELLED]
 
 
 def stop_provider_call(request_id: str) -> bool:
@@ -533,31 +535,35 @@ def _store(image: ProviderImage, tier: Tier) -> _StoredImage:
 def _finish_failed(ticket: ImageTicket, code: str, message: str, started: float) -> None:
     """Release the hold and record the failure, unless another run already finished it
     (read under the write lock: a job that ran twice is never failed after its charge)."""
+    duration_ms = int((time.monotonic() - started) * 1000)
     with write_session() as db:
-        _fail_in(db, ticket, code, message, started)
+        fail_pending(db, ticket, code, message, duration_ms=duration_ms)
 
 
-def _fail_in(
+def fail_pending(
     db: Session,
     ticket: ImageTicket,
     code: str,
     message: str,
-    started: float,
     *,
+    duration_ms: int,
     free_idempotency_key: bool = False,
-) -> None:
+) -> bool:
+    """In the caller's write transaction: release the image's hold and record the
+    failure, unless its row has ended already. Whether it did."""
     row = db.get(GeneratedImage, ticket.generation_id)
     if row is None or row.status != GenerationStatus.PENDING.value:
-        return
+        return False
     ledger.release(db, ticket.hold_id)
     row.status = GenerationStatus.FAILED.value
     row.error_code = code
     row.error_message = message[:500]
     row.finished_at = utcnow()
-    row.duration_ms = int((time.monotonic() - started) * 1000)
+    row.duration_ms = duration_ms
     if free_idempotency_key:
         row.idempotency_key = None
     db.add(row)
+    return True
 
 
 def close_unqueued(ticket: Ticket) -> None:
@@ -567,8 +573,8 @@ def close_unqueued(ticket: Ticket) -> None:
     message = ERROR_MESSAGES[QUEUE_UNAVAILABLE]
     with write_session() as db:
         for image in ticket.images:
-            _fail_in(
-                db, image, QUEUE_UNAVAILABLE, message, time.monotonic(), free_idempotency_key=True
+            fail_pending(
+                db, image, QUEUE_UNAVAILABLE, message, duration_ms=0, free_idempotency_key=True
             )
 
 
@@ -578,7 +584,7 @@ def pending_ticket(request_id: str) -> Ticket | None:
         rows = request_rows(db, request_id)
         if not any(row.status == GenerationStatus.PENDING.value for row in rows):
             return None
-        return _ticket_of(db, request_id)
+        return ticket_of(db, rows)
 
 
 def _finish_succeeded(

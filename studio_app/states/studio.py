@@ -21,7 +21,7 @@ import reflex as rx
 
 from studio_app.models import GenerationStatus
 from studio_app.routes import LOGIN
-from studio_app.services import auth, cancellation, catalog, creations, enhance, jobs, ledger
+from studio_app.services import auth, catalog, creations, enhance, generation, jobs, ledger
 from studio_app.services.auth import CurrentUser
 from studio_app.services.creations import CreationView, ReuseSettings
 from studio_app.services.errors import StudioError
@@ -576,7 +576,7 @@ def finished_toast(images: list[CreationView]) -> rx.event.EventSpec:
     """What a finished request made, and what it cost."""
     made = [view for view in images if view.status == GenerationStatus.SUCCEEDED]
     failed = [view for view in images if view.status == GenerationStatus.FAILED]
-    cancelled = [view for view in failed if view.error_code == cancellation.CANCELLED]
+    cancelled = [view for view in failed if view.error_code == generation.CANCELLED]
     failed = [view for view in failed if view not in cancelled]
     cost = sum(view.cost_credits for view in made)
     charged = f"{cost} credit{'' if cost == 1 else 's'}"
