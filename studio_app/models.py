@@ -111,6 +111,7 @@ class GeneratedImage(SQLModel, table=True):
         Index("ix_generated_image_user_provider", "user_id", "provider", "deleted_at"),
         UniqueConstraint("user_id", "idempotency_key", name="uq_generated_image_idempotency_key"),
         Index("ix_generated_image_request", "request_id", "request_index", unique=True),
+        Index("ix_generated_image_source_upload", "source_upload_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -127,6 +128,9 @@ class GeneratedImage(SQLModel, table=True):
     request_index: int = Field(default=0)
     user_id: int = Field(foreign_key="user.id")
     template_id: int | None = Field(default=None, foreign_key="image_template.id")
+    # An edit: the upload it changes (services/edit_sources.py). The upload's picture is
+    # kept while a creation that is not deleted refers to it.
+    source_upload_id: int | None = Field(default=None, foreign_key="image_upload.id")
     prompt: str = Field(max_length=4000)
     enhanced_prompt: str | None = Field(default=None, max_length=4000)
     negative_prompt: str | None = Field(default=None, max_length=2000)

@@ -12,6 +12,20 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class SourcePicture:
+    """The picture an edit starts from, already fitted to the tier: `width`×`height` are
+    the tier's, the picture cropped from its centre to the tier's aspect and scaled
+    (services/edit_sources.py). `data` is PNG."""
+
+    data: bytes
+    width: int
+    height: int
+    mime_type: str = "image/png"
+    # The decoded picture `data` encodes (the offline provider draws on a copy of it).
+    picture: Image.Image | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class ImageRequest:
     prompt: str
     tier: Tier
@@ -24,6 +38,8 @@ class ImageRequest:
     # Which of a request's several images this is (0 for the first): images of one
     # request differ (services/provider_batch.py).
     variant: int = 0
+    # Set for an edit: the picture to change as `prompt` says (`ImageProvider.edit_unavailable`).
+    source: SourcePicture | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,11 @@ class ImageProvider(Protocol):
 
     def unavailable_tiers(self, model: str = "") -> dict[str, str]:
         """Tier id → why this provider cannot produce it with `model` ("" = `self.model`)."""
+        ...
+
+    def edit_unavailable(self, model: str = "") -> str:
+        """Why this provider cannot edit a picture with `model` ("" = `self.model`); "" when
+        it can: `generate` then honours `ImageRequest.source`."""
         ...
 
     async def check_model(self, model: str) -> None:

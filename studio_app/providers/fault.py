@@ -49,6 +49,9 @@ class FaultProvider:
     def unavailable_tiers(self, model: str = "") -> dict[str, str]:
         return {}
 
+    def edit_unavailable(self, model: str = "") -> str:
+        return ""
+
     async def check_model(self, model: str) -> None:
         if model not in self.known_models:
             raise ModelUnavailable(f"HTTP 404 model {model} not found")

@@ -1,5 +1,7 @@
 """The built-in offline provider: Pillow draws a real image, no key, no network.
 
+Edits change the source picture as the prompt's words say (offline_edit.py).
+
 The palette comes from the template's category and the prompt, the composition
 from a seed derived from the prompt, so different prompts give visibly
 different images, and the same prompt the same one. The prompt's first words
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from studio_app.providers import offline_edit
 from studio_app.providers.base import ImageRequest, ModelUnavailable, ProviderImage
 from studio_app.settings import Settings
 
@@ -147,9 +150,26 @@ def encode_png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def _edited(request: ImageRequest) -> Image.Image:
+    source = request.source
+    assert source is not None
+    picture = source.picture
+    if picture is None:
+        with Image.open(io.BytesIO(source.data)) as decoded:
+            picture = decoded.convert("RGB")
+    image = offline_edit.apply(picture, request.prompt, request.variant)
+    _caption(image, request.prompt)
+    return image
+
+
 def _render_png(request: ImageRequest) -> ProviderImage:
     tier = request.tier
-    image = render(request.prompt, tier.width, tier.height, request.category_slug, request.variant)
+    if request.source is not None:
+        image = _edited(request)
+    else:
+        image = render(
+            request.prompt, tier.width, tier.height, request.category_slug, request.variant
+        )
     return ProviderImage(
         data=encode_png(image), width=tier.width, height=tier.height, model=MODEL, picture=image
     )
@@ -174,6 +194,9 @@ class OfflineProvider:
 
     def unavailable_tiers(self, model: str = "") -> dict[str, str]:
         return {}
+
+    def edit_unavailable(self, model: str = "") -> str:
+        return ""
 
     async def check_model(self, model: str) -> None:
         if model not in self.known_models:

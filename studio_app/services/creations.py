@@ -22,13 +22,13 @@ from sqlmodel.sql.expression import Select
 from studio_app.clock import as_utc, utcnow
 from studio_app.models import GeneratedImage, GenerationStatus, ImageTemplate
 from studio_app.providers.registry import get_provider
-from studio_app.services import catalog
+from studio_app.services import catalog, edit_sources
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
 from studio_app.services.generation import GenerationRequest
 from studio_app.services.tiers import get_tier
-from studio_app.storage import StoredObject, image_store, keys
+from studio_app.storage import StoredObject, image_store, keys, upload_store
 
 PUBLIC_ID = re.compile(r"^[0-9a-f]{24}$")
 PAGE_SIZE = 24
@@ -377,9 +377,14 @@ def delete_creation(viewer: CurrentUser, public_id: object) -> None:
         # reconciler removes later.
         row.image_key = row.thumbnail_key = None
         db.add(row)
+        db.flush()
+        # An edit's picture its owner removed goes with the last creation made from it.
+        unwanted_upload = edit_sources.removable_object(db, row.source_upload_id)
     store = image_store()
     for key in stored_keys:
         store.delete(key)
+    if unwanted_upload is not None:
+        upload_store().delete(unwanted_upload)
 
 
 # --- Reuse: "Use this prompt" and "Generate again" ----------------------------------------

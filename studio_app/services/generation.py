@@ -32,6 +32,7 @@ from studio_app.models import (
     GenerationStatus,
     ImageCategory,
     ImageTemplate,
+    ImageUpload,
     ProviderSetting,
 )
 from studio_app.providers.base import (
@@ -47,6 +48,7 @@ from studio_app.providers.base import (
 from studio_app.providers.registry import get_provider
 from studio_app.services import (
     catalog,
+    edit_sources,
     ledger,
     provider_batch,
     provider_models,
@@ -85,6 +87,7 @@ INTERRUPTED = "interrupted"
 FILE_MISSING = "file_missing"
 QUEUE_UNAVAILABLE = "queue_unavailable"
 CANCELLED = "cancelled"
+SOURCE_MISSING = "source_missing"
 ERROR_MESSAGES = {
     STORAGE_FAILED: "We could not save the image. Your credits were not charged.",
     INTERNAL_ERROR: "Something went wrong on our side. Your credits were not charged.",
@@ -92,6 +95,7 @@ ERROR_MESSAGES = {
     INTERRUPTED: "The server restarted while this image was being made. No credits were charged.",
     FILE_MISSING: "The image file was lost. Its credits were refunded.",
     CANCELLED: "You cancelled this image. No credits were charged.",
+    SOURCE_MISSING: "The picture to edit could not be read. Your credits were not charged.",
     QUEUE_UNAVAILABLE: "We could not start your image just now. Nothing was charged. "
     "Please try again.",
 }
@@ -135,6 +139,8 @@ class GenerationRequest:
     seed: int | None = None
     # How many images (1–MAX_IMAGES_PER_REQUEST): each its own creation, hold and charge.
     count: int = 1
+    # An edit: the public id of the user's upload to change as the prompt says.
+    source_upload_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,8 @@ class _Validated:
     model: str
     template_id: int | None
     count: int
+    # An edit's picture (edit_sources.own_upload): the row's id.
+    source_upload_id: int | None = None
 
 
 def _valid_count(count: object) -> int:
@@ -185,8 +193,8 @@ def _valid_count(count: object) -> int:
     return count
 
 
-def validate(db: Session, request: GenerationRequest) -> _Validated:
-    """Check everything about a request; raise a StudioError naming the problem."""
+def validate(db: Session, request: GenerationRequest, user_id: int) -> _Validated:
+    """Check everything about `user_id`'s request; raise a StudioError naming the problem."""
     prompt = clean_prompt(request.prompt)
     enhanced = clean_text(
         request.enhanced_prompt,
@@ -225,6 +233,14 @@ def validate(db: Session, request: GenerationRequest) -> _Validated:
         raise InvalidInput(
             f"{tier.label} is not available with {provider.label}: {reason}", field="tier"
         )
+    source_upload_id = None
+    if request.source_upload_id is not None:
+        source_upload_id = edit_sources.own_upload(db, user_id, request.source_upload_id).id
+        why_not = provider.edit_unavailable(model)
+        if why_not:
+            raise InvalidInput(
+                f"{provider.label} cannot edit pictures: {why_not}", field="provider"
+            )
     template_id = request.template_id
     if template_id is not None:
         if type(template_id) is not int:
@@ -242,6 +258,7 @@ def validate(db: Session, request: GenerationRequest) -> _Validated:
         model=model,
         template_id=template_id,
         count=count,
+        source_upload_id=source_upload_id,
     )
 
 
@@ -258,9 +275,11 @@ def running_count(db: Session, user_id: int) -> int:
 def request_hash(request: GenerationRequest) -> str:
     """What a client asked for, so a reused Idempotency-Key with another request is refused."""
     asked = asdict(request)
+    # As fingerprints were before several images and edits: keys stay replayable.
     if asked["count"] == 1:
-        # As fingerprints were before several images per request: keys stay replayable.
         del asked["count"]
+    if asked["source_upload_id"] is None:
+        del asked["source_upload_id"]
     return hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()
 
 
@@ -338,7 +357,7 @@ def start(
             replayed = _replay(db, user_id, key, fingerprint)
             if replayed is not None:
                 return replayed
-        checked = validate(db, request)
+        checked = validate(db, request, user_id)
         limit = settings.max_concurrent_generations
         if running_count(db, user_id) >= limit:
             raise TooManyJobs(
@@ -363,6 +382,7 @@ def start(
                 request_index=index,
                 user_id=user_id,
                 template_id=checked.template_id,
+                source_upload_id=checked.source_upload_id,
                 prompt=checked.prompt,
                 enhanced_prompt=checked.enhanced_prompt,
                 negative_prompt=checked.negative_prompt,
@@ -629,8 +649,17 @@ def any_pending(request_id: str) -> bool:
     return found is not None
 
 
-def _load_for_run(ticket: Ticket) -> tuple[list[GeneratedImage], str]:
-    """The request's rows in the ticket's order, and its template's category."""
+@dataclass(frozen=True)
+class _RunInputs:
+    rows: list[GeneratedImage]
+    category_slug: str
+    # An edit's upload object key.
+    source_key: str | None
+
+
+def _load_for_run(ticket: Ticket) -> _RunInputs:
+    """The request's rows in the ticket's order, its template's category and an edit's
+    picture."""
     with read_session() as db:
         by_id = {row.id: row for row in request_rows(db, ticket.public_id)}
         rows = [by_id.get(image.generation_id) for image in ticket.images]
@@ -648,7 +677,11 @@ def _load_for_run(ticket: Ticket) -> tuple[list[GeneratedImage], str]:
                 ).first()
                 or ""
             )
-        return [row for row in rows if row is not None], slug
+        source_key = None
+        if row.source_upload_id is not None:
+            upload = db.get(ImageUpload, row.source_upload_id)
+            source_key = upload.image_key if upload is not None else ""
+        return _RunInputs([row for row in rows if row is not None], slug, source_key)
 
 
 def _record_model_gone(provider: ImageProvider, model: str, detail: str) -> None:
@@ -682,7 +715,8 @@ def _request_status(statuses: list[str]) -> str:
 
 async def _run(ticket: Ticket) -> str:
     started = time.monotonic()
-    rows, category_slug = await asyncio.to_thread(_load_for_run, ticket)
+    inputs = await asyncio.to_thread(_load_for_run, ticket)
+    rows = inputs.rows
     todo = [
         (image, row)
         for image, row in zip(ticket.images, rows, strict=True)
@@ -691,16 +725,24 @@ async def _run(ticket: Ticket) -> str:
     if not todo:
         return _request_status([row.status for row in rows])  # a second run of an ended job
     provider = get_provider(rows[0].provider)
-    requests = [_image_request(row, category_slug) for _image, row in todo]
+    requests = [_image_request(row, inputs.category_slug) for _image, row in todo]
     try:
         if provider is None:
             raise NotConfigured(f"provider {rows[0].provider} is gone")
+        if inputs.source_key is not None:
+            requests = await _with_source(inputs.source_key, requests)
         # One slot per request: its images are made together.
         async with _provider_slots():
             _IN_PROGRESS.add(ticket.public_id)
             outcomes = await _stoppable_call(ticket.public_id, provider, requests)
     except ProviderError as exc:
         outcomes = [exc] * len(todo)
+    except _SourceUnreadable as exc:
+        log.error("generation %s: the picture to edit is unreadable: %s", ticket.public_id, exc)
+        message = ERROR_MESSAGES[SOURCE_MISSING]
+        for image, _row in todo:
+            await asyncio.to_thread(_finish_failed, image, SOURCE_MISSING, message, started)
+        return GenerationStatus.FAILED.value
     except BaseException:
         # Cancelled (shutdown) or a bug: the credits go back before anything else.
         log.exception("generation %s crashed", ticket.public_id)
@@ -723,6 +765,21 @@ async def _run(ticket: Ticket) -> str:
             _finish_failed(image, INTERNAL_ERROR, ERROR_MESSAGES[INTERNAL_ERROR], started)
         raise
     return _request_status(statuses)
+
+
+class _SourceUnreadable(Exception):
+    """An edit's picture could not be read or decoded."""
+
+
+async def _with_source(source_key: str, requests: list[ImageRequest]) -> list[ImageRequest]:
+    """The requests of an edit, each with the upload fitted to the tier."""
+    try:
+        if not source_key:
+            raise _SourceUnreadable("its upload row is gone")
+        source = await asyncio.to_thread(edit_sources.load_fitted, source_key, requests[0].tier)
+    except (StorageError, OSError, ValueError) as exc:
+        raise _SourceUnreadable(str(exc)) from exc
+    return [replace(request, source=source) for request in requests]
 
 
 async def _deliver(

@@ -47,8 +47,10 @@ async def make_images(
     # A seeded request is one call per image: each image's seed (seed, seed + 1, …) is
     # what makes it, so that it can be made again alone.
     seeded = requests[0].seed is not None
+    # An edit is one call per image: the batch calls make pictures from text alone.
+    editing = requests[0].source is not None
     batch = isinstance(provider, BatchProvider) and provider.batch_size(model) >= count
-    if count > 1 and batch and not seeded:
+    if count > 1 and batch and not seeded and not editing:
         batcher = provider
         assert isinstance(batcher, BatchProvider)
         try:

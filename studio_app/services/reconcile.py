@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from studio_app.clock import utcnow
 from studio_app.models import (
@@ -28,9 +28,8 @@ from studio_app.models import (
     GeneratedImage,
     GenerationStatus,
     HoldStatus,
-    ImageUpload,
 )
-from studio_app.services import generation, ledger, maintenance
+from studio_app.services import edit_sources, generation, ledger, maintenance
 from studio_app.services.db import read_session, write_session
 from studio_app.settings import get_settings
 from studio_app.storage import image_store, upload_store
@@ -184,15 +183,11 @@ def _scan_store(now: datetime, interrupted_before: datetime | None) -> tuple[int
 
 def _upload_keys() -> set[str]:
     with read_session() as db:
-        return set(
-            db.exec(
-                select(ImageUpload.image_key).where(col(ImageUpload.deleted_at).is_(None))
-            ).all()
-        )
+        return edit_sources.kept_upload_keys(db)
 
 
 def _scan_uploads(cutoff: datetime) -> int:
-    """The upload store against its rows: objects no live upload row refers to (a crash
+    """The upload store against its rows: objects no upload wants (a crash
     between the write and the row, or a removal cut short), older than `cutoff`, are
     deleted. Returns how many."""
     store = upload_store()

@@ -21,12 +21,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlmodel import col, select
 
 from studio_app.clock import utcnow
-from studio_app.models import ImageUpload
-from studio_app.services import throttle
+from studio_app.models import GeneratedImage, ImageUpload
+from studio_app.services import edit_sources, throttle
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
-from studio_app.storage import StoredObject, keys, upload_store
+from studio_app.storage import StoredObject, image_store, keys, upload_store
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 25_000_000
@@ -136,6 +136,25 @@ def accept(viewer: CurrentUser, data: bytes) -> UploadView:
         raise
 
 
+def from_creation(viewer: CurrentUser, public_id: object) -> UploadView:
+    """One of the viewer's finished creations, kept as an upload to edit ("Edit this
+    picture"): a copy, so that deleting either leaves the other as it was."""
+    with read_session() as db:
+        row = None
+        if isinstance(public_id, str):
+            row = db.exec(
+                select(GeneratedImage).where(
+                    GeneratedImage.public_id == public_id,
+                    GeneratedImage.user_id == viewer.id,
+                    col(GeneratedImage.deleted_at).is_(None),
+                )
+            ).first()
+    stored = None if row is None or row.image_key is None else image_store().open(row.image_key)
+    if stored is None:
+        raise NotFound("No such image.")
+    return accept(viewer, stored.read())
+
+
 def list_uploads(viewer: CurrentUser) -> list[UploadView]:
     """The viewer's uploads, newest first."""
     with read_session() as db:
@@ -165,7 +184,9 @@ def open_upload(viewer: CurrentUser, public_id: object) -> StoredObject | None:
 
 
 def delete_upload(viewer: CurrentUser, public_id: object) -> None:
-    """Remove one of the viewer's uploads: the row is marked, then the object deleted."""
+    """Remove one of the viewer's uploads: the row is marked, then the object deleted —
+    unless a creation edited from it still exists: the object goes with the last of them
+    (creations.delete_creation)."""
     row = _own_row(viewer, public_id)
     if row is None:
         raise NotFound("No such upload.")
@@ -175,4 +196,7 @@ def delete_upload(viewer: CurrentUser, public_id: object) -> None:
             return
         current.deleted_at = utcnow()
         db.add(current)
-    upload_store().delete(row.image_key)
+        db.flush()
+        unwanted = edit_sources.removable_object(db, current.id)
+    if unwanted is not None:
+        upload_store().delete(unwanted)
