@@ -70,6 +70,7 @@ def creation(view: CreationView, *, running: bool = False) -> schemas.Creation:
         width=view.width or None,
         height=view.height or None,
         cost_credits=view.cost_credits,
+        edit=view.is_edit,
         image_url=f"{base}/image" if succeeded else None,
         thumbnail_url=f"{base}/thumbnail" if succeeded else None,
         error=(
@@ -134,6 +135,7 @@ async def generate(
         negative_prompt=body.negative_prompt,
         seed=body.seed,
         count=body.n,
+        source_upload_id=body.source_upload_id,
     )
     ticket = await jobs.submit(viewer.id, request, idempotency_key=idempotency_key)
     if ticket.replayed:

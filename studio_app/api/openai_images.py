@@ -7,6 +7,9 @@ only for the images that arrive). Answers and errors have the Images API's shape
 `{"created", "data": [{"b64_json"} | {"url"}]}` and
 `{"error": {"message", "type", "param", "code"}}`.
 
+`POST /v1/images/edits` takes OpenAI's multipart form (api/openai_forms.py): the `image` is
+kept as one of the caller's uploads and edited like an upload in the studio.
+
 The mapping (README, "OpenAI-compatible API"): `model` names a provider (`offline` — the
 default — `openai`, `gemini`, `replicate`, `huggingface`; OpenAI's, Gemini's and FLUX
 model names pick their provider), whose model is the one the admin chose; `size` picks
@@ -20,16 +23,17 @@ import base64
 import math
 import re
 import time
-from typing import Annotated, Any, Literal
+from dataclasses import replace
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from studio_app.api.callers import token_user
 from studio_app.api.errors import ApiError
+from studio_app.api.openai_forms import FormProblem, ImagesRequest, read_edit_form
 from studio_app.api.stored_files import stored_response
 from studio_app.models import GenerationStatus
 from studio_app.services import (
@@ -40,6 +44,7 @@ from studio_app.services import (
     provider_switches,
     signed_links,
     throttle,
+    uploads,
 )
 from studio_app.services.auth import CurrentUser
 from studio_app.services.creations import CreationView
@@ -133,6 +138,14 @@ async def _openai_error(_request: Request, error: Exception) -> JSONResponse:
     return _answer(error)
 
 
+@v1.exception_handler(FormProblem)
+async def _bad_form(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, FormProblem)
+    return _answer(
+        OpenAIError(error.status, error.message, code="invalid_value", param=error.param)
+    )
+
+
 @v1.exception_handler(StudioError)
 async def _refused(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StudioError)
@@ -209,19 +222,6 @@ def tier_for_size(size: str | None) -> str:
     return min(tiers(), key=lambda tier: abs(shape - math.log(tier.width / tier.height))).id
 
 
-class ImagesRequest(BaseModel):
-    """OpenAI's `images.generate` body; fields we do not use (quality, style, user, …)
-    are accepted and ignored."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    prompt: str
-    model: str | None = None
-    n: int | None = Field(default=1, ge=1, le=generation.MAX_IMAGES_PER_REQUEST)
-    size: str | None = None
-    response_format: Literal["b64_json", "url"] | None = None
-
-
 def _b64(viewer: CurrentUser, view: CreationView) -> dict[str, Any]:
     image = creations.open_image(viewer, view.public_id, thumbnail=False, owner_only=True)
     if image is None:
@@ -264,6 +264,49 @@ async def create_images(
         tier=tier_for_size(body.size),
         count=body.n or 1,
     )
+    return await _images_for(viewer, asked, idempotency_key, body.response_format)
+
+
+@v1.post("/images/edits")
+async def edit_image(
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    """OpenAI's `images.edit`: a multipart form with one `image` (PNG, JPEG or WebP) and
+    the generation's fields. The picture is kept as one of the caller's uploads; a retry
+    with the same Idempotency-Key edits the picture of the first try."""
+    viewer = await asyncio.to_thread(_caller, request)
+    form = await read_edit_form(request)
+    asked = generation.GenerationRequest(
+        prompt=form.fields.prompt,
+        provider=provider_for_model(form.fields.model),
+        tier=tier_for_size(form.fields.size),
+        count=form.fields.n or 1,
+    )
+    source = None
+    if idempotency_key is not None:
+        source = await asyncio.to_thread(generation.edit_source_of, viewer.id, idempotency_key)
+    if source is not None:
+        asked = replace(asked, source_upload_id=source)
+        return await _images_for(viewer, asked, idempotency_key, form.fields.response_format)
+    uploaded = (await asyncio.to_thread(uploads.accept, viewer, form.image)).public_id
+    try:
+        asked = replace(asked, source_upload_id=uploaded)
+        return await _images_for(viewer, asked, idempotency_key, form.fields.response_format)
+    except BaseException:
+        # No image came: the picture is not left among the caller's uploads (its object
+        # stays while a failed edit's record names it).
+        await asyncio.to_thread(uploads.delete_upload, viewer, uploaded)
+        raise
+
+
+async def _images_for(
+    viewer: CurrentUser,
+    asked: generation.GenerationRequest,
+    idempotency_key: str | None,
+    response_format: str | None,
+) -> JSONResponse:
+    """Start the request, wait for its images and answer them as OpenAI does."""
     ticket = await jobs.submit(viewer.id, asked, idempotency_key=idempotency_key)
     # OpenAI's API answers with the images: wait for them (a client that goes away
     # does not stop the job; its images land in My Creations).
@@ -280,7 +323,7 @@ async def create_images(
         raise OpenAIError(502, TIMED_OUT, type_="server_error", code="timeout", headers=_NO_RETRY)
     if not made:
         raise _failure(images)
-    if body.response_format == "url":
+    if response_format == "url":
         data = [_url(view) for view in made]
     else:
         data = [await asyncio.to_thread(_b64, viewer, view) for view in made]

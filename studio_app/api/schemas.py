@@ -154,6 +154,7 @@ DAY_PATTERN = _rule(
 Day = Annotated[str, Field(pattern=DAY_PATTERN, json_schema_extra={"format": "date"})]
 # The services' views say "" for "no preview image"; the API says null.
 PreviewUrl = Annotated[str | None, BeforeValidator(lambda url: url or None)]
+UploadRef = Annotated[str, Field(pattern=CREATION_ID_PATTERN)]
 
 
 class _Body(BaseModel):
@@ -254,6 +255,12 @@ class GenerateRequest(_Body):
         description="How many images (1–4): each is its own creation, held for and charged "
         "only if it arrives; with a seed, image k gets seed + k",
     )
+    source_upload_id: UploadRef | None = Field(
+        default=None,
+        description="An edit: the `id` of one of your uploads (POST /api/uploads), changed as "
+        "the prompt says. It is cropped from its centre to the tier's aspect and scaled to "
+        "its size; priced as a generation of that tier",
+    )
 
 
 class GenerationError(BaseModel):
@@ -280,6 +287,7 @@ class Creation(BaseModel):
     width: int | None
     height: int | None
     cost_credits: int = Field(description="Credits charged: 0 unless it succeeded")
+    edit: bool = Field(description="Made by editing one of your uploads")
     image_url: str | None = Field(description="Original image bytes (same token needed)")
     thumbnail_url: str | None
     error: GenerationError | None

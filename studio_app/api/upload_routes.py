@@ -33,15 +33,15 @@ def _upload(view: UploadView) -> schemas.Upload:
     )
 
 
-async def _body_within_limit(request: Request) -> bytes:
-    """The request body, refused with 413 as soon as it passes the upload limit."""
+async def body_within_limit(request: Request, limit: int = uploads.MAX_UPLOAD_BYTES) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` bytes."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > uploads.MAX_UPLOAD_BYTES:
+    if declared.isdigit() and int(declared) > limit:
         raise _too_large()
     data = bytearray()
     async for chunk in request.stream():
         data += chunk
-        if len(data) > uploads.MAX_UPLOAD_BYTES:
+        if len(data) > limit:
             raise _too_large()
     return bytes(data)
 
@@ -69,7 +69,7 @@ _PICTURE_BODY = {
 )
 async def upload_picture(viewer: Caller, request: Request) -> schemas.Upload:
     """Upload a picture to edit: checked, its metadata (EXIF) removed, kept privately."""
-    data = await _body_within_limit(request)
+    data = await body_within_limit(request)
     return _upload(await asyncio.to_thread(uploads.accept, viewer, data))
 
 

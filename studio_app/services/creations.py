@@ -64,6 +64,8 @@ class CreationView:
     created_iso: str = ""
     # Seconds from start to finish (finished) or to now (still pending).
     elapsed_seconds: int = 0
+    # Made by editing one of the owner's uploads.
+    is_edit: bool = False
 
     @classmethod
     def of(cls, row: GeneratedImage, template_name: str | None = None) -> CreationView:
@@ -78,6 +80,7 @@ class CreationView:
             public_id=row.public_id,
             request_id=row.request_id,
             request_index=row.request_index,
+            is_edit=row.source_upload_id is not None,
             status=row.status,
             prompt=row.prompt,
             enhanced_prompt=row.enhanced_prompt or "",

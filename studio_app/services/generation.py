@@ -308,6 +308,21 @@ def _replay(db: Session, user_id: int, key: str, fingerprint: str) -> Ticket | N
     return ticket_of(db, request_rows(db, row.request_id), replayed=True)
 
 
+def edit_source_of(user_id: int, idempotency_key: str) -> str | None:
+    """The upload that the user's edit with this idempotency key changed, if there was
+    one: a retried edit edits the same picture rather than uploading it again."""
+    with read_session() as db:
+        found = db.exec(
+            select(ImageUpload.public_id)
+            .join(GeneratedImage, col(GeneratedImage.source_upload_id) == ImageUpload.id)
+            .where(
+                GeneratedImage.user_id == user_id,
+                GeneratedImage.idempotency_key == idempotency_key,
+            )
+        ).first()
+    return found
+
+
 def request_rows(db: Session, request_id: str) -> list[GeneratedImage]:
     """The images of one request, in order."""
     return list(

@@ -173,3 +173,79 @@ def test_images_that_outlast_the_wait_are_cancelled_and_never_charged(
     snapshot = money(user.user_id)
     assert snapshot.generations == 1 and snapshot.balance == 5  # made once, charged never
     assert client.get("/api/studio/credits", headers=user.headers).json()["available"] == 5
+
+
+def _photo(size: tuple[int, int] = (800, 400)) -> bytes:
+    """Red on the left, blue on the right."""
+    picture = Image.new("RGB", size, (210, 40, 40))
+    picture.paste((40, 60, 210), (size[0] // 2, 0, size[0], size[1]))
+    encoded = io.BytesIO()
+    picture.save(encoded, "PNG")
+    return encoded.getvalue()
+
+
+def test_an_edit_with_a_file_changes_that_picture_and_is_charged_per_image(
+    client: TestClient,
+) -> None:
+    user = api_user(credits=10)
+    result = _openai(client, user).images.edit(
+        image=("photo.png", _photo(), "image/png"),
+        prompt="make it black and white",
+        n=2,
+        size="1536x1024",
+    )
+    assert result.data is not None and len(result.data) == 2
+    edited = _picture(result.data[0].b64_json).convert("RGB")
+    assert edited.size == (1536, 1024)
+    # The picture's halves, without their colour.
+    left, right = edited.getpixel((300, 300)), edited.getpixel((1200, 300))
+    assert left[0] == left[1] == left[2] and right[0] == right[1] == right[2]
+    assert left != right
+    assert money(user.user_id).balance == 10 - 2 * 2
+    # The picture is one of the caller's uploads now, as in the studio.
+    listed = client.get("/api/studio/uploads", headers=user.headers).json()["items"]
+    assert len(listed) == 1 and (listed[0]["width"], listed[0]["height"]) == (800, 400)
+
+
+def test_a_retried_edit_with_an_idempotency_key_is_made_once_from_one_upload(
+    client: TestClient,
+) -> None:
+    user = api_user(credits=5)
+    studio = _openai(client, user)
+    key = {"Idempotency-Key": "v1-edit-retry-0001"}
+    first = studio.images.edit(image=_photo(), prompt="sepia", extra_headers=key)
+    again = studio.images.edit(image=_photo(), prompt="sepia", extra_headers=key)
+    assert first.data is not None and again.data is not None
+    assert again.data[0].b64_json == first.data[0].b64_json
+    assert money(user.user_id).balance == 4
+    assert len(client.get("/api/studio/uploads", headers=user.headers).json()["items"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("image", "extra", "param"),
+    [
+        (b"GIF89a not a picture we take", {}, "file"),
+        (None, {"mask": ("mask.png", _photo(), "image/png")}, "mask"),
+        (None, {"n": 9}, "n"),
+    ],
+)
+def test_a_bad_edit_is_the_sdks_bad_request_error_and_changes_nothing(
+    client: TestClient, image: bytes | None, extra: dict, param: str
+) -> None:
+    user = api_user(credits=5)
+    before = money(user.user_id)
+    with pytest.raises(openai.BadRequestError) as refused:
+        _openai(client, user).images.edit(
+            image=("photo.png", image or _photo(), "image/png"), prompt="sepia", **extra
+        )
+    assert refused.value.param == param and refused.value.message
+    assert money(user.user_id) == before
+    assert client.get("/api/studio/uploads", headers=user.headers).json()["items"] == []
+
+
+def test_an_edit_without_credits_is_insufficient_quota(client: TestClient) -> None:
+    user = api_user(credits=0)
+    with pytest.raises(openai.RateLimitError) as refused:
+        _openai(client, user).images.edit(image=_photo(), prompt="sepia")
+    assert refused.value.code == "insufficient_quota"
+    assert client.get("/api/studio/uploads", headers=user.headers).json()["items"] == []

@@ -18,7 +18,7 @@ from studio_app.services import uploads
 from studio_app.services.db import read_session
 from studio_app.services.reconcile import reconcile
 from studio_app.storage import keys, upload_store
-from tests.api.rest import ApiUser, api_user
+from tests.api.rest import ApiUser, api_user, wait_until_finished
 
 UPLOADS = "/api/studio/uploads"
 GPS_IFD = 0x8825
@@ -165,3 +165,49 @@ def test_uploads_are_limited_per_hour_and_refused_files_do_not_count(
     third = _upload(client, user, _picture("PNG"))
     assert third.status_code == 429 and int(third.headers["retry-after"]) > 0
     assert _upload_rows() == 2
+
+
+def test_an_upload_is_edited_through_the_rest_api_and_kept_while_its_edit_exists(
+    client: TestClient,
+) -> None:
+    user = api_user(credits=5)
+    picture = _upload(client, user, _picture("PNG", (600, 300)), "image/png").json()
+    accepted = client.post(
+        "/api/studio/generate",
+        json={"prompt": "make it sepia", "tier": "premium", "source_upload_id": picture["id"]},
+        headers=user.headers,
+    )
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["cost_credits"] == 2
+    done = wait_until_finished(client, user, accepted.json()["id"])
+    assert done["status"] == "succeeded" and done["edit"] is True
+    assert (done["width"], done["height"]) == (1536, 1024)
+    edited = client.get(done["image_url"], headers=user.headers)
+    with Image.open(io.BytesIO(edited.content)) as opened:
+        # Sepia: a warm brown, where the upload was orange-red (200, 80, 40).
+        red, green, blue = opened.convert("RGB").getpixel((100, 100))
+    assert red > green > blue and green > 100
+
+    # Removed by its owner: gone from the list, its picture kept for the edit's sake.
+    assert client.delete(f"{UPLOADS}/{picture['id']}", headers=user.headers).status_code == 204
+    assert client.get(UPLOADS, headers=user.headers).json() == {"items": []}
+    assert len(_stored_objects()) == 1
+    # … until the edit is deleted too.
+    deleted = client.delete(f"/api/studio/creations/{done['id']}", headers=user.headers)
+    assert deleted.status_code == 204
+    assert _stored_objects() == []
+
+
+def test_an_edit_of_an_upload_that_is_not_yours_is_refused_and_charges_nothing(
+    client: TestClient,
+) -> None:
+    owner, other = api_user(credits=5), api_user(credits=5)
+    picture = _upload(client, owner, _picture("PNG"), "image/png").json()
+    refused = client.post(
+        "/api/studio/generate",
+        json={"prompt": "make it sepia", "source_upload_id": picture["id"]},
+        headers=other.headers,
+    )
+    assert refused.status_code == 422
+    assert "not among your uploads" in refused.text
+    assert client.get("/api/studio/credits", headers=other.headers).json()["balance"] == 5

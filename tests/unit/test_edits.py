@@ -112,8 +112,9 @@ def test_every_prompt_changes_the_picture_and_several_images_differ() -> None:
     for prompt in ("a cosy cabin", "make it purple", "sketch", "mirror it"):
         changed = offline_edit.apply(source, prompt)
         assert ImageChops.difference(changed, source).getbbox() is not None, prompt
-    first, second = offline_edit.apply(source, "a cosy cabin", 0), offline_edit.apply(
-        source, "a cosy cabin", 1
+    first, second = (
+        offline_edit.apply(source, "a cosy cabin", 0),
+        offline_edit.apply(source, "a cosy cabin", 1),
     )
     assert ImageChops.difference(first, second).getbbox() is not None
 
