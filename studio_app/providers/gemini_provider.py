@@ -8,6 +8,11 @@ drew nothing, no policy named) is `NoImage`, not a safety refusal.
 
 Sizes: each tier asks for its aspect ratio and the smallest documented `image_size` that
 gives at least the tier's pixels (gemini_sizes.py holds Google's table).
+
+Edits: the same call and image config, the user turn carrying the instruction and then the
+source picture as an inline image part (Google's image-editing guide). Imagen models cannot
+edit on the Gemini API (the SDK's `edit_image` works only on Vertex AI): `edit_unavailable`
+says so, and such a request is refused before anything is sent.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ API_VERSION = "v1beta"
 # https://ai.google.dev/gemini-api/docs/deprecations (released 2026-05-28);
 # gemini-2.5-flash-image was shut down 2026-10-02 (PLATFORM.md).
 KNOWN_IMAGE_MODELS = ("gemini-3.1-flash-image", "gemini-3-pro-image")
+IMAGEN_CANNOT_EDIT = (
+    "Imagen models on the Gemini API cannot edit pictures; pick a Gemini image model"
+)
 # Output tokens a chat answer (an enhanced prompt, a few lines) may use.
 _CHAT_MAX_OUTPUT_TOKENS = 400
 _IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
@@ -216,6 +224,10 @@ class GeminiProvider:
                 found[tier.id] = reason
         return found
 
+    def edit_unavailable(self, model: str = "") -> str:
+        model = model or self.model
+        return IMAGEN_CANNOT_EDIT if model.startswith("imagen-") else ""
+
     @contextlib.contextmanager
     def _sdk_errors(self) -> Iterator[None]:
         """Any failure of one SDK call, as our taxonomy (logged)."""
@@ -250,6 +262,8 @@ class GeminiProvider:
         if plan is None:
             reason = why_not(model, tier.aspect_ratio, tier.width, tier.height)
             raise self._log(BadRequest(f"{tier.label}: {reason}"))
+        if request.source is not None and self.edit_unavailable(model):
+            raise self._log(BadRequest(self.edit_unavailable(model)))
         client = await self._get_client()
         config = types.GenerateContentConfig(
             response_modalities=["IMAGE"],
@@ -263,7 +277,7 @@ class GeminiProvider:
         )
         with self._sdk_errors():
             response = await client.aio.models.generate_content(
-                model=model, contents=request.prompt, config=config
+                model=model, contents=_contents(request), config=config
             )
         data = self._image_bytes(response)
         try:
@@ -398,6 +412,20 @@ class GeminiProvider:
         if not text:
             raise self._log(MalformedResponse(f"chat answer without text, finishReason {finish}"))
         return text
+
+
+def _contents(request: ImageRequest) -> str | types.Content:
+    """The user turn: the prompt, and for an edit the source picture after it."""
+    source = request.source
+    if source is None:
+        return request.prompt
+    return types.Content(
+        role="user",
+        parts=[
+            types.Part.from_text(text=request.prompt),
+            types.Part.from_bytes(data=source.data, mime_type=source.mime_type),
+        ],
+    )
 
 
 def _says_model_is_gone(message: str) -> bool:

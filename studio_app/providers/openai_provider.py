@@ -3,7 +3,11 @@
 One `generate()` or `chat()` is one HTTP request: the SDK's own retries are off,
 because the generation service owns the retry policy (services/provider_calls.py).
 Every SDK exception, HTTP error and unusable body becomes exactly one error of our
-taxonomy, through one function (`OpenAIProvider._taxonomy_error`) for all three calls.
+taxonomy, through one function (`OpenAIProvider._taxonomy_error`) for every call.
+
+A request with a `source` is an edit: `POST /v1/images/edits` (multipart, the picture as
+the `image` file) with the same model, size and quality as a generation, answered in the
+same `ImagesResponse` shape.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import io
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any, cast
 
 import httpx2
@@ -36,6 +40,7 @@ from studio_app.providers.base import (
     ProviderImage,
     QuotaExhausted,
     SafetyRefused,
+    SourcePicture,
     Unavailable,
 )
 from studio_app.providers.http_errors import error_for_status
@@ -84,6 +89,7 @@ _CHECK_TIMEOUT_S = 15.0
 # Fail fast on an unreachable endpoint; the read timeout is the whole provider budget.
 _CONNECT_TIMEOUT_S = 10.0
 _MIME_TYPES = {"PNG": "image/png", "WEBP": "image/webp", "JPEG": "image/jpeg"}
+_EXTENSIONS = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpg"}
 # OpenAI error codes that mean "out of money" whatever the HTTP status (images answer 400).
 _BILLING_CODES = {"insufficient_quota", "billing_hard_limit_reached", "billing_not_active"}
 _SAFETY_CODES = {"moderation_blocked", "content_policy_violation"}
@@ -152,6 +158,12 @@ def _retry_after_header(headers: Mapping[str, str]) -> str | None:
     return headers.get("retry-after")
 
 
+def _upload(source: SourcePicture) -> tuple[str, bytes, str]:
+    """The `image` file part of an edit: OpenAI checks the type (png, webp or jpg)."""
+    extension = _EXTENSIONS.get(source.mime_type, "png")
+    return f"source.{extension}", source.data, source.mime_type
+
+
 def _chat_message(message: dict[str, str]) -> ChatCompletionMessageParam:
     # The SDK types each role's message apart; ours are system and user turns.
     if message["role"] == "system":
@@ -188,6 +200,10 @@ class OpenAIProvider:
             except BadRequest as exc:
                 reasons[tier.id] = exc.detail
         return reasons
+
+    def edit_unavailable(self, model: str = "") -> str:
+        """Every GPT image model edits (`POST /v1/images/edits`), at the sizes it draws."""
+        return ""
 
     def _size_for(self, tier: Tier, model: str) -> str:
         """The exact `size` sent for `tier`, or BadRequest (with the reason) when `model`
@@ -237,26 +253,45 @@ class OpenAIProvider:
         return BATCH_MAX
 
     async def generate_batch(self, request: ImageRequest, count: int) -> list[ProviderImage]:
-        """`count` images of one prompt in one call (`n`); as many as came back."""
+        """`count` images of one prompt in one call (`n`); as many as came back. With a
+        `source`, they are edits of it."""
         model = request.model or self.model
         size = self._size_for(request.tier, model)
         client = self._sdk_client()
+        what = "edit" if request.source is not None else "images"
         try:
-            response = await client.images.generate(
-                model=model,
-                prompt=request.prompt,
-                size=size,
-                # As configured: the API checks it for the model (2.5/2.6 also take xhigh
-                # and max), while the SDK's Literal lists only some values.
-                quality=cast(Any, self._settings.openai_image_quality),
-                n=count,
-            )
+            response = await self._images_call(client, request, model, size, count)
         except openai.OpenAIError as exc:
-            raise self._failed(exc, f"images {model} {size}") from exc
+            raise self._failed(exc, f"{what} {model} {size}") from exc
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             # The SDK parses any body labelled JSON, and lets a broken one through.
             raise MalformedResponse(f"response body is not JSON: {exc}") from exc
         return await self._images_from(response, model)
+
+    def _images_call(
+        self,
+        client: openai.AsyncOpenAI,
+        request: ImageRequest,
+        model: str,
+        size: str,
+        count: int,
+    ) -> Coroutine[Any, Any, object]:
+        """`POST /v1/images/generations`, or `/v1/images/edits` (multipart) with a source."""
+        # As configured: the API checks it for the model (2.5/2.6 also take xhigh and max),
+        # while the SDK's Literal lists only some values.
+        quality = cast(Any, self._settings.openai_image_quality)
+        if request.source is None:
+            return client.images.generate(
+                model=model, prompt=request.prompt, size=size, quality=quality, n=count
+            )
+        return client.images.edit(
+            model=model,
+            image=_upload(request.source),
+            prompt=request.prompt,
+            size=size,
+            quality=quality,
+            n=count,
+        )
 
     async def _images_from(self, response: object, model: str) -> list[ProviderImage]:
         if not isinstance(response, ImagesResponse):
@@ -333,7 +368,7 @@ class OpenAIProvider:
         return error
 
     def _taxonomy_error(self, exc: openai.OpenAIError) -> ProviderError:
-        """The one mapping from an SDK exception to our taxonomy (images, models, chat)."""
+        """The one mapping from an SDK exception to our taxonomy (images, edits, models, chat)."""
         if isinstance(exc, openai.APITimeoutError):
             if isinstance(exc.__cause__, _NOT_SENT_TIMEOUTS):
                 return Unavailable("cannot reach OpenAI in time")

@@ -7,14 +7,24 @@ image part is `{"inlineData": {"mimeType", "data": <base64>}}`, plus `finishReas
 `usageMetadata`, `modelVersion`. A safety block is a 200 too (no image, a telling
 `finishReason` or `promptFeedback.blockReason`). Errors use Google's shape
 `{"error": {"code", "message", "status", "details": [...]}}` with typed details
-(`ErrorInfo`, `QuotaFailure`, `RetryInfo`, `Help`).
+(`ErrorInfo`, `QuotaFailure`, `RetryInfo`, `Help`, `BadRequest`).
+
+An edit is a `generateContent` whose user turn carries the picture as an `inlineData` part
+(base64 `data` and its MIME type; the SDK spells the key `mime_type`, Google's JSON parser
+takes either spelling) beside the instruction's text part. A part that is not valid base64,
+not an image type or not a decodable picture answers 400 INVALID_ARGUMENT as Google words
+it; the "edit" is the first picture scaled to the documented size and tinted (`edited()`).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import io
 import itertools
 from typing import Any
+
+from PIL import Image, UnidentifiedImageError
 
 from tests.fakes.images import encoded
 from tests.fakes.server import FakeResponse, RecordedRequest
@@ -85,6 +95,11 @@ SERVED_MODELS = {
 }
 _TYPES = "type.googleapis.com/google.rpc."
 _response_ids = itertools.count(1)
+# Input picture types the image models read (Google's image-understanding guide).
+PICTURE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/heic", "image/heif")
+# The edit's mark on the picture: blended this much towards this colour.
+EDIT_TINT = (0, 200, 255)
+EDIT_TINT_ALPHA = 0.25
 
 
 def _b64(data: bytes) -> str:
@@ -144,12 +159,78 @@ def size_for(model: str, ratio: str, image_size: str | None) -> tuple[int, int] 
     return GEMINI_3_SIZES.get(image_size or "1K", {}).get(ratio)
 
 
+def edited(picture: Image.Image, width: int, height: int) -> Image.Image:
+    """The fake's "edit": `picture` scaled to `width`x`height`, tinted towards EDIT_TINT."""
+    scaled = picture.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
+    return Image.blend(scaled, Image.new("RGB", (width, height), EDIT_TINT), EDIT_TINT_ALPHA)
+
+
+def tinted(color: tuple[int, int, int]) -> tuple[int, int, int]:
+    """What a flat area of `color` becomes in an edit (within rounding)."""
+    r, g, b = (round(c + (t - c) * EDIT_TINT_ALPHA) for c, t in zip(color, EDIT_TINT, strict=True))
+    return r, g, b
+
+
+def _inline_parts(body: dict) -> list[tuple[str, dict]]:
+    """(field path, inlineData) of every inline part in the request's contents."""
+    found = []
+    for c, content in enumerate(body.get("contents") or []):
+        for p, part in enumerate(content.get("parts") or []):
+            inline = part.get("inlineData") or part.get("inline_data")
+            if isinstance(inline, dict):
+                found.append((f"contents[{c}].parts[{p}].inline_data", inline))
+    return found
+
+
+def inline_bytes(inline: dict) -> bytes:
+    """The bytes an `inlineData` part carries; binascii.Error when they are not base64.
+
+    Google's JSON parser takes the standard and the URL-safe alphabet (pydantic, and so the
+    SDK, sends URL-safe), padded or not.
+    """
+    standard = str(inline.get("data") or "").replace("-", "+").replace("_", "/")
+    return base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+
+
+def inline_mime_type(inline: dict) -> str:
+    return str(inline.get("mimeType") or inline.get("mime_type") or "")
+
+
+def _picture(field: str, inline: dict) -> Image.Image | FakeResponse:
+    """The picture an inline part carries, or Google's 400 for it."""
+    mime_type = inline_mime_type(inline)
+    try:
+        data = inline_bytes(inline)
+    except (binascii.Error, ValueError):
+        return base64_decoding_failed(f"{field}.data", str(inline.get("data") or ""))
+    if mime_type not in PICTURE_TYPES:
+        return invalid_argument_message(f"Unsupported MIME type: {mime_type}")
+    try:
+        with Image.open(io.BytesIO(data)) as picture:
+            picture.load()
+            return picture.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError):
+        return unable_to_process_image()
+
+
+def _source_pictures(body: dict) -> list[Image.Image] | FakeResponse:
+    pictures = []
+    for field, inline in _inline_parts(body):
+        picture = _picture(field, inline)
+        if isinstance(picture, FakeResponse):
+            return picture
+        pictures.append(picture)
+    return pictures
+
+
 def image_for_requested_aspect(request: RecordedRequest) -> FakeResponse:
     """What the model does: the documented size for `imageConfig` (1:1 at 1K without).
 
-    Whatever tier the studio had in mind, the image is exactly the table's size.
+    Whatever tier the studio had in mind, the image is exactly the table's size; with a
+    picture in the request, it is that picture edited (`edited()`).
     """
-    config = request.json().get("generationConfig", {})
+    body = request.json()
+    config = body.get("generationConfig", {})
     image_config = config.get("imageConfig", {})
     ratio = image_config.get("aspectRatio", "1:1")
     image_size = image_config.get("imageSize")
@@ -159,8 +240,15 @@ def image_for_requested_aspect(request: RecordedRequest) -> FakeResponse:
         return invalid_argument(
             f"* GenerateContentRequest.generation_config.image_config: {ratio} {image_size}"
         )
+    sources = _source_pictures(body)
+    if isinstance(sources, FakeResponse):
+        return sources
     if "IMAGE" not in config.get("responseModalities", ["TEXT"]):
         return answer([text_part("I can describe it: a lighthouse on a cliff.")])
+    if sources:
+        buffer = io.BytesIO()
+        edited(sources[0], *size).save(buffer, "PNG")
+        return answer([image_part(buffer.getvalue())], model=model)
     return answer([image_part(encoded(*size, "PNG"))], model=model)
 
 
@@ -353,6 +441,33 @@ def billing_required() -> FakeResponse:
 def invalid_argument(detail: str = "") -> FakeResponse:
     message = "Request contains an invalid argument."
     return error(400, "INVALID_ARGUMENT", f"{message} {detail}".strip())
+
+
+def invalid_argument_message(message: str) -> FakeResponse:
+    """400 INVALID_ARGUMENT with Google's own message (not the generic sentence)."""
+    return error(400, "INVALID_ARGUMENT", message)
+
+
+def unable_to_process_image() -> FakeResponse:
+    """An inline picture whose bytes do not decode as an image."""
+    return invalid_argument_message(
+        "Unable to process input image. Please retry or report in "
+        "https://developers.generativeai.google/guide/troubleshooting"
+    )
+
+
+def base64_decoding_failed(field: str, value: str) -> FakeResponse:
+    """A bytes field (inline data) whose value is not base64."""
+    message = (
+        f"Invalid value at '{field}' (TYPE_BYTES), Base64 decoding failed for \"{value[:40]}\""
+    )
+    violation = {"field": field, "description": message}
+    return error(
+        400,
+        "INVALID_ARGUMENT",
+        message,
+        [{"@type": _TYPES + "BadRequest", "fieldViolations": [violation]}],
+    )
 
 
 def model_not_found(model: str = "gemini-2.5-flash-image") -> FakeResponse:

@@ -1,11 +1,16 @@
 """OpenAI's API as the SDK sees it: images, model lookup and chat, with their real errors.
 
-Three endpoints, each played as the API documents it rather than echoed back:
+Four endpoints, each played as the API documents it rather than echoed back:
 
 - `POST /v1/images/generations` (`generations()`): GPT image models always answer
   `b64_json`. The gpt-image-2 family takes any WIDTHxHEIGHT within its documented limits
   and draws exactly that; the older models draw only 1024x1024, 1536x1024 and 1024x1536.
   An unknown model or one past its shutdown date answers 404 `model_not_found`.
+- `POST /v1/images/edits` (`edits()`): multipart/form-data, the picture as the `image` file
+  part (`image[]` when several), the other parameters as text fields; the same model, size
+  and quality rules and the same `ImagesResponse`. A part that is not a PNG, JPEG or WebP
+  picture answers 400 as OpenAI does; the "edit" is the uploaded picture scaled to the size
+  asked and tinted (`edited()`), so a test can tell it was drawn from what was sent.
 - `GET /v1/models/{id}` (`models()`): the model object, with `shutdown_date` when one is
   announced; 404 for an unknown or shut-down model.
 - `POST /v1/chat/completions` (`chat_completions()`): a `chat.completion` body; reasoning
@@ -20,18 +25,24 @@ deprecations page (developers.openai.com/api/docs/deprecations) and the openai S
 from __future__ import annotations
 
 import base64
+import email.parser
+import email.policy
+import io
 import itertools
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+
+from PIL import Image, UnidentifiedImageError
 
 from tests.fakes.images import encoded
 from tests.fakes.server import FakeResponse, RecordedRequest
 
 BASE_PATH = "/v1"
 GENERATIONS_PATH = r"^/v1/images/generations$"
+EDITS_PATH = r"^/v1/images/edits$"
 MODELS_PATH = r"^/v1/models/[^/]+$"
 CHAT_PATH = r"^/v1/chat/completions$"
 _request_ids = itertools.count(1)
@@ -320,6 +331,38 @@ def unsupported_parameter(param: str, instead: str | None = None) -> FakeRespons
     )
 
 
+def invalid_image_file(index: int = 1) -> FakeResponse:
+    """An `image` part that does not decode as a picture (OpenAI counts images from 1)."""
+    return error(
+        400,
+        f"Invalid image file or mode for image {index}, please check your image file. If you "
+        "believe this is an error, contact us at help.openai.com and include the request ID.",
+        type_="image_generation_user_error",
+        code="invalid_image_file",
+    )
+
+
+def unsupported_mimetype(mime_type: str) -> FakeResponse:
+    return error(
+        400,
+        f"Invalid file 'image': unsupported mimetype ('{mime_type}'). Supported file formats "
+        "are 'image/jpeg', 'image/png', and 'image/webp'.",
+        type_="invalid_request_error",
+        code="unsupported_file_mimetype",
+        param="image",
+    )
+
+
+def missing_parameter(param: str) -> FakeResponse:
+    return error(
+        400,
+        f"Missing required parameter: '{param}'.",
+        type_="invalid_request_error",
+        code="missing_required_parameter",
+        param=param,
+    )
+
+
 def server_error() -> FakeResponse:
     return error(
         500,
@@ -395,6 +438,55 @@ def _drawn_size(model: ImageModel, size: str) -> tuple[int, int] | FakeResponse:
 
 
 MAX_N = 10
+_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
+
+
+@dataclass(frozen=True)
+class _Order:
+    """What one images call asks for, checked as OpenAI checks it."""
+
+    width: int
+    height: int
+    count: int
+    quality: str
+    output_format: str
+
+
+def _order(params: Mapping[str, object], as_of: date) -> _Order | FakeResponse:
+    """The images `params` (JSON body or form fields) ask for on `as_of`, or their error."""
+    name = str(params.get("model") or "gpt-image-1.5")
+    model = IMAGE_MODELS.get(name)
+    if model is None:
+        return model_not_found(name)
+    if _is_gone(model.shutdown, as_of):
+        return model_shut_down(name)
+    quality = str(params.get("quality") or "auto")
+    if quality not in model.qualities:
+        return invalid_value("quality", quality, model.qualities)
+    drawn = _drawn_size(model, str(params.get("size") or "auto"))
+    if isinstance(drawn, FakeResponse):
+        return drawn
+    count = params.get("n", 1)
+    if type(count) is not int or not 1 <= count <= MAX_N:
+        return error(
+            400,
+            f"Invalid 'n': expected an integer from 1 to {MAX_N}, got {count!r}.",
+            type_="invalid_request_error",
+            code="invalid_value",
+            param="n",
+        )
+    output_format = str(params.get("output_format") or "png")
+    return _Order(*drawn, count, quality, output_format)
+
+
+def _answer(order: _Order, images: list[bytes]) -> FakeResponse:
+    payload = images_body(
+        *images,
+        size=f"{order.width}x{order.height}",
+        output_format=order.output_format,
+        quality="medium" if order.quality == "auto" else order.quality,
+    )
+    return FakeResponse.json(payload, **_request_id_header())
 
 
 def generations(
@@ -407,47 +499,146 @@ def generations(
         refused = _wrong_key(request, api_key)
         if refused is not None:
             return refused
-        body = request.json()
-        name = str(body.get("model") or "gpt-image-1.5")
-        model = IMAGE_MODELS.get(name)
-        if model is None:
-            return model_not_found(name)
-        if _is_gone(model.shutdown, as_of):
-            return model_shut_down(name)
-        quality = str(body.get("quality") or "auto")
-        if quality not in model.qualities:
-            return invalid_value("quality", quality, model.qualities)
-        size = str(body.get("size") or "auto")
-        drawn = _drawn_size(model, size)
-        if isinstance(drawn, FakeResponse):
-            return drawn
-        width, height = drawn
-        count = body.get("n", 1)
-        if type(count) is not int or not 1 <= count <= MAX_N:
-            return error(
-                400,
-                f"Invalid 'n': expected an integer from 1 to {MAX_N}, got {count!r}.",
-                type_="invalid_request_error",
-                code="invalid_value",
-                param="n",
-            )
-        if at_most is not None:
-            count = min(count, at_most)
-        output_format = str(body.get("output_format") or "png")
-        fmt = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}[output_format]
-        payload = images_body(
-            *(encoded(width, height, fmt) for _ in range(count)),
-            size=f"{width}x{height}",
-            output_format=output_format,
-            quality="medium" if quality == "auto" else quality,
-        )
-        return FakeResponse.json(payload, **_request_id_header())
+        order = _order(request.json(), as_of)
+        if isinstance(order, FakeResponse):
+            return order
+        count = order.count if at_most is None else min(order.count, at_most)
+        fmt = _FORMATS[order.output_format]
+        return _answer(order, [encoded(order.width, order.height, fmt) for _ in range(count)])
 
     return respond
 
 
 image_of_requested_size: Responder = generations()
 """The images endpoint as OpenAI answers it today (the documented size for what was sent)."""
+
+
+# --- edits: multipart/form-data -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormPart:
+    """One part of a multipart/form-data body: a text field or an uploaded file."""
+
+    name: str
+    data: bytes
+    filename: str | None = None
+    content_type: str = "text/plain"
+
+    @property
+    def text(self) -> str:
+        return self.data.decode()
+
+
+def form_parts(request: RecordedRequest) -> list[FormPart]:
+    """The parts of a multipart/form-data request body, in the order sent."""
+    head = f"Content-Type: {request.headers.get('content-type', '')}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.body)
+    if not message.is_multipart():
+        return []
+    parts = []
+    for part in message.iter_parts():
+        payload = part.get_payload(decode=True)
+        parts.append(
+            FormPart(
+                name=str(part.get_param("name", header="content-disposition") or ""),
+                data=payload if isinstance(payload, bytes) else b"",
+                filename=part.get_filename(),
+                content_type=part.get_content_type(),
+            )
+        )
+    return parts
+
+
+def form_fields(request: RecordedRequest) -> dict[str, str]:
+    """The text fields of a multipart/form-data request (files left out)."""
+    return {part.name: part.text for part in form_parts(request) if part.filename is None}
+
+
+# What a multipart text field means as a parameter (multipart sends every value as text).
+_INT_FIELDS = ("n", "output_compression", "partial_images")
+_PICTURE_TYPES = ("image/png", "image/jpeg", "image/webp")
+# The edit's mark on the picture: blended this much towards this colour.
+EDIT_TINT = (255, 0, 160)
+EDIT_TINT_ALPHA = 0.25
+
+
+def _form_params(fields: dict[str, str]) -> dict[str, object]:
+    return {
+        name: int(text) if name in _INT_FIELDS and text.lstrip("-").isdigit() else text
+        for name, text in fields.items()
+    }
+
+
+def edited(picture: Image.Image, width: int, height: int) -> Image.Image:
+    """The fake's "edit": `picture` scaled to `width`x`height`, tinted towards EDIT_TINT."""
+    scaled = picture.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
+    return Image.blend(scaled, Image.new("RGB", (width, height), EDIT_TINT), EDIT_TINT_ALPHA)
+
+
+def tinted(color: tuple[int, int, int]) -> tuple[int, int, int]:
+    """What a flat area of `color` becomes in an edit (within rounding)."""
+    r, g, b = (round(c + (t - c) * EDIT_TINT_ALPHA) for c, t in zip(color, EDIT_TINT, strict=True))
+    return r, g, b
+
+
+def _pictures(parts: list[FormPart]) -> list[Image.Image] | FakeResponse:
+    """The uploaded `image` / `image[]` files, decoded, or OpenAI's 400 for the first bad one."""
+    files = [part for part in parts if part.name in ("image", "image[]") and part.filename]
+    if not files:
+        return missing_parameter("image")
+    pictures = []
+    for index, part in enumerate(files, start=1):
+        if part.content_type not in _PICTURE_TYPES:
+            return unsupported_mimetype(part.content_type)
+        try:
+            with Image.open(io.BytesIO(part.data)) as picture:
+                picture.load()
+                if picture.format not in ("PNG", "JPEG", "WEBP"):
+                    return invalid_image_file(index)
+                pictures.append(picture.convert("RGB"))
+        except (UnidentifiedImageError, OSError, ValueError):
+            return invalid_image_file(index)
+    return pictures
+
+
+def _encoded(picture: Image.Image, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def edits(*, as_of: date = AS_OF, api_key: str | None = None) -> Responder:
+    """`POST /v1/images/edits` as OpenAI answers it on `as_of`: `n` edits of the first
+    uploaded picture, each that picture scaled to the size asked and tinted (`edited()`)."""
+
+    def respond(request: RecordedRequest) -> FakeResponse:
+        refused = _wrong_key(request, api_key)
+        if refused is not None:
+            return refused
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            return error(
+                400,
+                "Invalid Content-Type header (application/json), expected multipart/form-data.",
+                type_="invalid_request_error",
+                code=None,
+            )
+        parts = form_parts(request)
+        params = _form_params({part.name: part.text for part in parts if part.filename is None})
+        if not params.get("prompt"):
+            return missing_parameter("prompt")
+        order = _order(params, as_of)
+        if isinstance(order, FakeResponse):
+            return order
+        pictures = _pictures(parts)
+        if isinstance(pictures, FakeResponse):
+            return pictures
+        result = _encoded(
+            edited(pictures[0], order.width, order.height), _FORMATS[order.output_format]
+        )
+        return _answer(order, [result] * order.count)
+
+    return respond
 
 
 def models(*, as_of: date = AS_OF, api_key: str | None = None) -> Responder:

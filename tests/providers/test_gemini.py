@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 import socket
@@ -13,8 +14,8 @@ import pytest
 from PIL import Image
 
 from studio_app.providers import base
-from studio_app.providers.base import ImageRequest, ProviderImage
-from studio_app.providers.gemini_provider import GeminiProvider
+from studio_app.providers.base import ImageRequest, ProviderImage, SourcePicture
+from studio_app.providers.gemini_provider import IMAGEN_CANNOT_EDIT, GeminiProvider
 from studio_app.services import generation, ledger
 from studio_app.services.tiers import get_tier
 from studio_app.settings import Settings, reload_settings
@@ -500,6 +501,211 @@ def test_a_continuation_token_is_not_followed(fake: FakeServer, tmp_path: Path) 
     fake.on("POST", gemini_api.GENERATE_PATH, continuation, gemini_api.internal_error())
     with pytest.raises(base.MalformedResponse):
         _generate(_provider(fake, tmp_path))
+    assert len(_generations(fake)) == 1
+
+
+# --- edits: the source as an inline image part -------------------------------------------
+
+EDIT_PROMPT = "Make the sky stormy and add a red kite"
+# The source picture: two flat halves, so the edit's origin shows in its pixels.
+LEFT, RIGHT = (230, 40, 40), (30, 60, 220)
+IMAGEN = "imagen-4.0-generate-001"
+
+
+def _source(tier: str = "standard") -> SourcePicture:
+    """A source fitted to `tier`, as the edit path hands it over."""
+    width, height = get_tier(tier).width, get_tier(tier).height
+    picture = Image.new("RGB", (width, height), LEFT)
+    picture.paste(RIGHT, (width // 2, 0, width, height))
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return SourcePicture(data=buffer.getvalue(), width=width, height=height, picture=picture)
+
+
+def _edit(
+    provider: GeminiProvider,
+    tier: str = "standard",
+    model: str = "",
+    source: SourcePicture | None = None,
+) -> ProviderImage:
+    request = ImageRequest(
+        prompt=EDIT_PROMPT, tier=get_tier(tier), model=model, source=source or _source(tier)
+    )
+    return aio.run(provider.generate(request))
+
+
+def _edit_failure(
+    fake: FakeServer, tmp_path: Path, response: Responder, source: SourcePicture | None = None
+) -> base.ProviderError:
+    fake.on("POST", gemini_api.GENERATE_PATH, response)
+    with pytest.raises(base.ProviderError) as caught:
+        _edit(_provider(fake, tmp_path), source=source)
+    return caught.value
+
+
+def _assert_drawn_from_the_source(image: ProviderImage) -> None:
+    """The fake's edit keeps the source's halves, tinted: it used the picture sent."""
+    with Image.open(io.BytesIO(image.data)) as decoded:
+        rgb = decoded.convert("RGB")
+    for x, color in ((image.width // 4, LEFT), (image.width * 3 // 4, RIGHT)):
+        pixel = rgb.getpixel((x, image.height // 2))
+        assert isinstance(pixel, tuple)
+        expected = gemini_api.tinted(color)
+        assert all(abs(a - b) <= 2 for a, b in zip(pixel, expected, strict=True)), (x, pixel)
+
+
+@pytest.mark.parametrize(
+    ("tier", "ratio", "image_size", "size"),
+    [
+        ("standard", "1:1", "1K", (1024, 1024)),
+        ("premium", "3:2", "2K", (2528, 1696)),
+        ("premium-wide", "16:9", "2K", (2752, 1536)),
+    ],
+)
+def test_an_edit_sends_the_instruction_then_the_source_in_one_user_turn(
+    tier: str,
+    ratio: str,
+    image_size: str,
+    size: tuple[int, int],
+    fake: FakeServer,
+    tmp_path: Path,
+) -> None:
+    fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.image_for_requested_aspect)
+    source = _source(tier)
+    image = _edit(_provider(fake, tmp_path), tier, source=source)
+
+    assert (image.width, image.height) == size
+    assert (image.model, image.mime_type) == ("gemini-3.1-flash-image", "image/png")
+    _assert_drawn_from_the_source(image)
+    [sent] = fake.requests
+    assert sent.path == "/v1beta/models/gemini-3.1-flash-image:generateContent"
+    body = sent.json()
+    # The same image config as a generation of this tier.
+    assert body["generationConfig"] == {
+        "responseModalities": ["IMAGE"],
+        "imageConfig": {"aspectRatio": ratio, "imageSize": image_size},
+    }
+    [turn] = body["contents"]
+    assert turn["role"] == "user"
+    text, picture = turn["parts"]
+    assert text == {"text": EDIT_PROMPT}
+    inline = picture["inlineData"]
+    assert gemini_api.inline_mime_type(inline) == "image/png"
+    assert gemini_api.inline_bytes(inline) == source.data
+    assert source.picture is not None
+    with Image.open(io.BytesIO(gemini_api.inline_bytes(inline))) as received:
+        assert received.convert("RGB").tobytes() == source.picture.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("model", "reason"),
+    [
+        ("", ""),
+        ("gemini-3.1-flash-image", ""),
+        ("gemini-3-pro-image", ""),
+        (IMAGEN, IMAGEN_CANNOT_EDIT),
+        ("imagen-4.0-ultra-generate-001", IMAGEN_CANNOT_EDIT),
+    ],
+)
+def test_gemini_image_models_edit_and_imagen_models_do_not(
+    model: str, reason: str, fake: FakeServer, tmp_path: Path
+) -> None:
+    assert _provider(fake, tmp_path).edit_unavailable(model) == reason
+
+
+def test_an_edit_with_an_imagen_model_is_refused_before_anything_is_sent(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", gemini_api.GENERATE_PATH, gemini_api.image_for_requested_aspect)
+    provider = _provider(fake, tmp_path, gemini_image_model=IMAGEN)
+    assert provider.edit_unavailable() == IMAGEN_CANNOT_EDIT
+    with pytest.raises(base.BadRequest) as caught:
+        _edit(provider)
+    assert caught.value.detail == IMAGEN_CANNOT_EDIT
+    assert fake.requests == []
+
+
+def _unreadable(data: bytes, mime_type: str = "image/png") -> SourcePicture:
+    width, height = get_tier("standard").width, get_tier("standard").height
+    return SourcePicture(data=data, width=width, height=height, mime_type=mime_type)
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        (_unreadable(b"<html>not a picture</html>"), "Unable to process input image"),
+        (_unreadable(encoded(64, 64, "GIF"), "image/gif"), "Unsupported MIME type: image/gif"),
+    ],
+    ids=["bytes-not-a-picture", "gif"],
+)
+def test_a_source_google_cannot_read_is_a_bad_request_after_one_request(
+    source: SourcePicture, words: str, fake: FakeServer, tmp_path: Path
+) -> None:
+    error = _edit_failure(fake, tmp_path, gemini_api.image_for_requested_aspect, source)
+    assert type(error) is base.BadRequest
+    assert error.detail.startswith("HTTP 400 INVALID_ARGUMENT ")
+    assert words in error.detail
+    assert len(_generations(fake)) == 1
+
+
+def test_the_fake_refuses_inline_data_that_is_not_base64_as_google_does(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    body = {
+        "contents": [
+            {
+                "role": "user",
+                "parts": [
+                    {"text": EDIT_PROMPT},
+                    {"inlineData": {"mimeType": "image/png", "data": "data:image/png;base64,"}},
+                ],
+            }
+        ],
+        "generationConfig": {"responseModalities": ["IMAGE"]},
+    }
+    sent = RecordedRequest(
+        method="POST",
+        path=f"/v1beta/models/{gemini_api.MODEL}:generateContent",
+        headers={},
+        body=json.dumps(body).encode(),
+    )
+    response = gemini_api.image_for_requested_aspect(sent)
+    error = json.loads(response.body)["error"]
+    assert (response.status, error["status"]) == (400, "INVALID_ARGUMENT")
+    field = "contents[0].parts[1].inline_data.data"
+    assert error["message"].startswith(f"Invalid value at '{field}' (TYPE_BYTES)")
+    assert error["details"][0]["fieldViolations"][0]["field"] == field
+    assert type(_edit_failure(fake, tmp_path, response)) is base.BadRequest
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (gemini_api.rate_limited(retry_delay="4s"), base.RateLimited),
+        (gemini_api.daily_quota_used_up(), base.QuotaExhausted),
+        (gemini_api.prompt_blocked("PROHIBITED_CONTENT"), base.SafetyRefused),
+        (gemini_api.answer(None, finish_reason="IMAGE_SAFETY"), base.SafetyRefused),
+        (gemini_api.answer(None, finish_reason="NO_IMAGE"), base.NoImage),
+        (gemini_api.model_no_longer_available(), base.ModelUnavailable),
+        (gemini_api.internal_error(), base.Unavailable),
+    ],
+    ids=[
+        "429-per-minute",
+        "429-per-day",
+        "prompt-blocked",
+        "image-safety",
+        "no-image",
+        "404",
+        "500",
+    ],
+)
+def test_an_edit_failure_maps_to_the_same_taxonomy_after_one_request(
+    response: FakeResponse, expected: type[base.ProviderError], fake: FakeServer, tmp_path: Path
+) -> None:
+    error = _edit_failure(fake, tmp_path, response)
+    assert type(error) is expected
+    if expected is base.RateLimited:
+        assert error.retry_after == pytest.approx(4.0)
     assert len(_generations(fake)) == 1
 
 

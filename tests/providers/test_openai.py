@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from studio_app.providers import base, openai_provider
-from studio_app.providers.base import ImageRequest, ProviderImage
+from studio_app.providers.base import ImageRequest, ProviderImage, SourcePicture
 from studio_app.providers.openai_provider import OpenAIProvider
 from studio_app.services import generation, ledger, provider_calls
 from studio_app.services.errors import InvalidInput
@@ -423,6 +423,225 @@ def test_a_200_without_a_usable_image_is_malformed(
     with pytest.raises(base.MalformedResponse):
         _generate(_provider(fake, tmp_path))
     assert len(_generations(fake)) == 1
+
+
+# --- edits: POST /v1/images/edits, multipart ----------------------------------------------
+
+EDIT_PROMPT = "Make the sky stormy and add a red kite"
+# The source picture: two flat halves, so the edit's origin shows in its pixels.
+LEFT, RIGHT = (230, 40, 40), (30, 60, 220)
+
+
+def _picture_bytes(picture: Image.Image, fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def _source(tier: str = "standard") -> SourcePicture:
+    """A source fitted to `tier`, as the edit path hands it over."""
+    width, height = get_tier(tier).width, get_tier(tier).height
+    picture = Image.new("RGB", (width, height), LEFT)
+    picture.paste(RIGHT, (width // 2, 0, width, height))
+    return SourcePicture(data=_picture_bytes(picture), width=width, height=height, picture=picture)
+
+
+def _edit(
+    provider: OpenAIProvider,
+    tier: str = "standard",
+    model: str = "",
+    source: SourcePicture | None = None,
+) -> ProviderImage:
+    request = ImageRequest(
+        prompt=EDIT_PROMPT, tier=get_tier(tier), model=model, source=source or _source(tier)
+    )
+    return aio.run(provider.generate(request))
+
+
+def _edits(fake: FakeServer) -> list[RecordedRequest]:
+    return fake.requests_to(openai_api.EDITS_PATH)
+
+
+def _assert_drawn_from_the_source(image: ProviderImage) -> None:
+    """The fake's edit keeps the source's halves, tinted: it used the uploaded picture."""
+    with Image.open(io.BytesIO(image.data)) as decoded:
+        rgb = decoded.convert("RGB")
+    for x, color in ((image.width // 4, LEFT), (image.width * 3 // 4, RIGHT)):
+        pixel = rgb.getpixel((x, image.height // 2))
+        assert isinstance(pixel, tuple)
+        expected = openai_api.tinted(color)
+        assert all(abs(a - b) <= 2 for a, b in zip(pixel, expected, strict=True)), (x, pixel)
+
+
+@pytest.mark.parametrize("tier", list(TIER_SIZES))
+def test_an_edit_uploads_the_source_and_returns_the_tier_size_drawn_from_it(
+    tier: str, fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", openai_api.EDITS_PATH, openai_api.edits())
+    source = _source(tier)
+    image = _edit(_provider(fake, tmp_path), tier, source=source)
+
+    assert (image.width, image.height) == TIER_SIZES[tier]
+    assert (image.model, image.mime_type) == (DEFAULT_MODEL, "image/png")
+    _assert_drawn_from_the_source(image)
+    [sent] = fake.requests
+    assert (sent.method, sent.path) == ("POST", "/v1/images/edits")
+    assert sent.headers["authorization"] == f"Bearer {API_KEY}"
+    assert sent.headers["content-type"].startswith("multipart/form-data; boundary=")
+    width, height = TIER_SIZES[tier]
+    assert openai_api.form_fields(sent) == {
+        "model": DEFAULT_MODEL,
+        "prompt": EDIT_PROMPT,
+        "size": f"{width}x{height}",
+        "quality": "medium",
+        "n": "1",
+    }
+    [upload] = [part for part in openai_api.form_parts(sent) if part.filename is not None]
+    assert (upload.name, upload.filename, upload.content_type) == (
+        "image",
+        "source.png",
+        "image/png",
+    )
+    assert upload.data == source.data
+    assert source.picture is not None
+    with Image.open(io.BytesIO(upload.data)) as received:
+        assert received.convert("RGB").tobytes() == source.picture.tobytes()
+
+
+def test_every_known_model_can_edit(fake: FakeServer, tmp_path: Path) -> None:
+    provider = _provider(fake, tmp_path)
+    assert provider.edit_unavailable() == ""
+    assert [provider.edit_unavailable(model) for model in provider.known_models] == [""] * len(
+        provider.known_models
+    )
+
+
+def test_an_edit_sends_the_requested_model_and_configured_quality(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", openai_api.EDITS_PATH, openai_api.edits())
+    provider = _provider(fake, tmp_path, openai_image_quality="high")
+    image = _edit(provider, "premium", model="gpt-image-2.5-sunburst")
+    assert (image.model, image.width, image.height) == ("gpt-image-2.5-sunburst", 1536, 1024)
+    fields = openai_api.form_fields(_edits(fake)[0])
+    assert (fields["model"], fields["quality"]) == ("gpt-image-2.5-sunburst", "high")
+
+
+def test_an_edit_on_a_fixed_size_model_keeps_to_its_sizes_and_sends_nothing_else(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", openai_api.EDITS_PATH, openai_api.edits(as_of=BEFORE_SHUTDOWN))
+    provider = _provider(fake, tmp_path, openai_image_model="gpt-image-1.5")
+    with pytest.raises(base.BadRequest):
+        _edit(provider, "premium-wide")
+    assert fake.requests == []
+    image = _edit(provider, "premium")
+    assert (image.model, image.width, image.height) == ("gpt-image-1.5", 1536, 1024)
+    _assert_drawn_from_the_source(image)
+
+
+def _not_a_picture(tier: str = "standard") -> SourcePicture:
+    width, height = get_tier(tier).width, get_tier(tier).height
+    return SourcePicture(data=b"<html>not a picture</html>", width=width, height=height)
+
+
+def _gif(tier: str = "standard") -> SourcePicture:
+    width, height = get_tier(tier).width, get_tier(tier).height
+    return SourcePicture(
+        data=encoded(64, 64, "GIF"), width=width, height=height, mime_type="image/gif"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        (_not_a_picture(), ("invalid_image_file", "Invalid image file or mode for image 1")),
+        (_gif(), ("unsupported_file_mimetype", "unsupported mimetype ('image/gif')")),
+    ],
+    ids=["bytes-not-a-picture", "gif"],
+)
+def test_a_source_openai_cannot_read_is_a_bad_request_after_one_request(
+    source: SourcePicture, words: tuple[str, str], fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", openai_api.EDITS_PATH, openai_api.edits())
+    with pytest.raises(base.ProviderError) as caught:
+        _edit(_provider(fake, tmp_path), source=source)
+    assert type(caught.value) is base.BadRequest
+    assert caught.value.detail.startswith(f"HTTP 400 {words[0]} ")
+    assert words[1] in caught.value.detail
+    assert not provider_calls.should_retry(caught.value)
+    assert len(_edits(fake)) == 1
+
+
+@pytest.mark.parametrize(
+    ("response", "expected", "started"),
+    [
+        (openai_api.rate_limited(retry_after="3"), base.RateLimited, False),
+        (openai_api.insufficient_quota(), base.QuotaExhausted, False),
+        (openai_api.moderation_blocked(), base.SafetyRefused, False),
+        (openai_api.model_shut_down(), base.ModelUnavailable, False),
+        (openai_api.invalid_api_key(), base.AuthFailed, False),
+        (openai_api.server_error(), base.Unavailable, True),
+        (FakeResponse(drop=True), base.Unavailable, True),
+    ],
+    ids=["429-rate-limit", "429-quota", "400-moderation", "404-shut-down", "401", "500", "drop"],
+)
+def test_an_edit_failure_maps_to_the_same_taxonomy_after_one_request(
+    response: FakeResponse,
+    expected: type[base.ProviderError],
+    started: bool,
+    fake: FakeServer,
+    tmp_path: Path,
+) -> None:
+    fake.on("POST", openai_api.EDITS_PATH, response)
+    with pytest.raises(base.ProviderError) as caught:
+        _edit(_provider(fake, tmp_path))
+    assert type(caught.value) is expected
+    assert caught.value.may_have_started is started
+    if expected is base.RateLimited:
+        assert caught.value.retry_after == pytest.approx(3.0)
+    assert len(_edits(fake)) == 1
+    assert _generations(fake) == []
+
+
+def test_a_malformed_edit_answer_is_malformed(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("POST", openai_api.EDITS_PATH, _ok_json({"created": 1, "data": []}))
+    with pytest.raises(base.MalformedResponse):
+        _edit(_provider(fake, tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "image", "as_of", "status", "code"),
+    [
+        (
+            "gpt-image-2.6-flare",
+            "1024x1024",
+            b"GIF89a not really",
+            openai_api.AS_OF,
+            400,
+            "invalid_image_file",
+        ),
+        ("gpt-image-1.5", "1792x1008", None, BEFORE_SHUTDOWN, 400, "invalid_value"),
+        ("gpt-image-1.5", "1024x1024", None, openai_api.AS_OF, 404, "model_not_found"),
+        ("gpt-image-2.6-flare", "1000x1000", None, openai_api.AS_OF, 400, "invalid_value"),
+    ],
+    ids=["not-a-picture", "fixed-wide", "shut-down", "not-16"],
+)
+def test_the_edit_fake_refuses_what_openai_refuses(
+    model: str,
+    size: str,
+    image: bytes | None,
+    as_of: date,
+    status: int,
+    code: str,
+    fake: FakeServer,
+) -> None:
+    fake.on("POST", openai_api.EDITS_PATH, openai_api.edits(as_of=as_of))
+    client = openai.OpenAI(api_key=API_KEY, base_url=fake.url + "/v1", max_retries=0)
+    upload = ("source.png", image or _source().data, "image/png")
+    with pytest.raises(openai.APIStatusError) as caught:
+        client.images.edit(model=model, image=upload, prompt=EDIT_PROMPT, size=size)
+    assert (caught.value.status_code, caught.value.code) == (status, code)
 
 
 # --- check_model: GET /v1/models/{id} ------------------------------------------------------
