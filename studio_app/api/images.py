@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from studio_app.api.stored_files import stored_response
-from studio_app.services import auth, creations
+from studio_app.services import auth, creations, uploads
 
 router = APIRouter()
 
@@ -37,6 +37,16 @@ def _serve(request: Request, public_id: str, *, thumbnail: bool) -> Response:
         PRIVATE_IMAGE_HEADERS,
         filename=image.download_name if download else None,
     )
+
+
+@router.get("/pictures/{public_id}", response_model=None)
+def uploaded_picture(request: Request, public_id: str) -> Response:
+    """One of the session's user's uploads (the studio's pictures to edit)."""
+    viewer = auth.current_user(request.cookies.get(auth.SESSION_COOKIE))
+    stored = None if viewer is None else uploads.open_upload(viewer, public_id)
+    if stored is None:
+        return JSONResponse(_NOT_FOUND, status_code=404)
+    return stored_response(request, stored, PRIVATE_IMAGE_HEADERS)
 
 
 @router.get("/images/{public_id}", response_model=None)

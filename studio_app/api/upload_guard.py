@@ -40,14 +40,14 @@ from reflex_base.utils.exceptions import UploadTypeError, UploadValueError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from studio_app.services import auth
+from studio_app.services import auth, uploads
 
 log = logging.getLogger(__name__)
 
-# Above the largest file any handler accepts (template previews: 5 MB) plus the
-# multipart framing; a larger body is refused before it is read.
-MAX_UPLOAD_BODY_BYTES = 10 * 1024 * 1024
-TOO_LARGE = f"An upload may be at most {MAX_UPLOAD_BODY_BYTES // (1024 * 1024)} MB."
+# The largest file any handler accepts (a picture to edit: 10 MB) plus the multipart
+# framing; a larger body is refused before it is read.
+MAX_UPLOAD_BODY_BYTES = uploads.MAX_UPLOAD_BYTES + 64 * 1024
+TOO_LARGE = f"An upload may be at most {uploads.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
 TOKEN_HEADER = "reflex-client-token"
 HANDLER_HEADER = "reflex-event-handler"
 

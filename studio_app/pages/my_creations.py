@@ -349,6 +349,12 @@ def _creation_dialog() -> rx.Component:
                                 "Request", CreationsState.selected_request_note, "detail-request"
                             ),
                         ),
+                        rx.cond(
+                            view.is_edit,
+                            _detail(
+                                "Made from", "An edit of a picture you uploaded", "detail-edit"
+                            ),
+                        ),
                         _detail("Made", view.created_at, "detail-date"),
                         orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
                         size="2",
@@ -359,6 +365,13 @@ def _creation_dialog() -> rx.Component:
                         rx.button(rx.icon("repeat", size=16), "Use this prompt", variant="soft"),
                         href=f"{STUDIO}?use=" + view.public_id.to(str),
                         class_name="reuse-creation",
+                    ),
+                    rx.link(
+                        rx.button(
+                            rx.icon("image-plus", size=16), "Edit this picture", variant="soft"
+                        ),
+                        href=f"{STUDIO}?edit=" + view.public_id.to(str),
+                        class_name="edit-creation",
                     ),
                     _delete_button(),
                 ],

@@ -15,6 +15,7 @@ from studio_app.components.creation_card import (
     credits_label,
     original_link,
 )
+from studio_app.components.edit_source import picture_to_edit
 from studio_app.components.files import download_link
 from studio_app.components.layout import page_frame
 from studio_app.components.values import match_value
@@ -337,10 +338,15 @@ def _form_panel() -> rx.Component:
                     align="center",
                 ),
             ),
+            picture_to_edit(),
             rx.text_area(
                 value=StudioState.prompt,
                 on_change=StudioState.set_prompt,
-                placeholder="Describe the image you want…",
+                placeholder=rx.cond(
+                    StudioState.source_id != "",
+                    "Say what to change: “make it black and white”, “add warm sunset light”…",
+                    "Describe the image you want…",
+                ),
                 rows="6",
                 width="100%",
                 id="prompt",
@@ -376,7 +382,7 @@ def _form_panel() -> rx.Component:
             _advanced(),
             rx.button(
                 rx.icon("wand-sparkles", size=18),
-                "Generate · ",
+                rx.cond(StudioState.source_id != "", "Edit · ", "Generate · "),
                 StudioState.price_label,
                 on_click=JobsState.generate,
                 disabled=StudioState.generate_blocker != "",

@@ -39,6 +39,8 @@ class ProviderInfo:
     unavailable_reason: str = ""
     supports_negative_prompt: bool = False
     supports_seed: bool = False
+    # Why it cannot edit a picture with its model now ("" when it can).
+    edit_unavailable: str = ""
 
 
 def unavailable_reason(provider: ImageProvider, setting: ProviderSetting | None) -> str:
@@ -68,6 +70,7 @@ def _info(provider: ImageProvider, setting: ProviderSetting | None) -> ProviderI
         supports_negative_prompt=provider.supports_negative_prompt,
         supports_seed=provider.supports_seed,
         unavailable_reason=unavailable_reason(provider, setting),
+        edit_unavailable=provider.edit_unavailable(model),
     )
 
 

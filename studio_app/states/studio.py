@@ -21,13 +21,24 @@ import reflex as rx
 
 from studio_app.models import GenerationStatus
 from studio_app.routes import LOGIN
-from studio_app.services import auth, catalog, creations, enhance, generation, jobs, ledger
+from studio_app.services import (
+    auth,
+    catalog,
+    creations,
+    edit_sources,
+    enhance,
+    generation,
+    jobs,
+    ledger,
+    uploads,
+)
 from studio_app.services.auth import CurrentUser
 from studio_app.services.creations import CreationView, ReuseSettings
 from studio_app.services.errors import StudioError
 from studio_app.services.generation import MAX_IMAGES_PER_REQUEST, GenerationRequest
 from studio_app.services.provider_switches import DEFAULT_PROVIDER, ProviderInfo, provider_infos
 from studio_app.services.tiers import get_tier
+from studio_app.services.uploads import UploadView
 from studio_app.services.views import CategoryView, TemplateView, catalog_views
 from studio_app.states.auth import AuthState
 from studio_app.tiers import DEFAULT_TIER, tiers
@@ -56,6 +67,8 @@ class ProviderOption:
     available: bool = True
     note: str = ""
     advanced: bool = False
+    # Why it cannot edit a picture ("" when it can).
+    edit_note: str = ""
 
 
 def _provider_option(info: ProviderInfo) -> ProviderOption:
@@ -66,6 +79,7 @@ def _provider_option(info: ProviderInfo) -> ProviderOption:
         available=not info.unavailable_reason,
         note=info.unavailable_reason,
         advanced=info.supports_negative_prompt or info.supports_seed,
+        edit_note=info.edit_unavailable,
     )
 
 
@@ -108,6 +122,10 @@ class StudioState(AuthState):
     seed: str = ""
     # How many images one Generate makes (1–MAX_IMAGES_PER_REQUEST), as the control's value.
     count: str = "1"
+    # An edit: the user's own upload to change ("" = a new picture from the prompt alone).
+    source_id: str = ""
+    source_width: int = 0
+    source_height: int = 0
     tier_options: list[TierOption] = []
     provider_options: list[ProviderOption] = []
     loaded: bool = False
@@ -136,6 +154,22 @@ class StudioState(AuthState):
         )
 
     @rx.var
+    def source_url(self) -> str:
+        return f"/pictures/{self.source_id}" if self.source_id else ""
+
+    @rx.var
+    def fit_note(self) -> str:
+        """How the picture to edit is fitted to the chosen size."""
+        if not self.source_id or not self.source_width or not self.source_height:
+            return ""
+        return edit_sources.fit_note(self.source_width, self.source_height, get_tier(self.tier))
+
+    def _show_source(self, upload: UploadView | None) -> None:
+        self.source_id = upload.public_id if upload else ""
+        self.source_width = upload.width if upload else 0
+        self.source_height = upload.height if upload else 0
+
+    @rx.var
     def show_advanced(self) -> bool:
         return any(p.advanced for p in self.provider_options if p.name == self.provider)
 
@@ -147,6 +181,10 @@ class StudioState(AuthState):
         for option in self.tier_options:
             if option.id == self.tier and option.unavailable_reason:
                 return option.unavailable_reason
+        if self.source_id:
+            for provider in self.provider_options:
+                if provider.name == self.provider and provider.edit_note:
+                    return f"{provider.label} cannot edit pictures: {provider.edit_note}"
         if self.credits_short:
             if self.count != "1":
                 return f"Not enough credits for {self.count} images of this size."
@@ -180,6 +218,7 @@ class StudioState(AuthState):
             if not self._still_bound_to(session):
                 return
             reuse = self.router.url.query_parameters.get("use")
+            edit = self.router.url.query_parameters.get("edit")
             picker = await self.get_state(TemplatePickerState)
             picker.categories = page.categories
             self._show_providers(page.providers)
@@ -190,6 +229,10 @@ class StudioState(AuthState):
         # "Use this prompt" from My Creations: /studio?use=<public id>, checked by the service.
         if reuse:
             async for event in self._reuse(session, viewer, reuse):
+                yield event
+        # "Edit this picture" from My Creations: /studio?edit=<public id>, kept as an upload.
+        if edit:
+            async for event in self._edit_creation(session, viewer, edit):
                 yield event
         if any(job.status == GenerationStatus.PENDING for job in page.jobs):
             yield JobsState.watch_pending
@@ -204,6 +247,24 @@ class StudioState(AuthState):
         async with self:
             if self._still_bound_to(session):
                 await self._fill_form(settings)
+
+    async def _edit_creation(
+        self, session: str, viewer: CurrentUser, public_id: str
+    ) -> AsyncIterator[rx.event.EventSpec]:
+        try:
+            upload = await asyncio.to_thread(uploads.from_creation, viewer, public_id)
+        except StudioError as error:
+            yield rx.toast.error(error.message)
+            return
+        async with self:
+            if not self._still_bound_to(session):
+                return
+            self._show_source(upload)
+            self.prompt = ""
+            self.template_id = 0
+            self.template_name = ""
+            (await self.get_state(EnhanceState))._forget()
+        yield rx.set_focus("prompt")
 
     async def _fill_form(self, settings: ReuseSettings) -> None:
         enhancement = await self.get_state(EnhanceState)
@@ -444,6 +505,7 @@ class JobsState(StudioState):
             negative_prompt=self.negative_prompt if self.show_advanced else None,
             seed=_parse_seed(self.seed) if self.show_advanced else None,
             count=int(self.count),
+            source_upload_id=self.source_id or None,
         )
 
     def _replace_job(self, view: CreationView) -> None:
