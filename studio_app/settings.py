@@ -208,12 +208,17 @@ class Settings(BaseSettings):
     replicate_api_token: Secret = Field(default="", validation_alias="REPLICATE_API_TOKEN")
     replicate_base_url: str = Field(default="", validation_alias="REPLICATE_BASE_URL")
     replicate_model: str = "black-forest-labs/flux-2-pro"
+    # Edits with a model that takes no picture (FLUX.1): made by this one instead (a FLUX.2
+    # model); "" = no edits with such a model.
+    replicate_edit_model: str = "black-forest-labs/flux-2-pro"
     hf_token: Secret = Field(default="", validation_alias="HF_TOKEN")
     hf_base_url: str = Field(default="", validation_alias="HF_INFERENCE_BASE_URL")
     hf_inference_provider: str = Field(
         default="hf-inference", validation_alias="STUDIO_HF_PROVIDER"
     )
     hf_image_model: str = "black-forest-labs/FLUX.1-schnell"
+    # Edits (image-to-image, through the same Inference Provider); "" = no edits.
+    hf_edit_model: str = "black-forest-labs/FLUX.1-Kontext-dev"
     # Chat goes through the Hugging Face router (hf-inference serves no chat models).
     hf_chat_model: str = "openai/gpt-oss-20b"
     # Which LLM enhances prompts first ("openai", "gemini", "huggingface"; "" = the first

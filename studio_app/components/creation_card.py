@@ -71,11 +71,11 @@ def creation_card(
         rx.box(original_link(view, full_image), flex="3", min_width="0"),
         rx.vstack(
             *details,
-            rx.flex(download, *actions, wrap="wrap", gap="2"),
+            rx.flex(download, *actions, wrap="wrap", spacing="2"),
             flex="2",
             spacing="4",
             min_width="0",
         ),
         direction=rx.breakpoints(initial="column", md="row"),
-        gap="5",
+        spacing="5",
     )

@@ -117,7 +117,7 @@ def _chooser() -> rx.Component:
                 rx.cond(
                     EditSourceState.picture_busy,
                     rx.spinner(size="2"),
-                    rx.icon("upload", size=20, color=rx.color("violet", 10)),
+                    rx.icon("upload", size=20, color=rx.color("violet", 10), flex_shrink="0"),
                 ),
                 rx.vstack(
                     rx.text("Drop a picture here, or click to choose one", size="2"),
@@ -167,7 +167,7 @@ def _chooser() -> rx.Component:
                 rx.grid(
                     rx.foreach(EditSourceState.pictures, _picture_tile),
                     columns="5",
-                    gap="2",
+                    spacing="2",
                     width="100%",
                 ),
                 spacing="1",

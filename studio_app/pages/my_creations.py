@@ -99,7 +99,7 @@ def _filters() -> rx.Component:
             ),
         ),
         wrap="wrap",
-        gap="3",
+        spacing="3",
         align="end",
         width="100%",
         class_name="creation-filters",
@@ -297,7 +297,7 @@ def _delete_button() -> rx.Component:
                         class_name="confirm-delete",
                     )
                 ),
-                gap="3",
+                spacing="3",
                 justify="end",
                 margin_top="1rem",
             ),
@@ -462,7 +462,7 @@ def my_creations_page() -> rx.Component:
                 ),
                 align="center",
                 width="100%",
-                gap="3",
+                spacing="3",
             ),
             rx.cond(
                 CreationsState.loaded

@@ -58,7 +58,7 @@ def _category_chips() -> rx.Component:
         ),
         rx.foreach(TemplatePickerState.categories, _category_chip),
         wrap="wrap",
-        gap="2",
+        spacing="2",
     )
 
 

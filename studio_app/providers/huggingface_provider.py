@@ -20,6 +20,20 @@ them; every tier's size is one already (1024×1024, 1536×1024, 1792×1008), so 
 asked for (and made) at its exact size. FLUX.1 is guidance-distilled: a negative prompt
 does nothing, so none is sent.
 
+Edits (`ImageRequest.source`): FLUX.1 [schnell]/[dev] take no picture, so an edit goes to
+`STUDIO_HF_EDIT_MODEL` (FLUX.1 Kontext [dev] by default, the image-to-image model the
+Inference Providers docs recommend), through the same Inference Provider, and that model
+is recorded. With hf-inference: the Hub's model info with its providers first (pipeline
+`image-to-image`, served live by hf-inference), then `POST {origin}/hf-inference/models/<id>`
+with `{"inputs": <the PNG in base64>, "parameters": {prompt, target_size: {width,
+height}}}` and `Accept: image/png` (the SDK's `image_to_image`); the answer is the image.
+The docs' page of hf-inference (docs/inference-providers/providers/hf-inference.md, 2026)
+lists no image-to-image task, and their image-to-image page maps FLUX.1 Kontext [dev] to
+replicate: when the Hub says the provider does not serve the edit model, the edit is
+refused before anything is sent, and from then on `edit_unavailable()` says why. A
+missing edit model is the operator's to fix (NotConfigured), never reported as the
+generation model being gone.
+
 Chat (`chat()`, prompt enhancement) goes to the router's OpenAI-compatible
 `POST {origin}/v1/chat/completions` with the model in the body: the router picks a provider
 that serves it ("auto"; hf-inference itself serves no chat models any more).
@@ -52,7 +66,13 @@ from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 import httpx2
-from huggingface_hub import AsyncInferenceClient, HfApi, InferenceClient, constants
+from huggingface_hub import (
+    AsyncInferenceClient,
+    HfApi,
+    ImageToImageTargetSize,
+    InferenceClient,
+    constants,
+)
 from huggingface_hub.errors import (
     HfHubHTTPError,
     InferenceTimeoutError,
@@ -70,6 +90,7 @@ from studio_app.providers.base import (
     NotConfigured,
     ProviderError,
     ProviderImage,
+    SourcePicture,
     Unavailable,
 )
 from studio_app.providers.http_errors import error_for_status
@@ -82,6 +103,7 @@ FLUX_SCHNELL = "black-forest-labs/FLUX.1-schnell"
 FLUX_DEV = "black-forest-labs/FLUX.1-dev"
 HF_INFERENCE = "hf-inference"
 TEXT_TO_IMAGE = "text-to-image"
+IMAGE_TO_IMAGE = "image-to-image"
 # FLUX.1 works in multiples of 16 (diffusers' FluxPipeline floors other sides to them).
 SIDE_MULTIPLE = 16
 # Room for a reasoning model's thinking (gpt-oss counts it against this) and the answer.
@@ -108,6 +130,9 @@ async def _in_sdk_thread(call: Callable[[], _T]) -> _T:
 
 # (Hub endpoint, model) → its pipeline tag, for the life of the process (successes only).
 _known_pipelines: dict[tuple[str, str], str | None] = {}
+# (Hub endpoint, Inference Provider, edit model) → "" once the Hub said the provider serves
+# it for image-to-image, else why it cannot edit with it, for the life of the process.
+_edit_checks: dict[tuple[str, str, str], str] = {}
 
 
 def _hub(settings: Settings) -> HfApi:
@@ -121,9 +146,11 @@ def _pipeline_tag(settings: Settings, model: str, timeout: float) -> str | None:
     return _known_pipelines[key]
 
 
-def _not_an_image_model(model: str, pipeline: str | None) -> ModelUnavailable:
+def _not_an_image_model(
+    model: str, pipeline: str | None, task: str = TEXT_TO_IMAGE
+) -> ModelUnavailable:
     return ModelUnavailable(
-        f"Model '{model}' doesn't support task '{TEXT_TO_IMAGE}' (its pipeline: {pipeline})"
+        f"Model '{model}' doesn't support task '{task}' (its pipeline: {pipeline})"
     )
 
 
@@ -134,14 +161,16 @@ async def _check_pipeline(settings: Settings, model: str, timeout: float) -> Non
         raise _not_an_image_model(model, pipeline)
 
 
-def _served_model_info(settings: Settings, model: str, timeout: float) -> None:
-    """The Hub's model info with its providers: a text-to-image model the configured
-    provider serves live, or ModelUnavailable."""
+def _served_model_info(
+    settings: Settings, model: str, timeout: float, task: str = TEXT_TO_IMAGE
+) -> None:
+    """The Hub's model info with its providers: a model for `task` the configured provider
+    serves live, or ModelUnavailable."""
     info = _hub(settings).model_info(
         model, timeout=timeout, expand=["pipeline_tag", "inferenceProviderMapping"]
     )
-    if info.pipeline_tag not in _IMAGE_PIPELINES:
-        raise _not_an_image_model(model, info.pipeline_tag)
+    if info.pipeline_tag != task:
+        raise _not_an_image_model(model, info.pipeline_tag, task)
     provider = settings.hf_inference_provider
     mapping = info.inference_provider_mapping
     if mapping is not None and not any(
@@ -149,6 +178,33 @@ def _served_model_info(settings: Settings, model: str, timeout: float) -> None:
     ):
         raise ModelUnavailable(f"Model '{model}' is not served by {provider} (any more)")
     _known_pipelines[(constants.ENDPOINT, model)] = info.pipeline_tag
+
+
+def _edit_key(settings: Settings) -> tuple[str, str, str]:
+    return (constants.ENDPOINT, settings.hf_inference_provider, settings.hf_edit_model)
+
+
+@contextmanager
+def _edit_model_errors(settings: Settings) -> Iterator[None]:
+    """The edit model gone, unknown or not served: remembered (`edit_unavailable`) and
+    NotConfigured, an operator setting to fix. As ModelUnavailable it would be recorded as
+    the generation model's (services/provider_models.py) and hide the provider."""
+    try:
+        yield
+    except ModelUnavailable as exc:
+        _edit_checks[_edit_key(settings)] = exc.detail
+        raise NotConfigured(f"STUDIO_HF_EDIT_MODEL: {exc.detail}") from exc
+
+
+async def _check_edit_model(settings: Settings, model: str, timeout: float) -> None:
+    """The Hub says hf-inference serves `model` for image-to-image (asked once a process)."""
+    if _edit_checks.get(_edit_key(settings)) == "":
+        return
+    with _taxonomy_errors(model):
+        await _in_sdk_thread(
+            functools.partial(_served_model_info, settings, model, timeout, IMAGE_TO_IMAGE)
+        )
+    _edit_checks[_edit_key(settings)] = ""
 
 
 def _origin(settings: Settings) -> str:
@@ -338,6 +394,12 @@ class HuggingFaceProvider:
         # Every tier's size is a multiple of 16: FLUX makes each one exactly.
         return {}
 
+    def edit_unavailable(self, model: str = "") -> str:
+        # Whatever the generation model, edits are the edit model's.
+        if not self._settings.hf_edit_model:
+            return "no edit model is set (STUDIO_HF_EDIT_MODEL)"
+        return _edit_checks.get(_edit_key(self._settings), "")
+
     async def check_model(self, model: str) -> None:
         """The Hub's model info: gone (404/410), not a text-to-image model, or no longer
         served by the configured provider → ModelUnavailable."""
@@ -356,7 +418,15 @@ class HuggingFaceProvider:
         width, height = _size(request.tier)
         parameters: dict[str, Any] = {"width": width, "height": height, "seed": request.seed}
         timeout = settings.provider_timeout_seconds
-        if settings.hf_inference_provider == HF_INFERENCE:
+        if request.source is not None:
+            model = settings.hf_edit_model
+            reason = self.edit_unavailable()
+            if reason:
+                raise NotConfigured(f"Hugging Face cannot edit: {reason}")
+            with _edit_model_errors(settings):
+                target = ImageToImageTargetSize(width=width, height=height)
+                image = await self._edit(request.prompt, request.source, target)
+        elif settings.hf_inference_provider == HF_INFERENCE:
             with _taxonomy_errors(model):
                 await _check_pipeline(settings, model, timeout)
             with _taxonomy_errors(model, sent=True):
@@ -373,6 +443,32 @@ class HuggingFaceProvider:
                 )
         data, real_width, real_height = await asyncio.to_thread(_encode_png, image)
         return ProviderImage(data=data, width=real_width, height=real_height, model=model)
+
+    async def _edit(
+        self, prompt: str, source: SourcePicture, target: ImageToImageTargetSize
+    ) -> Image.Image:
+        """The edit model's picture: `source` changed as `prompt` says, at `target` size."""
+        settings, model = self._settings, self._settings.hf_edit_model
+        timeout = settings.provider_timeout_seconds
+        if settings.hf_inference_provider == HF_INFERENCE:
+            await _check_edit_model(settings, model, timeout)
+            with _taxonomy_errors(model, sent=True):
+                async with _model_client(settings, model, timeout) as client:
+                    # No `model=` here: it would replace the client's endpoint URL.
+                    return await client.image_to_image(
+                        source.data, prompt=prompt, target_size=target
+                    )
+        with _taxonomy_errors(model, sent=True):
+            routed = _routed_client(settings, timeout)
+            return await _in_sdk_thread(
+                functools.partial(
+                    routed.image_to_image,
+                    source.data,
+                    prompt=prompt,
+                    model=model,
+                    target_size=target,
+                )
+            )
 
     async def chat(self, messages: Messages, *, timeout: float) -> str:
         """The answer of `chat_model` through the router (one attempt, our taxonomy)."""

@@ -19,6 +19,16 @@ Sizes (confirmed on replicate.com, December 2026):
 - FLUX.1 [schnell] / [dev]: preset `aspect_ratio` at `megapixels: "1"` only
   (1:1 → 1024×1024, 3:2 → 1216×832, 16:9 → 1344×768): the premium tiers' pixels are out
   of reach. Any other model (a fine-tune, a version id) is assumed to take FLUX.1's inputs.
+
+Edits (`ImageRequest.source`): FLUX.2 takes reference pictures in `input_images` ("List
+of input images for image-to-image generation", jpeg/png/gif/webp; version 285631b5 takes
+the `custom` width/height alongside them), so FLUX.2 edits with the same inputs plus the
+source. A model that takes no picture (FLUX.1, a fine-tune) leaves the edit to
+`STUDIO_REPLICATE_EDIT_MODEL` (FLUX.2 [pro] by default), which is then the model recorded.
+The source goes as a data URI when under 1 MB, the size below which Replicate's docs
+recommend one (replicate.com/docs/topics/predictions/input-files); a larger one is
+uploaded through the files API (`POST /v1/files`, as the SDK uploads a local file) and
+deleted once the prediction has ended.
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ import logging
 import math
 import ssl
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -53,6 +63,7 @@ from studio_app.providers.base import (
     ProviderError,
     ProviderImage,
     SafetyRefused,
+    SourcePicture,
     Unavailable,
 )
 from studio_app.providers.http_errors import error_for_status
@@ -83,6 +94,8 @@ class _Sizing:
     # FLUX.1: preset ratios at `megapixels: "1"` (these sizes); `go_fast` and `megapixels`
     # are inputs of the official FLUX.1 models only.
     flux_1_inputs: bool = False
+    # FLUX.2: pictures to edit in `input_images`.
+    takes_images: bool = False
 
 
 # The aspect ratios FLUX.1 takes and the size it makes for each at 1 megapixel.
@@ -100,8 +113,8 @@ FLUX_1_SIZES = {
     "9:21": (640, 1536),
 }
 _MODELS = {
-    FLUX_2_PRO: _Sizing("FLUX.2 [pro]", custom_max_side=2048),
-    FLUX_2_DEV: _Sizing("FLUX.2 [dev]", custom_max_side=1440),
+    FLUX_2_PRO: _Sizing("FLUX.2 [pro]", custom_max_side=2048, takes_images=True),
+    FLUX_2_DEV: _Sizing("FLUX.2 [dev]", custom_max_side=1440, takes_images=True),
     FLUX_SCHNELL: _Sizing("FLUX.1 [schnell]", flux_1_inputs=True),
     FLUX_DEV: _Sizing("FLUX.1 [dev]", flux_1_inputs=True),
 }
@@ -115,8 +128,10 @@ _SAFETY_WORDS = ("nsfw", "sensitive", "safety", "flagged")
 _VERSION_GONE_WORDS = ("invalid version", "version does not exist")
 _TERMINAL = ("succeeded", "failed", "canceled")
 _MAX_REDIRECTS = 3
-# How long a cancel may take once we have stopped waiting (best effort).
+# How long a cancel (or an upload's deletion) may take once we have stopped waiting.
 _CANCEL_TIMEOUT_S = 5.0
+# Replicate's docs recommend a data URI "only if the file is less than 1MB".
+DATA_URI_MAX_BYTES = 1_000_000
 
 
 @functools.cache
@@ -335,12 +350,36 @@ class ReplicateProvider:
         reasons = {tier.id: _why_unavailable(sizing, tier) for tier in tiers()}
         return {tier_id: reason for tier_id, reason in reasons.items() if reason}
 
+    def edit_unavailable(self, model: str = "") -> str:
+        model = model or self.model
+        if self._edit_model(model):
+            return ""
+        edit_model = self._settings.replicate_edit_model
+        if not edit_model:
+            return f"{_sizing(model).label} takes no picture to edit"
+        return (
+            f"{_sizing(model).label} takes no picture to edit, nor does the edit model "
+            f"{edit_model} (STUDIO_REPLICATE_EDIT_MODEL): a FLUX.2 model does"
+        )
+
+    def _edit_model(self, model: str) -> str:
+        """The model that edits for `model`: itself when it takes pictures, else the edit
+        model when that one does; "" when neither."""
+        for candidate in (model, self._settings.replicate_edit_model):
+            if _sizing(candidate).takes_images and _model_ref(candidate) is not None:
+                return candidate
+        return ""
+
     def batch_size(self, model: str) -> int:
         """FLUX.1 makes up to 4 images a prediction (`num_outputs`); FLUX.2 one."""
         return 1 if _sizing(model).custom_max_side else FLUX_1_MAX_OUTPUTS
 
-    def _input(self, sizing: _Sizing, request: ImageRequest, count: int = 1) -> dict[str, object]:
+    def _input(
+        self, sizing: _Sizing, request: ImageRequest, count: int = 1, picture: str = ""
+    ) -> dict[str, object]:
         payload: dict[str, object] = {"prompt": request.prompt}
+        if picture:
+            payload["input_images"] = [picture]
         if sizing.custom_max_side:
             width, height = custom_size(request.tier, sizing.multiple)
             payload |= {"aspect_ratio": "custom", "width": width, "height": height}
@@ -394,9 +433,13 @@ class ReplicateProvider:
 
     async def generate_batch(self, request: ImageRequest, count: int) -> list[ProviderImage]:
         """One prediction with `count` outputs (FLUX.1; 1 for FLUX.2): its images."""
-        model = request.model or self.model
+        asked = model = request.model or self.model
         if not self._settings.replicate_api_token:
             raise NotConfigured("REPLICATE_API_TOKEN is not set")
+        if request.source is not None:
+            model = self._edit_model(asked)
+            if not model:
+                raise BadRequest(f"{asked}: {self.edit_unavailable(asked)}")
         model_ref = _model_ref(model)
         if model_ref is None:
             raise NotConfigured(f"Replicate model {model!r} is not owner/name[:version]")
@@ -411,6 +454,12 @@ class ReplicateProvider:
         try:
             with _sdk_errors(model, last_error, lambda: run.created):
                 files = await run.outputs(request, count)
+        except ModelUnavailable as exc:
+            if model == asked:
+                raise
+            # The edit model is gone, not the one members pick: recorded as that one's
+            # (services/provider_models.py), it would hide the provider's generations.
+            raise NotConfigured(f"STUDIO_REPLICATE_EDIT_MODEL {model}: {exc.detail}") from exc
         finally:
             await transport.aclose()
         images = []
@@ -468,8 +517,20 @@ def _sdk_errors(
         raise MalformedResponse(f"unusable response: {exc}", may_have_started=created()) from exc
 
 
+async def _best_effort(call: Awaitable[object], what: str, action: str) -> None:
+    """Await `call` for at most _CANCEL_TIMEOUT_S, even while being cancelled; log a failure."""
+    task = asyncio.ensure_future(call)
+    try:
+        async with asyncio.timeout(_CANCEL_TIMEOUT_S):
+            await asyncio.shield(task)
+        log.info("replicate %s: %s done", what, action)
+    except (Exception, asyncio.CancelledError) as exc:
+        log.warning("replicate %s: %s failed: %r", what, action, exc)
+
+
 class _Run:
-    """One prediction: create, wait (cancelling it if we stop waiting), download."""
+    """One prediction: upload the picture to edit, create, wait (cancelling it if we stop
+    waiting), download."""
 
     def __init__(
         self,
@@ -484,6 +545,7 @@ class _Run:
         self._sizing = sizing
         self._settings = provider._settings
         self.prediction: Prediction | None = None
+        self._upload_id = ""
 
     @property
     def created(self) -> bool:
@@ -492,20 +554,53 @@ class _Run:
     async def outputs(self, request: ImageRequest, count: int) -> list[bytes]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._settings.provider_timeout_seconds
-        await self._create(request, count)
-        assert self.prediction is not None
         try:
-            await self._wait(deadline)
-        except BaseException:
-            # Our deadline, the caller's timeout (CancelledError), a failed poll: nobody
-            # will take this image, so stop Replicate making (and billing) it.
-            await self._cancel()
-            raise
+            picture = await self._picture(request.source, deadline) if request.source else ""
+            await self._create(request, count, picture)
+            assert self.prediction is not None
+            try:
+                await self._wait(deadline)
+            except BaseException:
+                # Our deadline, the caller's timeout (CancelledError), a failed poll: nobody
+                # will take this image, so stop Replicate making (and billing) it.
+                await self._cancel()
+                raise
+        finally:
+            await self._delete_upload()
         downloader = _Downloader(self._settings, self._provider._api_origin)
         return [await downloader.fetch(url) for url in self._output_urls(self.prediction)]
 
-    async def _create(self, request: ImageRequest, count: int) -> None:
-        payload = self._provider._input(self._sizing, request, count)
+    async def _picture(self, source: SourcePicture, deadline: float) -> str:
+        """The source as the model's input: a data URI, or the URL of its upload."""
+        if len(source.data) < DATA_URI_MAX_BYTES:
+            return f"data:{source.mime_type};base64,{base64.b64encode(source.data).decode()}"
+        try:
+            # The SDK sends uploads without a timeout: ours is the prediction's deadline.
+            async with asyncio.timeout_at(deadline):
+                uploaded = await self._client.files.async_create(
+                    io.BytesIO(source.data),
+                    filename=f"source.{source.mime_type.rsplit('/', 1)[-1]}",
+                    content_type=source.mime_type,
+                )
+        except TimeoutError as exc:
+            raise Unavailable(
+                f"uploading the picture to edit took over "
+                f"{self._settings.provider_timeout_seconds}s"
+            ) from exc
+        except ReplicateError as exc:
+            if exc.status not in (404, 410):
+                raise
+            # No files API here (a gateway): not the model gone, which would hide it.
+            detail = f"the files API answered HTTP {exc.status} {exc.detail or ''}"
+            raise NotConfigured(detail.strip()) from exc
+        self._upload_id = uploaded.id
+        url = uploaded.urls.get("get") if isinstance(uploaded.urls, dict) else None
+        if not isinstance(url, str) or not url.startswith(("https:", "http:")):
+            raise MalformedResponse(f"file {uploaded.id} uploaded without a URL: {url!r:.200}")
+        return url
+
+    async def _create(self, request: ImageRequest, count: int, picture: str) -> None:
+        payload = self._provider._input(self._sizing, request, count, picture)
         # Held open at most half our time, so the prediction's id is known (and it can be
         # cancelled) well before we give up on it.
         timeout = self._settings.provider_timeout_seconds
@@ -539,13 +634,14 @@ class _Run:
         prediction = self.prediction
         if prediction is None or prediction.status in _TERMINAL:
             return
-        task = asyncio.ensure_future(self._client.predictions.async_cancel(prediction.id))
-        try:
-            async with asyncio.timeout(_CANCEL_TIMEOUT_S):
-                await asyncio.shield(task)
-            log.info("replicate prediction %s cancelled", prediction.id)
-        except (Exception, asyncio.CancelledError) as exc:
-            log.warning("replicate prediction %s: cancel failed: %r", prediction.id, exc)
+        call = self._client.predictions.async_cancel(prediction.id)
+        await _best_effort(call, f"prediction {prediction.id}", "cancel")
+
+    async def _delete_upload(self) -> None:
+        """DELETE /v1/files/{id}: the member's picture is not kept at Replicate."""
+        if self._upload_id:
+            call = self._client.files.async_delete(self._upload_id)
+            await _best_effort(call, f"file {self._upload_id}", "delete")
 
     def _output_urls(self, prediction: Prediction) -> list[str]:
         """The output files: one (FLUX.2 answers a string) or a list (FLUX.1)."""

@@ -7,6 +7,15 @@
   diffusers pipeline works on multiples of 16 and floors other sides to them, so the
   image has that size (`flux_draws`), 1024×1024 when no size is sent. A model no longer
   served there answers 410 (SDXL base, December 2026).
+- Edits, image-to-image on hf-inference: `POST /hf-inference/models/<edit model>` with
+  `{"inputs": <base64 image>, "parameters": {"prompt", "target_size": {width, height}}}`
+  (what `image_to_image` sends when given parameters) answers the input picture scaled to
+  `target_size` (floored to multiples of 16, as FLUX.1 Kontext's pipeline works) and
+  tinted (`kontext_edits`), so a test can tell the edit started from it; an input that is
+  not a picture gets PIL's words in a 400, as hf-inference answers. Whether hf-inference
+  serves an image-to-image model at all is the Hub's `inferenceProviderMapping` to say:
+  this fake's Hub says it serves FLUX.1 Kontext [dev] (with replicate), so the wire can
+  be tested; the real mapping may list replicate alone.
 - The router's chat: `POST /v1/chat/completions` with the model in the body (the
   router picks a provider itself: "auto"); OpenAI's answer and error shapes.
   Errors elsewhere are `{"error": "..."}` (a loading model adds `estimated_time`).
@@ -14,10 +23,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import itertools
 import re
 import time
 from collections.abc import Iterable
+
+from PIL import Image, UnidentifiedImageError
 
 from tests.fakes.images import encoded
 from tests.fakes.server import FakeResponse, FakeServer, RecordedRequest
@@ -25,6 +39,10 @@ from tests.fakes.server import FakeResponse, FakeServer, RecordedRequest
 IMAGE_MODEL = "black-forest-labs/FLUX.1-schnell"
 DEV_MODEL = "black-forest-labs/FLUX.1-dev"
 GONE_MODEL = "stabilityai/stable-diffusion-xl-base-1.0"
+EDIT_MODEL = "black-forest-labs/FLUX.1-Kontext-dev"
+# What an edit's output is blended with (a quarter of it): proof that the edit ran.
+EDIT_TINT = (0, 160, 255)
+EDIT_TINT_SHARE = 0.25
 CHAT_MODEL = "openai/gpt-oss-20b"
 MODEL_INFO_PATH = r"^/api/models/"
 CHAT_PATH = r"^/v1/chat/completions$"
@@ -55,7 +73,7 @@ def model_info(
             "gated": False,
             "disabled": False,
             "pipeline_tag": pipeline_tag,
-            "library_name": "diffusers" if pipeline_tag == "text-to-image" else "transformers",
+            "library_name": "diffusers" if "image" in pipeline_tag else "transformers",
             "tags": [pipeline_tag, "safetensors"],
             "inferenceProviderMapping": {
                 provider: {"status": "live", "providerId": model, "task": pipeline_tag}
@@ -91,6 +109,46 @@ def flux_draws(request: RecordedRequest) -> FakeResponse:
         for name in ("width", "height")
     ]
     return image(sides[0], sides[1])
+
+
+def kontext_edits(request: RecordedRequest) -> FakeResponse:
+    """The PNG the edit model makes: the input picture at `target_size` (each side floored
+    to a multiple of 16; the picture's own size when none is given), a quarter EDIT_TINT."""
+    body = request.json()
+    if not isinstance(body, dict) or not isinstance(body.get("inputs"), str):
+        return error(400, "Input validation error: `inputs` must be a base64 image")
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(body["inputs"], validate=True))) as given:
+            picture = given.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError, binascii.Error) as exc:
+        return error(400, str(exc))
+    target = (body.get("parameters") or {}).get("target_size") or {}
+    sides = [
+        int(target.get(name) or side) // FLUX_MULTIPLE * FLUX_MULTIPLE
+        for name, side in zip(("width", "height"), picture.size, strict=True)
+    ]
+    return FakeResponse(
+        body=edited_png(picture, (sides[0], sides[1])),
+        headers={"Content-Type": "image/png", **_request_id()},
+    )
+
+
+def edited_png(picture: Image.Image, size: tuple[int, int]) -> bytes:
+    """`picture` at `size`, a quarter EDIT_TINT: what the fake's edit model makes."""
+    scaled = picture.convert("RGB").resize(size, Image.Resampling.BILINEAR)
+    tinted = Image.blend(scaled, Image.new("RGB", size, EDIT_TINT), EDIT_TINT_SHARE)
+    buffer = io.BytesIO()
+    tinted.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def no_permission() -> FakeResponse:
+    """The router's 403 for a token without the "Inference Providers" permission."""
+    return error(
+        403,
+        "This authentication method does not have sufficient permissions to call "
+        "Inference Providers on behalf of user studio-tests",
+    )
 
 
 def error(status: int, message: str, **headers: str) -> FakeResponse:
@@ -152,7 +210,8 @@ def chat_reply(text: str, model: str = CHAT_MODEL) -> FakeResponse:
 
 def serve_models(server: FakeServer) -> None:
     """The Hub knows the FLUX models (served by hf-inference), SDXL (no longer served
-    there) and the chat model; nothing else."""
+    there), the edit model (image-to-image, served by hf-inference and replicate) and the
+    chat model; nothing else."""
     server.on("GET", MODEL_INFO_PATH, model_not_found())
     server.on(
         "GET",
@@ -170,3 +229,13 @@ def serve_models(server: FakeServer) -> None:
             rf"^/api/models/{re.escape(model)}(\?|$)",
             model_info(model, "text-to-image", providers=("hf-inference", "fal-ai")),
         )
+    serve_edit_model(server, providers=("hf-inference", "replicate"))
+
+
+def serve_edit_model(server: FakeServer, providers: Iterable[str]) -> None:
+    """The Hub's answer about the edit model: image-to-image, served by `providers`."""
+    server.on(
+        "GET",
+        rf"^/api/models/{re.escape(EDIT_MODEL)}(\?|$)",
+        model_info(EDIT_MODEL, "image-to-image", providers=providers),
+    )

@@ -6,17 +6,31 @@
 - cancel: POST /v1/predictions/{id}/cancel
 - models: GET /v1/models/{owner}/{name} and GET /v1/models/{owner}/{name}/versions/{id}
 - output files: served by the fake itself under /delivery/ (replicate.delivery)
+- files: POST /v1/files (multipart `content`, as the SDK uploads), DELETE /v1/files/{id}
 - errors: RFC 7807 problem bodies {"type", "title", "status", "detail"}
 
 `draws(server)` answers a create as the model would: an output file of the size the
-model's documented inputs give for what was sent (not simply the size asked for).
+model's documented inputs give for what was sent (not simply the size asked for). Given
+`input_images` (FLUX.2), the output is the first picture scaled to that size and tinted,
+so a test can tell the edit started from it. FLUX.2 [dev] documents its width/height for
+"text-to-image mode" only, so its edits keep the picture's size. A reference that is not
+a URI is refused with 422 (the API validates the input schema); one that is a URI but not
+a picture fails the prediction as the model does when PIL cannot open it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import email.parser
+import email.policy
+import hashlib
+import io
 import itertools
 import re
 from typing import Any
+
+from PIL import Image, UnidentifiedImageError
 
 from tests.fakes.images import png_bytes
 from tests.fakes.server import FakeResponse, FakeServer, RecordedRequest, Responder
@@ -32,6 +46,8 @@ CANCEL_PATH = r"^/v1/predictions/[^/]+/cancel$"
 MODEL_PATH = r"^/v1/models/[^/]+/[^/]+$"
 VERSION_PATH = r"^/v1/models/[^/]+/[^/]+/versions/[^/]+$"
 DELIVERY_PATH = r"^/delivery/"
+FILES_PATH = r"^/v1/files$"
+FILE_PATH = r"^/v1/files/[^/]+$"
 # FLUX.1 [schnell]/[dev] at `megapixels: "1"` (cog-flux's table), per aspect ratio.
 FLUX_SIZES = {"1:1": (1024, 1024), "3:2": (1216, 832), "16:9": (1344, 768)}
 # FLUX.2 with `aspect_ratio: "custom"`: `width`/`height` "rounded to nearest multiple of
@@ -39,7 +55,14 @@ FLUX_SIZES = {"1:1": (1024, 1024), "3:2": (1216, 832), "16:9": (1344, 768)}
 # /versions/285631b5.../api; flux-2-dev: 7bba46bd..., max 1440).
 FLUX_2_MAX_SIDE = {MODEL: 2048, FLUX_2_DEV: 1440}
 FLUX_2_MULTIPLE = 32
+# What an edit's output is blended with (a quarter of it): proof that the edit ran.
+EDIT_TINT = (255, 200, 0)
+EDIT_TINT_SHARE = 0.25
 _prediction_ids = itertools.count(1)
+_file_ids = itertools.count(1)
+# Files uploaded to any fake, by their `urls.get` (kept for tests once deleted).
+_uploads: dict[str, bytes] = {}
+_deleted: set[str] = set()
 
 
 def prediction(
@@ -94,6 +117,15 @@ def problem(status: int, title: str, detail: str, **headers: str) -> FakeRespons
 def not_found() -> FakeResponse:
     """The API's 404 for a model (or anything else) it does not have."""
     return problem(404, "Not found", "The requested resource could not be found.")
+
+
+def reference_refused(index: int = 0) -> FakeResponse:
+    """The API's answer to an `input_images` entry that is not a URI (schema validation)."""
+    return problem(
+        422,
+        "Input validation failed",
+        f"- input.input_images.{index}: Does not match format 'uri'",
+    )
 
 
 def version_gone() -> FakeResponse:
@@ -180,6 +212,8 @@ def draws(server: FakeServer, *, cdn: FakeServer | None = None) -> Responder:
         if isinstance(size, str):
             return problem(422, "Input validation failed", size)
         prediction_id = f"{PREDICTION_ID[:-6]}{next(_prediction_ids):06d}"
+        if "input_images" in payload and model in FLUX_2_MAX_SIDE:
+            return _edit(server, files, model, payload, size, prediction_id)
         count = 1 if model in FLUX_2_MAX_SIDE else payload.get("num_outputs", 1)
         if type(count) is not int or not 1 <= count <= 4:
             return problem(
@@ -202,6 +236,139 @@ def draws(server: FakeServer, *, cdn: FakeServer | None = None) -> Responder:
         return FakeResponse.json(body, 201)
 
     return answer
+
+
+def _edit(
+    server: FakeServer,
+    files: FakeServer,
+    model: str,
+    payload: dict[str, Any],
+    size: tuple[int, int],
+    prediction_id: str,
+) -> FakeResponse:
+    """A FLUX.2 edit: its first reference picture, scaled and tinted."""
+    references = payload["input_images"]
+    if not isinstance(references, list) or not references:
+        return problem(422, "Input validation failed", "- input.input_images: Invalid type.")
+    for index, reference in enumerate(references):
+        if not isinstance(reference, str) or not reference.startswith(
+            ("data:", "http://", "https://")
+        ):
+            return reference_refused(index)
+    try:
+        picture = _open_reference(references[0])
+    except (UnidentifiedImageError, OSError, ValueError, binascii.Error) as exc:
+        failed = prediction(
+            server,
+            status="failed",
+            error=str(exc),
+            input=payload,
+            prediction_id=prediction_id,
+            model=model,
+        )
+        return FakeResponse.json(failed, 201)
+    if model != MODEL:
+        size = picture.size  # FLUX.2 [dev]: width/height are for text-to-image only
+    path = f"/delivery/xezq/{prediction_id}/out-0.png"
+    files.on("GET", f"^{re.escape(path)}$", FakeResponse(body=edited_png(picture, size)))
+    body = prediction(
+        server, output=f"{files.url}{path}", input=payload, prediction_id=prediction_id, model=model
+    )
+    return FakeResponse.json(body, 201)
+
+
+def _open_reference(reference: str) -> Image.Image:
+    """The picture a reference names: a data URI's, or an uploaded file's."""
+    if reference.startswith("data:"):
+        header, _, encoded = reference.partition(",")
+        if not header.endswith(";base64"):
+            raise ValueError(f"not a base64 data URI: {header[:40]}")
+        data = base64.b64decode(encoded, validate=True)
+    elif reference in _uploads and reference not in _deleted:
+        data = _uploads[reference]
+    else:
+        raise ValueError(f"could not download {reference[:200]}: 404 Not Found")
+    with Image.open(io.BytesIO(data)) as picture:
+        return picture.convert("RGB")
+
+
+def edited_png(picture: Image.Image, size: tuple[int, int]) -> bytes:
+    """`picture` at `size`, a quarter EDIT_TINT: what the fake's edit model makes."""
+    scaled = picture.convert("RGB").resize(size, Image.Resampling.BILINEAR)
+    tinted = Image.blend(scaled, Image.new("RGB", size, EDIT_TINT), EDIT_TINT_SHARE)
+    buffer = io.BytesIO()
+    tinted.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def references(create: RecordedRequest) -> list[bytes]:
+    """The pictures a create request sent in `input_images` (data URIs or uploads)."""
+    found = []
+    for reference in create.json()["input"]["input_images"]:
+        if reference.startswith("data:"):
+            found.append(base64.b64decode(reference.partition(",")[2]))
+        else:
+            found.append(_uploads[reference])
+    return found
+
+
+def _multipart(request: RecordedRequest) -> dict[str, tuple[str, str, bytes]]:
+    """A multipart/form-data body: field name → (filename, content type, bytes)."""
+    head = f"Content-Type: {request.headers.get('content-type', '')}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.body)
+    parts = {}
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        parts[str(name)] = (part.get_filename() or "", part.get_content_type(), payload)
+    return parts
+
+
+def serve_files(server: FakeServer) -> None:
+    """The files API: uploads kept (their `urls.get` work as inputs), deletes answered."""
+
+    def create(request: RecordedRequest) -> FakeResponse:
+        parts = _multipart(request)
+        if "content" not in parts:
+            return problem(400, "Bad request", "The request must include a content field")
+        filename, content_type, data = parts["content"]
+        file_id = f"cneqzikepnug6xezperrr{next(_file_ids):06d}"
+        url = f"{server.url}/v1/files/{file_id}"
+        _uploads[url] = data
+        body = {
+            "id": file_id,
+            "name": filename,
+            "content_type": content_type,
+            "size": len(data),
+            "etag": hashlib.md5(data).hexdigest(),
+            "checksums": {
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "md5": hashlib.md5(data).hexdigest(),
+            },
+            "metadata": {},
+            "created_at": "2025-03-01T10:00:00.000Z",
+            "expires_at": "2025-03-02T10:00:00.000Z",
+            "urls": {"get": url},
+        }
+        return FakeResponse.json(body, 201)
+
+    def delete(request: RecordedRequest) -> FakeResponse:
+        url = f"{server.url}{request.path}"
+        if url not in _uploads or url in _deleted:
+            return not_found()
+        _deleted.add(url)
+        return FakeResponse(status=204)
+
+    server.on("POST", FILES_PATH, create)
+    server.on("DELETE", FILE_PATH, delete)
+
+
+def uploads(server: FakeServer) -> list[RecordedRequest]:
+    return [r for r in server.requests_to(FILES_PATH) if r.method == "POST"]
+
+
+def deletions(server: FakeServer) -> list[RecordedRequest]:
+    return [r for r in server.requests_to(FILE_PATH) if r.method == "DELETE"]
 
 
 def cancels(server: FakeServer) -> Responder:

@@ -26,7 +26,7 @@ from huggingface_hub.utils._http import default_client_factory
 from PIL import Image
 
 from studio_app.providers import base, huggingface_provider
-from studio_app.providers.base import ImageRequest, ProviderImage
+from studio_app.providers.base import ImageRequest, ProviderImage, SourcePicture
 from studio_app.providers.huggingface_provider import HuggingFaceProvider
 from studio_app.providers.registry import get_provider
 from studio_app.services import generation, ledger
@@ -50,6 +50,7 @@ TIER_SIZES = {"standard": (1024, 1024), "premium": (1536, 1024), "premium-wide":
 
 def _clear_model_checks() -> None:
     huggingface_provider._known_pipelines.clear()
+    huggingface_provider._edit_checks.clear()
 
 
 @pytest.fixture
@@ -554,6 +555,175 @@ def test_chat_without_a_token_sends_nothing(fake: FakeServer, tmp_path: Path) ->
     assert fake.requests == []
 
 
+# --- edits -------------------------------------------------------------------------------
+
+EDIT_PATH = hf_api.image_path(hf_api.EDIT_MODEL)
+SOURCE_COLOR = (200, 60, 30)
+
+
+def _source(tier: str = "standard") -> SourcePicture:
+    """A one-colour picture fitted to the tier, as the edit path hands it over."""
+    size = (get_tier(tier).width, get_tier(tier).height)
+    picture = Image.new("RGB", size, SOURCE_COLOR)
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return SourcePicture(data=buffer.getvalue(), width=size[0], height=size[1], picture=picture)
+
+
+def _edit(
+    provider: HuggingFaceProvider, tier: str = "standard", source: SourcePicture | None = None
+) -> ProviderImage:
+    request = ImageRequest(prompt=PROMPT, tier=get_tier(tier), source=source or _source(tier))
+    return aio.run(provider.generate(request))
+
+
+def _is_the_edited_colour(pixel: tuple[int, ...]) -> bool:
+    """The source's colour blended with the fake edit model's tint (to within rounding)."""
+    share = hf_api.EDIT_TINT_SHARE
+    expected = [
+        mine * (1 - share) + tint * share
+        for mine, tint in zip(SOURCE_COLOR, hf_api.EDIT_TINT, strict=True)
+    ]
+    return all(abs(got - want) <= 1 for got, want in zip(pixel, expected, strict=True))
+
+
+@pytest.mark.parametrize("tier", list(TIER_SIZES))
+def test_an_edit_sends_the_source_to_the_edit_model_and_returns_the_tiers_size(
+    tier: str, fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", EDIT_PATH, hf_api.kontext_edits)
+    provider = _provider(fake, tmp_path)
+    # FLUX.1 takes no picture: whatever the generation model, the edit model edits.
+    assert provider.edit_unavailable() == provider.edit_unavailable(hf_api.DEV_MODEL) == ""
+    source = _source(tier)
+    width, height = TIER_SIZES[tier]
+
+    image = _edit(provider, tier, source)
+
+    [sent] = _inferences(fake)
+    assert sent.path == f"/hf-inference/models/{hf_api.EDIT_MODEL}"
+    body = sent.json()
+    assert base64.b64decode(body["inputs"]) == source.data
+    assert body["parameters"] == {
+        "prompt": PROMPT,
+        "target_size": {"width": width, "height": height},
+    }
+    assert sent.headers["authorization"] == f"Bearer {TOKEN}"
+    assert sent.headers["accept"] == "image/png"
+    assert sent.headers["content-type"] == "application/json"
+    # The Hub is asked first whether hf-inference serves the edit model.
+    [lookup] = _lookups(fake)
+    assert lookup.path.startswith(f"/api/models/{hf_api.EDIT_MODEL}?")
+    assert "expand=inferenceProviderMapping" in lookup.path
+    # The model that made the edit is the one recorded on the creation.
+    assert (image.width, image.height, image.model) == (width, height, hf_api.EDIT_MODEL)
+    generation.check_delivered_size(get_tier(tier), image.width, image.height)
+    with Image.open(io.BytesIO(image.data)) as edited:
+        assert edited.size == (width, height)
+        pixel = edited.convert("RGB").getpixel((width // 2, height // 2))
+        assert isinstance(pixel, tuple) and _is_the_edited_colour(pixel)
+
+
+def test_the_hub_is_asked_about_the_edit_model_once_per_process(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", EDIT_PATH, hf_api.kontext_edits)
+    provider = _provider(fake, tmp_path)
+    _edit(provider)
+    _edit(provider, "premium")
+    assert (len(_lookups(fake)), len(_inferences(fake))) == (1, 2)
+
+
+def test_without_an_edit_model_edits_are_unavailable_and_send_nothing(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    provider = _provider(fake, tmp_path, hf_edit_model="")
+    assert provider.edit_unavailable() == "no edit model is set (STUDIO_HF_EDIT_MODEL)"
+    with pytest.raises(base.NotConfigured):
+        _edit(provider)
+    assert fake.requests == []
+
+
+def test_an_edit_model_the_provider_does_not_serve_is_refused_before_any_inference(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    hf_api.serve_edit_model(fake, providers=("replicate", "fal-ai"))
+    provider = _provider(fake, tmp_path)
+
+    with pytest.raises(base.NotConfigured, match="not served by hf-inference"):
+        _edit(provider)
+
+    assert _inferences(fake) == []
+    # From then on the studio says why, and an edit asked anyway sends nothing.
+    assert "not served by hf-inference" in provider.edit_unavailable()
+    with pytest.raises(base.NotConfigured):
+        _edit(provider)
+    assert len(fake.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("response", "error_class", "started"),
+    [
+        (hf_api.model_loading(hf_api.EDIT_MODEL), base.Unavailable, False),
+        (hf_api.error(400, "cannot identify image file <_io.BytesIO>"), base.BadRequest, False),
+        (hf_api.error(401, "Invalid credentials in Authorization header"), base.AuthFailed, False),
+        (hf_api.no_permission(), base.AuthFailed, False),
+        (hf_api.error(402, MONTHLY_CREDITS), base.QuotaExhausted, False),
+        (hf_api.error(500, "Internal Server Error"), base.Unavailable, True),
+        # The edit model gone: the operator's setting, never the generation model's fault.
+        (hf_api.error(404, "Model not found"), base.NotConfigured, False),
+        (hf_api.gone(hf_api.EDIT_MODEL), base.NotConfigured, False),
+    ],
+    ids=["503-loading", "400", "401", "403", "402-credits", "500", "404", "410-gone"],
+)
+def test_each_edit_failure_maps_to_one_taxonomy_error_after_one_request(
+    response: FakeResponse,
+    error_class: type[base.ProviderError],
+    started: bool,
+    fake: FakeServer,
+    tmp_path: Path,
+) -> None:
+    fake.on("POST", EDIT_PATH, response)
+    with pytest.raises(base.ProviderError) as caught:
+        _edit(_provider(fake, tmp_path))
+    assert type(caught.value) is error_class
+    assert caught.value.may_have_started is started
+    assert len(_inferences(fake)) == 1
+    assert TOKEN not in caught.value.detail
+
+
+def test_a_loading_edit_model_is_unavailable_for_its_estimated_time(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", EDIT_PATH, hf_api.model_loading(hf_api.EDIT_MODEL, estimated_time=12.0))
+    with pytest.raises(base.Unavailable) as caught:
+        _edit(_provider(fake, tmp_path))
+    assert caught.value.retry_after == 12.0
+    assert "currently loading" in caught.value.detail
+
+
+def test_a_source_that_is_not_a_picture_is_a_bad_request(fake: FakeServer, tmp_path: Path) -> None:
+    fake.on("POST", EDIT_PATH, hf_api.kontext_edits)
+    broken = SourcePicture(data=b"not a picture", width=1024, height=1024)
+    with pytest.raises(base.BadRequest, match="cannot identify image file"):
+        _edit(_provider(fake, tmp_path), source=broken)
+    assert len(_inferences(fake)) == 1
+
+
+def test_an_edit_model_that_has_gone_leaves_generations_alone(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    fake.on("POST", EDIT_PATH, hf_api.gone(hf_api.EDIT_MODEL))
+    fake.on("POST", IMAGE_PATH, hf_api.flux_draws)
+    provider = _provider(fake, tmp_path)
+
+    with pytest.raises(base.NotConfigured, match="STUDIO_HF_EDIT_MODEL"):
+        _edit(provider)
+
+    assert "no longer supported" in provider.edit_unavailable()
+    assert _generate(provider).model == hf_api.IMAGE_MODEL
+
+
 # --- the SDK's public API only -------------------------------------------------------------
 
 
@@ -577,6 +747,7 @@ def test_the_adapter_uses_only_public_huggingface_hub_modules() -> None:
 # Another Inference Provider than hf-inference: the SDK's own routing to the real router,
 # reached here through the SDK's public HTTP client factory (the only way in for a test).
 TOGETHER_MODEL = "black-forest-labs/FLUX.1-schnell"
+TOGETHER_EDIT_MODEL = "black-forest-labs/FLUX.1-Kontext-dev"
 
 
 @pytest.fixture
@@ -600,9 +771,31 @@ def together_wire() -> Iterator[list[httpx2.Request]]:
                     },
                 },
             )
+        if request.url.path == f"/api/models/{TOGETHER_EDIT_MODEL}":
+            return httpx2.Response(
+                200,
+                json={
+                    "id": TOGETHER_EDIT_MODEL,
+                    "pipeline_tag": "image-to-image",
+                    "inferenceProviderMapping": {
+                        "together": {
+                            "status": "live",
+                            "providerId": "black-forest-labs/FLUX.1-kontext-dev",
+                            "task": "image-to-image",
+                        }
+                    },
+                },
+            )
         if request.url.path == "/together/v1/images/generations":
-            size = json.loads(request.content)
-            png = base64.b64encode(encoded(size["width"], size["height"], "PNG")).decode()
+            body = json.loads(request.content)
+            if "image_url" in body:
+                picture = base64.b64decode(body["image_url"].partition(",")[2])
+                with Image.open(io.BytesIO(picture)) as given:
+                    size = (body["target_size"]["width"], body["target_size"]["height"])
+                    made = hf_api.edited_png(given, size)
+            else:
+                made = encoded(body["width"], body["height"], "PNG")
+            png = base64.b64encode(made).decode()
             return httpx2.Response(200, json={"data": [{"b64_json": png}]})
         return httpx2.Response(404, json={"error": "not on this wire"})
 
@@ -631,6 +824,29 @@ def test_another_inference_provider_is_routed_by_the_sdk(
     assert str(inference.url) == "https://router.huggingface.co/together/v1/images/generations"
     assert json.loads(inference.content)["model"] == "flux-schnell-on-together"
     assert inference.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_another_inference_provider_edits_through_the_sdks_routing(
+    together_wire: list[httpx2.Request], tmp_path: Path
+) -> None:
+    provider = HuggingFaceProvider(
+        Settings(  # type: ignore[call-arg]
+            database_url="sqlite://",
+            images_dir=tmp_path,
+            hf_token=TOKEN,
+            hf_inference_provider="together",
+        )
+    )
+    source = _source("premium")
+    image = aio.run(
+        provider.generate(ImageRequest(prompt=PROMPT, tier=get_tier("premium"), source=source))
+    )
+    assert (image.width, image.height, image.model) == (1536, 1024, TOGETHER_EDIT_MODEL)
+    inference = together_wire[-1]
+    assert str(inference.url) == "https://router.huggingface.co/together/v1/images/generations"
+    sent = json.loads(inference.content)
+    assert (sent["model"], sent["prompt"]) == ("black-forest-labs/FLUX.1-kontext-dev", PROMPT)
+    assert base64.b64decode(sent["image_url"].partition(",")[2]) == source.data
 
 
 def test_a_gateway_with_another_inference_provider_is_refused_and_sends_nothing(

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import io
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,10 +26,11 @@ from studio_app.providers.base import (
     QuotaExhausted,
     RateLimited,
     SafetyRefused,
+    SourcePicture,
     Unavailable,
 )
 from studio_app.providers.registry import get_provider
-from studio_app.providers.replicate_provider import ReplicateProvider
+from studio_app.providers.replicate_provider import DATA_URI_MAX_BYTES, ReplicateProvider
 from studio_app.services import generation, ledger
 from studio_app.services.db import read_session
 from studio_app.services.tiers import get_tier
@@ -603,6 +605,236 @@ def test_an_unusable_answer_is_malformed(answer: object, fake: FakeServer) -> No
 
     assert isinstance(_failure(_provider(fake)), MalformedResponse)
     assert len(replicate_api.creates(fake)) == 1
+
+
+# --- edits ---------------------------------------------------------------------------------
+
+SOURCE_COLOR = (30, 90, 200)
+
+
+def _source(tier: str = "standard", *, noise: bool = False) -> SourcePicture:
+    """A picture fitted to the tier, as the edit path hands it over: one colour, or noise
+    (a PNG of several megabytes)."""
+    size = (get_tier(tier).width, get_tier(tier).height)
+    if noise:
+        picture = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    else:
+        picture = Image.new("RGB", size, SOURCE_COLOR)
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return SourcePicture(data=buffer.getvalue(), width=size[0], height=size[1], picture=picture)
+
+
+def _edit(
+    provider: ReplicateProvider,
+    tier: str = "standard",
+    source: SourcePicture | None = None,
+    **fields: object,
+) -> ProviderImage:
+    return _generate(provider, tier, source=source or _source(tier), **fields)
+
+
+def _is_the_edited_colour(pixel: tuple[int, ...]) -> bool:
+    """The source's colour blended with the fake edit model's tint (to within rounding)."""
+    share = replicate_api.EDIT_TINT_SHARE
+    expected = [
+        mine * (1 - share) + tint * share
+        for mine, tint in zip(SOURCE_COLOR, replicate_api.EDIT_TINT, strict=True)
+    ]
+    return all(abs(got - want) <= 1 for got, want in zip(pixel, expected, strict=True))
+
+
+def _data_uri(source: SourcePicture) -> str:
+    return f"data:image/png;base64,{base64.b64encode(source.data).decode()}"
+
+
+@pytest.mark.parametrize("tier", list(FLUX_2_SIZES))
+def test_an_edit_sends_the_source_to_flux_2_pro_and_returns_the_tiers_size(
+    tier: str, fake: FakeServer
+) -> None:
+    replicate_api.create_answers(fake, replicate_api.draws(fake))
+    source = _source(tier)
+    provider = _provider(fake)
+    assert provider.edit_unavailable() == ""
+
+    result = _edit(provider, tier, source, seed=42)
+
+    [create] = replicate_api.creates(fake)
+    assert create.path == f"/v1/models/{MODEL}/predictions"
+    width, height = FLUX_2_SIZES[tier]
+    assert create.json() == {
+        "input": {
+            "prompt": PROMPT,
+            "input_images": [_data_uri(source)],
+            "aspect_ratio": "custom",
+            "width": width,
+            "height": height,
+            "output_format": "png",
+            "seed": 42,
+        }
+    }
+    assert replicate_api.references(create) == [source.data]
+    assert (result.width, result.height, result.model) == (width, height, MODEL)
+    generation.check_delivered_size(get_tier(tier), result.width, result.height)
+    with Image.open(io.BytesIO(result.data)) as edited:
+        assert edited.size == (width, height)
+        pixel = edited.convert("RGB").getpixel((width // 2, height // 2))
+        assert isinstance(pixel, tuple) and _is_the_edited_colour(pixel)
+    assert replicate_api.uploads(fake) == []
+
+
+def test_a_source_of_a_megabyte_or_more_is_uploaded_then_deleted(fake: FakeServer) -> None:
+    replicate_api.serve_files(fake)
+    replicate_api.create_answers(fake, replicate_api.draws(fake))
+    source = _source(noise=True)
+    assert len(source.data) >= DATA_URI_MAX_BYTES
+
+    result = _edit(_provider(fake), source=source)
+
+    [upload] = replicate_api.uploads(fake)
+    assert upload.headers["authorization"] == f"Bearer {TOKEN}"
+    assert upload.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'name="content"; filename="source.png"' in upload.body
+    [create] = replicate_api.creates(fake)
+    [url] = create.json()["input"]["input_images"]
+    assert url.startswith(f"{fake.url}/v1/files/")
+    assert replicate_api.references(create) == [source.data]
+    [delete] = replicate_api.deletions(fake)
+    assert delete.path == url.removeprefix(fake.url)
+    assert delete.headers["authorization"] == f"Bearer {TOKEN}"
+    order = [fake.requests.index(r) for r in (upload, create, delete)]
+    assert order == sorted(order)
+    assert result.data == replicate_api.edited_png(source.picture, (1024, 1024))  # type: ignore[arg-type]
+
+
+def test_a_model_that_takes_no_picture_leaves_the_edit_to_the_edit_model(
+    fake: FakeServer,
+) -> None:
+    replicate_api.create_answers(fake, replicate_api.draws(fake))
+    provider = _provider(fake, replicate_model=SCHNELL)
+    assert provider.edit_unavailable() == ""
+
+    result = _edit(provider)
+
+    [create] = replicate_api.creates(fake)
+    assert create.path == f"/v1/models/{MODEL}/predictions"
+    assert create.json()["input"]["input_images"]
+    # The model that made the edit is the one recorded on the creation.
+    assert (result.model, result.width, result.height) == (MODEL, 1024, 1024)
+
+
+def test_flux_2_dev_edits_with_its_own_inputs(fake: FakeServer) -> None:
+    replicate_api.create_answers(fake, replicate_api.draws(fake))
+
+    result = _edit(_provider(fake), model=FLUX_2_DEV)
+
+    [create] = replicate_api.creates(fake)
+    assert create.path == f"/v1/models/{FLUX_2_DEV}/predictions"
+    assert (result.model, result.width, result.height) == (FLUX_2_DEV, 1024, 1024)
+
+
+def test_without_a_model_that_takes_pictures_edits_are_unavailable(fake: FakeServer) -> None:
+    assert _provider(fake, replicate_edit_model="").edit_unavailable(SCHNELL) == (
+        "FLUX.1 [schnell] takes no picture to edit"
+    )
+    assert _provider(fake, replicate_edit_model="").edit_unavailable() == ""
+    kontext = _provider(
+        fake, replicate_model=SCHNELL, replicate_edit_model="black-forest-labs/flux-kontext-pro"
+    )
+    assert "STUDIO_REPLICATE_EDIT_MODEL" in kontext.edit_unavailable()
+
+    # Asked anyway, it refuses before sending anything (nothing is charged).
+    with pytest.raises(BadRequest, match="takes no picture to edit"):
+        _edit(kontext)
+    assert fake.requests == []
+
+
+def test_a_refused_reference_is_a_bad_request_after_one_create(fake: FakeServer) -> None:
+    replicate_api.create_answers(fake, replicate_api.reference_refused())
+
+    error = _failure(_provider(fake), source=_source())
+
+    assert isinstance(error, BadRequest)
+    assert "Does not match format 'uri'" in error.detail
+    assert not error.may_have_started
+    assert len(replicate_api.creates(fake)) == 1
+
+
+def test_a_source_that_is_not_a_picture_fails_its_prediction(fake: FakeServer) -> None:
+    replicate_api.create_answers(fake, replicate_api.draws(fake))
+    broken = SourcePicture(data=b"not a picture", width=1024, height=1024)
+
+    error = _failure(_provider(fake), source=broken)
+
+    assert isinstance(error, Unavailable)
+    assert "cannot identify image file" in error.detail
+    assert len(replicate_api.creates(fake)) == 1
+    assert replicate_api.downloads(fake) == []
+
+
+def test_a_failed_upload_is_one_taxonomy_error_and_creates_nothing(fake: FakeServer) -> None:
+    fake.on("POST", replicate_api.FILES_PATH, problem(401, "Unauthenticated", "Invalid token"))
+
+    error = _failure(_provider(fake), source=_source(noise=True))
+
+    assert isinstance(error, AuthFailed)
+    assert not error.may_have_started
+    assert len(replicate_api.uploads(fake)) == 1
+    assert replicate_api.creates(fake) == []
+
+
+def test_a_gateway_without_the_files_api_is_not_the_model_gone(fake: FakeServer) -> None:
+    # No files route on this fake: its 404 for POST /v1/files.
+    error = _failure(_provider(fake), source=_source(noise=True))
+
+    assert isinstance(error, NotConfigured)
+    assert "files API answered HTTP 404" in error.detail
+    assert replicate_api.creates(fake) == []
+
+
+def test_an_edit_whose_caller_gives_up_is_cancelled_and_its_upload_deleted(
+    fake: FakeServer,
+) -> None:
+    replicate_api.serve_files(fake)
+    replicate_api.processing_forever(fake)
+    provider = _provider(fake)
+    request = ImageRequest(prompt=PROMPT, tier=get_tier("standard"), source=_source(noise=True))
+
+    async def give_up_after_half_a_second() -> None:
+        await asyncio.wait_for(provider.generate(request), timeout=0.5)
+
+    with pytest.raises(TimeoutError):
+        aio.run(give_up_after_half_a_second())
+
+    assert len(replicate_api.creates(fake)) == 1
+    [cancel] = replicate_api.cancellations(fake)
+    assert cancel.path == f"/v1/predictions/{PREDICTION_ID}/cancel"
+    [upload] = replicate_api.uploads(fake)
+    [delete] = replicate_api.deletions(fake)
+    assert fake.requests.index(upload) < fake.requests.index(delete)
+
+
+def test_an_edit_that_outlasts_our_deadline_is_cancelled_at_replicate(fake: FakeServer) -> None:
+    replicate_api.processing_forever(fake)
+
+    error = _failure(_provider(fake, provider_timeout_seconds=1), source=_source())
+
+    assert isinstance(error, Unavailable)
+    assert error.may_have_started
+    assert len(replicate_api.cancellations(fake)) == 1
+
+
+def test_an_edit_model_that_is_gone_leaves_the_members_model_alone(fake: FakeServer) -> None:
+    replicate_api.create_answers(fake, replicate_api.not_found())
+
+    # Made by the edit model: an operator setting, not the model members pick.
+    error = _failure(_provider(fake, replicate_model=SCHNELL), source=_source())
+    assert isinstance(error, NotConfigured)
+    assert f"STUDIO_REPLICATE_EDIT_MODEL {MODEL}" in error.detail
+    # Made by the members' model itself: that model is gone.
+    error = _failure(_provider(fake), source=_source())
+    assert isinstance(error, ModelUnavailable)
+    assert len(replicate_api.creates(fake)) == 2
 
 
 # --- checking a model ----------------------------------------------------------------------
