@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from studio_app.settings import PROJECT_ROOT
@@ -190,6 +191,37 @@ def test_a_browser_whose_web_process_dies_while_it_waits_gets_its_image_from_ano
         timeout=(SLOW_JOB_S + 30) * 1000
     )
     expect(page.locator(".credit-balance")).to_have_text("4")
+
+
+def test_an_edit_from_an_upload_across_web_and_job_workers(
+    scaled_app: ScaledApp, page: Page, tmp_path: Path
+) -> None:
+    """The picture is uploaded to one web worker (its tab's state in Redis), edited by a
+    job worker, and shown by whichever web worker serves the page."""
+    email = sign_up(page, scaled_app.url)
+    page.locator(".edit-a-picture").click()
+    page.locator(".picture-upload input[type=file]").set_input_files(_photo(tmp_path))
+    expect(page.locator(".chosen-picture .fit-note")).to_have_text(
+        "Cropped from the centre to 1:1 (1024×1024): its sides are cut off.", timeout=20_000
+    )
+    page.locator("#prompt").fill("make it black and white")
+    page.locator("#generate").click()
+    expect(page.locator(".job-succeeded img.result-image").first).to_be_visible(timeout=60_000)
+    expect(page.locator(".credit-balance")).to_have_text("4")
+    assert _rows(
+        scaled_app,
+        "SELECT g.status, g.width, u.email FROM generated_image g JOIN image_upload i "
+        'ON i.id = g.source_upload_id JOIN "user" u ON u.id = g.user_id WHERE u.email = %s',
+        email,
+    ) == [("succeeded", 1024, email)]
+
+
+def _photo(folder: Path) -> str:
+    path = folder / "photo.png"
+    picture = Image.new("RGB", (900, 600), (210, 40, 40))
+    picture.paste((40, 60, 210), (450, 0, 900, 600))
+    picture.save(path, "PNG")
+    return str(path)
 
 
 BURST_USERS = 3

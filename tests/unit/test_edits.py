@@ -23,6 +23,9 @@ from studio_app.settings import Settings, reload_settings
 from studio_app.storage import image_store, upload_store
 from tests import aio
 from tests.factories import make_user
+from tests.fakes import openai_api, replicate_api
+from tests.fakes.server import FakeServer
+from tests.generation_helpers import use_replicate_at
 
 PROMPT = "make it black and white"
 
@@ -198,3 +201,45 @@ async def _generate(user_id: int) -> str:
     ticket = generation.start(user_id, GenerationRequest(prompt="a red kite over hills"))
     await generation.run(ticket)
     return ticket.public_id
+
+
+def test_an_openai_edit_sends_the_fitted_picture_once_per_image(
+    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.on("POST", openai_api.EDITS_PATH, openai_api.edits())
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-edits")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{fake.url}{openai_api.BASE_PATH}")
+    reload_settings()
+    user_id = make_user(credits=10)
+    upload = uploads.accept(_viewer(user_id), _photo((1200, 600)))
+
+    rows = _edit(user_id, upload.public_id, provider="openai", count=2, tier="premium")
+
+    assert [row.status for row in rows] == ["succeeded", "succeeded"]
+    calls = fake.requests_to(openai_api.EDITS_PATH)
+    assert len(calls) == 2  # an edit is one call per image
+    sent = {part.name: part for part in openai_api.form_parts(calls[0])}
+    assert openai_api.form_fields(calls[0])["prompt"] == PROMPT
+    with Image.open(io.BytesIO(sent["image"].data)) as picture:
+        # Cropped from the centre to 3:2 and scaled to the tier before it was sent.
+        assert picture.size == (1536, 1024)
+    assert _balance(user_id) == 10 - 2 * 2
+
+
+def test_a_replicate_edit_gives_flux_2_the_picture_as_a_reference(
+    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replicate_api.serve_files(fake)
+    replicate_api.create_answers(fake, replicate_api.draws(fake))
+    use_replicate_at(fake, monkeypatch)
+    user_id = make_user(credits=10)
+    upload = uploads.accept(_viewer(user_id), _photo((600, 600)))
+
+    [row] = _edit(user_id, upload.public_id, provider="replicate")
+
+    assert row.status == "succeeded", row.error_message
+    [create] = replicate_api.creates(fake)
+    [reference] = replicate_api.references(create)
+    with Image.open(io.BytesIO(reference)) as picture:
+        assert picture.size == (1024, 1024)
+    assert _balance(user_id) == 9
