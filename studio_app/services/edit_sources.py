@@ -90,7 +90,7 @@ def is_referenced(db: Session, upload_id: int) -> bool:
 
 def _used_by_a_creation() -> Exists:
     return exists().where(
-        GeneratedImage.source_upload_id == ImageUpload.id,
+        col(GeneratedImage.source_upload_id) == col(ImageUpload.id),
         col(GeneratedImage.deleted_at).is_(None),
     )
 

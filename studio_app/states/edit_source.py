@@ -35,7 +35,7 @@ def _option(upload: UploadView) -> PictureOption:
 
 
 class EditSourceState(StudioState):
-    pictures: list[PictureOption] = []
+    pictures: rx.Field[list[PictureOption]] = rx.field(default_factory=list)
     choosing: bool = False
     picture_busy: bool = False
     picture_error: str = ""
