@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import logging
 import math
 import re
 import time
@@ -50,8 +52,10 @@ from studio_app.services.auth import CurrentUser
 from studio_app.services.creations import CreationView
 from studio_app.services.errors import IdempotencyConflict, InsufficientCredits, StudioError
 from studio_app.settings import get_settings
+from studio_app.storage import StorageError
 from studio_app.tiers import tiers
 
+log = logging.getLogger(__name__)
 v1 = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
 PROVIDERS = ("offline", "openai", "gemini", "replicate", "huggingface")
@@ -143,6 +147,14 @@ async def _bad_form(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, FormProblem)
     return _answer(
         OpenAIError(error.status, error.message, code="invalid_value", param=error.param)
+    )
+
+
+@v1.exception_handler(StorageError)
+async def _storage_down(_request: Request, error: Exception) -> JSONResponse:
+    # Nothing was started or charged: a retry is safe, and the SDK's own may succeed.
+    return _answer(
+        OpenAIError(503, uploads.NOT_KEPT, type_="server_error", code="storage_unavailable")
     )
 
 
@@ -273,8 +285,9 @@ async def edit_image(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """OpenAI's `images.edit`: a multipart form with one `image` (PNG, JPEG or WebP) and
-    the generation's fields. The picture is kept as one of the caller's uploads; a retry
-    with the same Idempotency-Key edits the picture of the first try."""
+    the generation's fields. The picture is kept as one of the caller's uploads. With an
+    Idempotency-Key the picture is part of what the key stands for: a retry with the same
+    picture answers with the first try's images, another picture is a 409."""
     viewer = await asyncio.to_thread(_caller, request)
     form = await read_edit_form(request)
     asked = generation.GenerationRequest(
@@ -282,22 +295,40 @@ async def edit_image(
         provider=provider_for_model(form.fields.model),
         tier=tier_for_size(form.fields.size),
         count=form.fields.n or 1,
+        source_digest=hashlib.sha256(form.image).hexdigest(),
     )
-    source = None
+    answer_format = form.fields.response_format
     if idempotency_key is not None:
-        source = await asyncio.to_thread(generation.edit_source_of, viewer.id, idempotency_key)
-    if source is not None:
-        asked = replace(asked, source_upload_id=source)
-        return await _images_for(viewer, asked, idempotency_key, form.fields.response_format)
+        first_try = await asyncio.to_thread(generation.edit_source_of, viewer.id, idempotency_key)
+        if first_try is not None:
+            asked = replace(asked, source_upload_id=first_try)
+            return await _images_for(viewer, asked, idempotency_key, answer_format)
     uploaded = (await asyncio.to_thread(uploads.accept, viewer, form.image)).public_id
     try:
-        asked = replace(asked, source_upload_id=uploaded)
-        return await _images_for(viewer, asked, idempotency_key, form.fields.response_format)
+        return await _images_for(
+            viewer, replace(asked, source_upload_id=uploaded), idempotency_key, answer_format
+        )
+    except IdempotencyConflict:
+        # A retry that overlapped its first try, which started first: answer with that.
+        assert idempotency_key is not None
+        first_try = await asyncio.to_thread(generation.edit_source_of, viewer.id, idempotency_key)
+        await _forget_upload(viewer, uploaded)
+        if first_try is None:
+            raise
+        asked = replace(asked, source_upload_id=first_try)
+        return await _images_for(viewer, asked, idempotency_key, answer_format)
     except BaseException:
-        # No image came: the picture is not left among the caller's uploads (its object
-        # stays while a failed edit's record names it).
-        await asyncio.to_thread(uploads.delete_upload, viewer, uploaded)
+        # No image came: the picture is not left among the caller's uploads.
+        await _forget_upload(viewer, uploaded)
         raise
+
+
+async def _forget_upload(viewer: CurrentUser, public_id: str) -> None:
+    """Remove an upload this request made, never hiding the error being answered."""
+    try:
+        await asyncio.to_thread(uploads.delete_upload, viewer, public_id)
+    except Exception:
+        log.exception("could not remove upload %s after a failed edit", public_id)
 
 
 async def _images_for(

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
 
 from studio_app.clock import as_utc, utcnow
-from studio_app.models import GeneratedImage, GenerationStatus, ImageTemplate
+from studio_app.models import GeneratedImage, GenerationStatus, ImageTemplate, ImageUpload
 from studio_app.providers.registry import get_provider
 from studio_app.services import catalog, edit_sources
 from studio_app.services.auth import CurrentUser
@@ -405,6 +405,12 @@ class ReuseSettings:
     template_name: str
     negative_prompt: str | None
     seed: int | None
+    # An edit's picture: the upload's public id (refused by the generation path once its
+    # owner has removed it) and, while it is there, its size.
+    source_upload_id: str | None = None
+    source_width: int = 0
+    source_height: int = 0
+    source_removed: bool = False
 
     def request(self) -> GenerationRequest:
         return GenerationRequest(
@@ -415,6 +421,7 @@ class ReuseSettings:
             template_id=self.template_id,
             negative_prompt=self.negative_prompt,
             seed=self.seed,
+            source_upload_id=self.source_upload_id,
         )
 
 
@@ -424,11 +431,14 @@ def reuse_settings(viewer: CurrentUser | None, public_id: object) -> ReuseSettin
     if row is None:
         return None
     template_id, template_name = None, ""
-    if row.template_id is not None:
-        with read_session() as db:
+    source = None
+    with read_session() as db:
+        if row.template_id is not None:
             active = catalog.active_template(db, row.template_id)
             if active is not None:
                 template_id, template_name = active.id, active.name
+        if row.source_upload_id is not None:
+            source = db.get(ImageUpload, row.source_upload_id)
     return ReuseSettings(
         prompt=row.prompt,
         enhanced_prompt=row.enhanced_prompt,
@@ -438,6 +448,10 @@ def reuse_settings(viewer: CurrentUser | None, public_id: object) -> ReuseSettin
         template_name=template_name,
         negative_prompt=row.negative_prompt,
         seed=row.seed,
+        source_upload_id=source.public_id if source else None,
+        source_width=source.width if source else 0,
+        source_height=source.height if source else 0,
+        source_removed=source is not None and source.deleted_at is not None,
     )
 
 

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageOps
-from sqlalchemy import Exists, exists, or_
+from PIL import Image
+from sqlalchemy import ColumnElement, Exists, and_, exists, or_
 from sqlmodel import Session, col, select
 
-from studio_app.models import GeneratedImage, ImageUpload
+from studio_app.models import GeneratedImage, GenerationStatus, ImageUpload
 from studio_app.providers.base import SourcePicture
 from studio_app.services.errors import InvalidInput
 from studio_app.storage import upload_store
 from studio_app.tiers import Tier
 
 NO_SUCH_UPLOAD = "That picture is not among your uploads any more. Upload it again."
+SOURCE_REMOVED = (
+    "The picture this image was edited from was removed: the prompt is filled in; "
+    "upload the picture again to edit it."
+)
 
 
 def own_upload(db: Session, user_id: int, public_id: object) -> ImageUpload:
@@ -56,10 +60,20 @@ def fit_note(width: int, height: int, tier: Tier) -> str:
     return f"Cropped from the centre to {tier.aspect_ratio} ({size}): {cut} are cut off."
 
 
+def _on_white(picture: Image.Image) -> Image.Image:
+    """RGB; a transparent picture (a logo, a cut-out) laid on white, not on black."""
+    if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+        rgba = picture.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return picture.convert("RGB")
+
+
 def fitted(data: bytes, tier: Tier) -> SourcePicture:
     """The upload's bytes fitted to `tier`. CPU work: call it off the event loop."""
+    # (Uploads were turned upright when they were kept: no EXIF is left to apply.)
     with Image.open(io.BytesIO(data)) as opened:
-        picture = ImageOps.exif_transpose(opened).convert("RGB")
+        picture = _on_white(opened)
     box = crop_box(picture.width, picture.height, tier)
     picture = picture.resize((tier.width, tier.height), Image.Resampling.LANCZOS, box=box)
     encoded = io.BytesIO()
@@ -77,12 +91,20 @@ def load_fitted(image_key: str, tier: Tier) -> SourcePicture:
     return fitted(stored.read(), tier)
 
 
+def _wants_its_picture() -> ColumnElement[bool]:
+    """A creation that is not deleted and did not fail (a failed edit never needs its
+    picture again: done again, it names the upload anew)."""
+    return and_(
+        col(GeneratedImage.deleted_at).is_(None),
+        col(GeneratedImage.status) != GenerationStatus.FAILED.value,
+    )
+
+
 def is_referenced(db: Session, upload_id: int) -> bool:
-    """Whether a creation that is not deleted (or an edit still running) uses the upload."""
+    """Whether a creation made (or being made) from the upload still wants its picture."""
     found = db.exec(
         select(GeneratedImage.id).where(
-            GeneratedImage.source_upload_id == upload_id,
-            col(GeneratedImage.deleted_at).is_(None),
+            GeneratedImage.source_upload_id == upload_id, _wants_its_picture()
         )
     ).first()
     return found is not None
@@ -90,8 +112,7 @@ def is_referenced(db: Session, upload_id: int) -> bool:
 
 def _used_by_a_creation() -> Exists:
     return exists().where(
-        col(GeneratedImage.source_upload_id) == col(ImageUpload.id),
-        col(GeneratedImage.deleted_at).is_(None),
+        col(GeneratedImage.source_upload_id) == col(ImageUpload.id), _wants_its_picture()
     )
 
 

@@ -141,6 +141,9 @@ class GenerationRequest:
     count: int = 1
     # An edit: the public id of the user's upload to change as the prompt says.
     source_upload_id: str | None = None
+    # A hash of the picture a client sent with the request (/v1 edits): part of the
+    # request's fingerprint only, so that a key reused with another picture is refused.
+    source_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -278,8 +281,9 @@ def request_hash(request: GenerationRequest) -> str:
     # As fingerprints were before several images and edits: keys stay replayable.
     if asked["count"] == 1:
         del asked["count"]
-    if asked["source_upload_id"] is None:
-        del asked["source_upload_id"]
+    for absent in ("source_upload_id", "source_digest"):
+        if asked[absent] is None:
+            del asked[absent]
     return hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()
 
 

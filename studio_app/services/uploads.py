@@ -33,6 +33,7 @@ MAX_UPLOAD_PIXELS = 25_000_000
 UPLOADS_PER_HOUR = 60
 LISTED = 50
 _FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+NOT_KEPT = "We could not keep your picture just now. Please try again."
 _NOT_A_PICTURE = "This file is not a picture we can read: upload a PNG, JPEG or WebP."
 
 

@@ -15,6 +15,7 @@ from studio_app.services import uploads
 from studio_app.services.errors import StudioError
 from studio_app.services.uploads import UploadView
 from studio_app.states.studio import StudioState
+from studio_app.storage import StorageError
 
 PICTURE_UPLOAD_ID = "picture-to-edit"
 
@@ -66,7 +67,7 @@ class EditSourceState(StudioState):
 
     @rx.event
     async def upload_picture(self, files: list[rx.UploadFile]):
-        viewer = self._viewer()
+        viewer = await asyncio.to_thread(self._viewer)
         if viewer is None:
             yield rx.redirect(LOGIN)
             return
@@ -80,8 +81,10 @@ class EditSourceState(StudioState):
         yield
         try:
             upload = await asyncio.to_thread(uploads.accept, viewer, data)
-        except StudioError as error:
-            self.picture_error = error.message
+        except (StudioError, StorageError) as error:
+            self.picture_error = (
+                error.message if isinstance(error, StudioError) else uploads.NOT_KEPT
+            )
             self.picture_busy = False
             yield rx.clear_selected_files(PICTURE_UPLOAD_ID)
             return

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from studio_app.models import GenerationStatus
-from studio_app.routes import LOGIN
+from studio_app.routes import LOGIN, STUDIO
 from studio_app.services import (
     auth,
     catalog,
@@ -41,6 +41,7 @@ from studio_app.services.tiers import get_tier
 from studio_app.services.uploads import UploadView
 from studio_app.services.views import CategoryView, TemplateView, catalog_views
 from studio_app.states.auth import AuthState
+from studio_app.storage import StorageError
 from studio_app.tiers import DEFAULT_TIER, tiers
 
 # The choices of the "Images" control: how many images one Generate makes.
@@ -247,6 +248,8 @@ class StudioState(AuthState):
         async with self:
             if self._still_bound_to(session):
                 await self._fill_form(settings)
+        if settings.source_removed:
+            yield rx.toast.warning(edit_sources.SOURCE_REMOVED)
 
     async def _edit_creation(
         self, session: str, viewer: CurrentUser, public_id: str
@@ -256,6 +259,9 @@ class StudioState(AuthState):
         except StudioError as error:
             yield rx.toast.error(error.message)
             return
+        except StorageError:
+            yield rx.toast.error(uploads.NOT_KEPT)
+            return
         async with self:
             if not self._still_bound_to(session):
                 return
@@ -264,6 +270,8 @@ class StudioState(AuthState):
             self.template_id = 0
             self.template_name = ""
             (await self.get_state(EnhanceState))._forget()
+        # The address without ?edit=: a reload must not copy the picture again.
+        yield rx.redirect(STUDIO, replace=True)
         yield rx.set_focus("prompt")
 
     async def _fill_form(self, settings: ReuseSettings) -> None:
@@ -282,6 +290,11 @@ class StudioState(AuthState):
             self.tier_options = _tier_options(self._provider_info())
         self.negative_prompt = settings.negative_prompt or ""
         self.seed = "" if settings.seed is None else str(settings.seed)
+        if settings.source_upload_id and not settings.source_removed:
+            self.source_id = settings.source_upload_id
+            self.source_width, self.source_height = settings.source_width, settings.source_height
+        else:
+            self._show_source(None)
 
     @rx.event(background=True)
     async def use_creation(self, public_id: str) -> AsyncIterator[rx.event.EventSpec]:

@@ -249,3 +249,14 @@ def test_an_edit_without_credits_is_insufficient_quota(client: TestClient) -> No
         _openai(client, user).images.edit(image=_photo(), prompt="sepia")
     assert refused.value.code == "insufficient_quota"
     assert client.get("/api/studio/uploads", headers=user.headers).json()["items"] == []
+
+
+def test_an_idempotency_key_reused_with_another_picture_is_refused(client: TestClient) -> None:
+    user = api_user(credits=5)
+    studio = _openai(client, user)
+    key = {"Idempotency-Key": "v1-edit-other-0001"}
+    studio.images.edit(image=_photo(), prompt="sepia", extra_headers=key)
+    with pytest.raises(openai.ConflictError):
+        studio.images.edit(image=_photo((640, 480)), prompt="sepia", extra_headers=key)
+    assert money(user.user_id).balance == 4
+    assert len(client.get("/api/studio/uploads", headers=user.headers).json()["items"]) == 1

@@ -243,3 +243,48 @@ def test_a_replicate_edit_gives_flux_2_the_picture_as_a_reference(
     with Image.open(io.BytesIO(reference)) as picture:
         assert picture.size == (1024, 1024)
     assert _balance(user_id) == 9
+
+
+def test_generate_again_on_an_edit_edits_the_same_picture_until_it_is_removed() -> None:
+    user_id = make_user(credits=5)
+    viewer = _viewer(user_id)
+    upload = uploads.accept(viewer, _photo((400, 400)))
+    [first] = _edit(user_id, upload.public_id)
+
+    again = creations.reuse_settings(viewer, first.public_id)
+    assert again is not None and again.source_upload_id == upload.public_id
+    [second] = _edit(user_id, upload.public_id)
+    assert second.source_upload_id == first.source_upload_id
+
+    uploads.delete_upload(viewer, upload.public_id)
+    removed = creations.reuse_settings(viewer, first.public_id)
+    assert removed is not None and removed.source_removed
+    # Never a text-only image in its place: refused, nothing charged.
+    with pytest.raises(InvalidInput, match="not among your uploads"):
+        generation.start(user_id, removed.request())
+    assert _balance(user_id) == 3
+
+
+def test_a_transparent_picture_is_edited_on_white() -> None:
+    logo = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    logo.paste((20, 120, 40, 255), (100, 100, 200, 200))
+    encoded = io.BytesIO()
+    logo.save(encoded, "PNG")
+    fitted = edit_sources.fitted(encoded.getvalue(), get_tier("standard"))
+    assert fitted.picture is not None
+    assert fitted.picture.getpixel((10, 10)) == (255, 255, 255)
+    assert fitted.picture.getpixel((512, 512))[1] > 100
+
+
+def test_a_failed_edit_does_not_keep_a_removed_picture() -> None:
+    user_id = make_user(credits=5)
+    viewer = _viewer(user_id)
+    upload = uploads.accept(viewer, _photo((300, 300)))
+    [row] = _edit(user_id, upload.public_id, provider="fault", prompt="x #fail=bad_request")
+    assert row.status == "failed"
+    with read_session() as db:
+        key = db.exec(
+            select(ImageUpload.image_key).where(ImageUpload.public_id == upload.public_id)
+        ).one()
+    uploads.delete_upload(viewer, upload.public_id)
+    assert not upload_store().exists(key)
