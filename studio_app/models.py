@@ -47,12 +47,19 @@ class PaymentStatus(str, Enum):
 
 
 class User(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("display_name_key", name="uq_user_display_name_key"),)
+
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     password_hash: str = Field(max_length=255)
     role: str = Field(default=Role.USER.value, max_length=16)
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
+    # The name others see on what the user publishes (services/profiles.py); chosen by
+    # the user, never made from the email. `display_name_key` is its folded form (case
+    # and accents ignored), unique: two people cannot go by names that look the same.
+    display_name: str | None = Field(default=None, max_length=30)
+    display_name_key: str | None = Field(default=None, max_length=30)
 
 
 class ImageCategory(SQLModel, table=True):

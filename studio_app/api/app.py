@@ -24,6 +24,7 @@ from studio_app.api import (
     openai_images,
     page_redirects,
     previews,
+    profile_routes,
     session_routes,
     template_list,
     upload_routes,
@@ -67,6 +68,7 @@ def build_api() -> FastAPI:
         generate_routes.router,
         upload_routes.router,
         credits_routes.router,
+        profile_routes.router,
         admin_routes.router,
     ):
         api.include_router(router)

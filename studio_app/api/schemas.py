@@ -336,6 +336,14 @@ class CreationPage(BaseModel):
 # ------------------------------------------------------------------ credits
 
 
+class Profile(BaseModel):
+    display_name: str = Field(description='The name shown on what you publish; "" until chosen')
+
+
+class ProfileChange(_Body):
+    display_name: str = Field(max_length=200, description="3–30 characters; see PUT's rules")
+
+
 class Credits(BaseModel):
     balance: int = Field(description="Credits owned: grants, purchases and refunds less charges")
     available: int = Field(

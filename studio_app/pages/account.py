@@ -28,6 +28,66 @@ def _details() -> rx.Component:
     )
 
 
+def _public_name() -> rx.Component:
+    form = rx.form(
+        rx.vstack(
+            rx.cond(
+                AccountState.name_error != "",
+                rx.callout(
+                    AccountState.name_error,
+                    icon="triangle-alert",
+                    color_scheme="red",
+                    role="alert",
+                    class_name="name-error",
+                    width="100%",
+                ),
+            ),
+            rx.text(
+                "Display name", as_="label", size="2", weight="medium", html_for="display_name"
+            ),
+            rx.hstack(
+                rx.input(
+                    name="display_name",
+                    id="display_name",
+                    default_value=AccountState.display_name,
+                    key=AccountState.display_name,
+                    placeholder="e.g. Mira K",
+                    max_length=30,
+                    auto_complete="nickname",
+                    size="3",
+                    width="100%",
+                ),
+                rx.button(
+                    "Save",
+                    type="submit",
+                    size="3",
+                    loading=AccountState.saving_name,
+                    id="save-name",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            rx.text(
+                "3–30 letters, digits, spaces and . _ - '. Not your email: it is shown to everyone.",
+                size="1",
+                color=rx.color("gray", 11),
+            ),
+            spacing="2",
+            width="100%",
+            max_width="420px",
+        ),
+        on_submit=AccountState.save_display_name,
+        reset_on_submit=False,
+        width="100%",
+    )
+    return section_card(
+        "Public name",
+        "The name people see on the pictures you publish to the community. Your email is "
+        "never shown.",
+        rx.cond(AccountState.is_hydrated, form, rx.skeleton(height="6rem", width="100%")),
+    )
+
+
 def _password_field(label: str, name: str, autocomplete: str) -> rx.Component:
     return rx.vstack(
         rx.text(label, as_="label", size="2", weight="medium", html_for=name),
@@ -134,6 +194,7 @@ def account_page() -> rx.Component:
         rx.vstack(
             rx.heading("Account", size="8"),
             _details(),
+            _public_name(),
             _change_password(),
             api_tokens_section(),
             _sign_out_everywhere(),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from studio_app.routes import LOGIN
-from studio_app.services import api_tokens, auth
+from studio_app.services import api_tokens, auth, profiles
 from studio_app.services.auth import CurrentUser
 from studio_app.services.errors import StudioError
 from studio_app.services.statement import format_when
@@ -54,6 +54,10 @@ class TokenRow:
 
 class AccountState(AuthState):
     member_since: str = ""
+    # The public name (services/profiles.py): "" until chosen.
+    display_name: str = ""
+    name_error: str = ""
+    saving_name: bool = False
     password_error: str = ""
     changing_password: bool = False
     loaded: bool = False
@@ -72,6 +76,8 @@ class AccountState(AuthState):
         if viewer is None:
             return
         self.member_since = format_when(auth.account_details(viewer.id).created_at)
+        self.display_name = profiles.profile_of(viewer.id).display_name
+        self.name_error = ""
         self.password_error = ""
         self.changing_password = False
         self.token_error = ""
@@ -170,6 +176,27 @@ class AccountState(AuthState):
             return rx.toast.error(error.message)
         self._reload_tokens(viewer)
         return rx.toast.success(f"“{name}” is revoked: requests that use it are refused now.")
+
+    @rx.event
+    async def save_display_name(self, form_data: dict) -> AsyncIterator[rx.event.EventSpec | None]:
+        viewer = self._viewer()
+        if viewer is None:
+            yield rx.redirect(LOGIN)
+            return
+        self.saving_name = True
+        self.name_error = ""
+        yield
+        try:
+            profile = await asyncio.to_thread(
+                profiles.set_display_name, viewer, form_data.get("display_name")
+            )
+        except StudioError as error:
+            self.saving_name = False
+            self.name_error = error.message
+            return
+        self.saving_name = False
+        self.display_name = profile.display_name
+        yield rx.toast.success(f"You appear as “{profile.display_name}” on what you publish.")
 
     @rx.event
     async def change_password(

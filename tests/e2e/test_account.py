@@ -188,3 +188,21 @@ def test_new_token_dialog_fits_a_phone(running_app: RunningApp, phone_page: Page
     expect(page.locator(".token-row")).to_have_count(1)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways ({width}px)"
+
+
+def test_a_display_name_is_chosen_explained_and_kept(running_app: RunningApp, page: Page) -> None:
+    email = sign_up(page, running_app.url)
+    page.goto(f"{running_app.url}/account")
+    name = page.locator("#display_name")
+    expect(name).to_have_value("")
+    name.fill(email.partition("@")[0])
+    page.locator("#save-name").click()
+    expect(page.locator(".name-error")).to_have_text(
+        "Choose a name that is not your email address: it is shown to everyone."
+    )
+    name.fill("  Paper   Crane ")
+    page.locator("#save-name").click()
+    expect(page.get_by_text("You appear as “Paper Crane” on what you publish.")).to_be_visible()
+    expect(page.locator(".name-error")).to_have_count(0)
+    page.reload()
+    expect(page.locator("#display_name")).to_have_value("Paper Crane")
