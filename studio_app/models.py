@@ -60,6 +60,8 @@ class User(SQLModel, table=True):
     # and accents ignored), unique: two people cannot go by names that look the same.
     display_name: str | None = Field(default=None, max_length=30)
     display_name_key: str | None = Field(default=None, max_length=30)
+    # False once an admin stops the user from publishing (moderation).
+    can_publish: bool = Field(default=True)
 
 
 class ImageCategory(SQLModel, table=True):
@@ -348,3 +350,93 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None)
     # None: the token never expires (its owner chose so).
     expires_at: datetime | None = Field(default=None)
+
+
+class PostStatus(str, Enum):
+    PUBLISHED = "published"
+    # Out of sight until an admin decides: reported by enough people, or hidden by one.
+    HIDDEN = "hidden"
+    # Taken down by an admin: gone for good (its creation stays its owner's).
+    REMOVED = "removed"
+
+
+class CommunityPost(SQLModel, table=True):
+    """A creation its owner published to the community (services/community.py).
+
+    Its picture is a public copy (`image_key`, `thumbnail_key` in the published store),
+    never the private original. `category_id`, `template_id`, `provider` and `tier` are
+    the creation's, kept here so that the feed filters without joins; `like_count`,
+    `likes_week` and `reuse_count` are kept by the same transactions that add likes and
+    reuses, so that the feed sorts by an index."""
+
+    __tablename__: ClassVar[str] = "community_post"
+    __table_args__ = (
+        Index("ix_community_post_newest", "status", "published_at", "id"),
+        Index("ix_community_post_top", "status", "like_count", "id"),
+        Index("ix_community_post_top_week", "status", "likes_week", "id"),
+        Index("ix_community_post_user", "user_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(max_length=32, unique=True, index=True)
+    generation_id: int = Field(foreign_key="generated_image.id", unique=True)
+    user_id: int = Field(foreign_key="user.id")
+    title: str = Field(max_length=80)
+    caption: str = Field(default="", max_length=500)
+    show_prompt: bool = Field(default=True)
+    status: str = Field(default=PostStatus.PUBLISHED.value, max_length=16)
+    category_id: int | None = Field(default=None, foreign_key="image_category.id", index=True)
+    template_id: int | None = Field(default=None, foreign_key="image_template.id", index=True)
+    provider: str = Field(max_length=32)
+    tier: str = Field(max_length=32)
+    width: int
+    height: int
+    image_key: str = Field(max_length=255)
+    thumbnail_key: str = Field(max_length=255)
+    like_count: int = Field(default=0)
+    # Likes given in the last 7 days: kept as likes come, and as they age (housekeeping).
+    likes_week: int = Field(default=0)
+    reuse_count: int = Field(default=0)
+    published_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PostLike(SQLModel, table=True):
+    """One user's like of one post (at most one: the unique pair)."""
+
+    __tablename__: ClassVar[str] = "post_like"
+    __table_args__ = (
+        UniqueConstraint("post_id", "user_id", name="uq_post_like_post_user"),
+        Index("ix_post_like_created", "created_at", "post_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="community_post.id")
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PostReport(SQLModel, table=True):
+    """A signed-in user's report of a post, once per post; its author never learns who."""
+
+    __tablename__: ClassVar[str] = "post_report"
+    __table_args__ = (UniqueConstraint("post_id", "reporter_id", name="uq_post_report_reporter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="community_post.id", index=True)
+    reporter_id: int = Field(foreign_key="user.id")
+    reason: str = Field(max_length=32)
+    details: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PromptReuseEvent(SQLModel, table=True):
+    """A user took a post's prompt to the studio ("Use this prompt"); once per user and post."""
+
+    __tablename__: ClassVar[str] = "prompt_reuse_event"
+    __table_args__ = (UniqueConstraint("post_id", "user_id", name="uq_prompt_reuse_post_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="community_post.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)

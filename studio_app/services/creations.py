@@ -22,7 +22,7 @@ from sqlmodel.sql.expression import Select
 from studio_app.clock import as_utc, utcnow
 from studio_app.models import GeneratedImage, GenerationStatus, ImageTemplate, ImageUpload
 from studio_app.providers.registry import get_provider
-from studio_app.services import catalog, edit_sources
+from studio_app.services import catalog, community, edit_sources
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
@@ -383,11 +383,14 @@ def delete_creation(viewer: CurrentUser, public_id: object) -> None:
         db.flush()
         # An edit's picture its owner removed goes with the last creation made from it.
         unwanted_upload = edit_sources.removable_object(db, row.source_upload_id)
+        # Its post, if it was published, goes now: nothing public is left of it.
+        post_objects = community.drop_post_of_creation(db, row.id)
     store = image_store()
     for key in stored_keys:
         store.delete(key)
     if unwanted_upload is not None:
         upload_store().delete(unwanted_upload)
+    community.delete_objects(post_objects)
 
 
 # --- Reuse: "Use this prompt" and "Generate again" ----------------------------------------

@@ -17,6 +17,7 @@ before that moment, so those are repaired at once rather than after the hold exp
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,10 +30,10 @@ from studio_app.models import (
     GenerationStatus,
     HoldStatus,
 )
-from studio_app.services import edit_sources, generation, ledger, maintenance
+from studio_app.services import community, edit_sources, generation, ledger, maintenance
 from studio_app.services.db import read_session, write_session
 from studio_app.settings import get_settings
-from studio_app.storage import image_store, upload_store
+from studio_app.storage import ObjectStore, image_store, published_store, upload_store
 from studio_app.storage.store import written_before
 
 log = logging.getLogger(__name__)
@@ -186,15 +187,25 @@ def _upload_keys() -> set[str]:
         return edit_sources.kept_upload_keys(db)
 
 
+def _published_keys() -> set[str]:
+    with read_session() as db:
+        return community.published_keys(db)
+
+
 def _scan_uploads(cutoff: datetime) -> int:
-    """The upload store against its rows: objects no upload wants (a crash
-    between the write and the row, or a removal cut short), older than `cutoff`, are
-    deleted. Returns how many."""
-    store = upload_store()
+    """The upload store and the published store against their rows: objects nothing
+    wants (a crash between the write and the row, or a removal cut short), older than
+    `cutoff`, are deleted. Returns how many."""
+    return _sweep(upload_store(), _upload_keys, cutoff) + _sweep(
+        published_store(), _published_keys, cutoff
+    )
+
+
+def _sweep(store: ObjectStore, wanted: Callable[[], set[str]], cutoff: datetime) -> int:
     deleted = store.sweep_unfinished(cutoff)
     listed = [key for key, modified in store.listing() if written_before(modified, cutoff)]
-    # Read after the listing: an upload recorded meanwhile keeps its object.
-    for key in set(listed) - _upload_keys():
+    # Read after the listing: a row recorded meanwhile keeps its object.
+    for key in set(listed) - wanted():
         store.delete(key)
         deleted += 1
     return deleted

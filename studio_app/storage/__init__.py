@@ -1,15 +1,21 @@
 """Where image bytes live: behind keys, bytes and streams, never local paths.
 
-Three stores, kept apart: the private images (originals and thumbnails, served only to
-their owner through our own route), the pictures users upload to edit (private too) and
-the public template previews. All speak `ObjectStore` (store.py); local disk under STUDIO_IMAGES_DIR (local.py) is the embedded
+Four stores, kept apart: the private images (originals and thumbnails, served only to
+their owner through our own route), the pictures users upload to edit (private too), the
+public copies of community posts and the public template previews. All speak `ObjectStore` (store.py); local disk under STUDIO_IMAGES_DIR (local.py) is the embedded
 default, and an S3-compatible bucket (s3.py, STUDIO_STORAGE_URL) the scaled one.
 """
 
 from __future__ import annotations
 
 from studio_app.settings import Settings, get_settings, split_storage_url
-from studio_app.storage.keys import IMAGE_KEYS, PREVIEW_KEYS, UPLOAD_KEYS, KeyShape
+from studio_app.storage.keys import (
+    IMAGE_KEYS,
+    PREVIEW_KEYS,
+    PUBLISHED_KEYS,
+    UPLOAD_KEYS,
+    KeyShape,
+)
 from studio_app.storage.local import LocalDiskStore
 from studio_app.storage.s3 import S3Location, S3Store
 from studio_app.storage.store import ObjectStore, StorageError, StoredObject
@@ -20,6 +26,7 @@ __all__ = [
     "StoredObject",
     "image_store",
     "preview_store",
+    "published_store",
     "upload_store",
 ]
 
@@ -31,6 +38,8 @@ IMAGE_FOLDER = "images"
 # Pictures uploaded for editing: below the images folder on disk too (the image store
 # never lists it: an upload key is not an image key).
 UPLOAD_FOLDER = "uploads"
+# Public copies of published posts, apart from the private originals.
+PUBLISHED_FOLDER = "published"
 
 
 def s3_location(settings: Settings) -> S3Location:
@@ -61,6 +70,11 @@ def image_store() -> ObjectStore:
 def upload_store() -> ObjectStore:
     """Pictures users uploaded to edit, private to each."""
     return _store(UPLOAD_FOLDER, UPLOAD_KEYS)
+
+
+def published_store() -> ObjectStore:
+    """The public copies of community posts (served while the post is visible)."""
+    return _store(PUBLISHED_FOLDER, PUBLISHED_KEYS)
 
 
 def preview_store() -> ObjectStore:

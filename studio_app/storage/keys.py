@@ -1,7 +1,8 @@
 """The keys of the image stores: made here, never taken from users.
 
 Private images: `YYYY/MM/<32 hex>.<ext>` and `YYYY/MM/<32 hex>_thumb.webp`; uploads for
-editing (their own store) `YYYY/MM/<32 hex>_upload.<ext>`. Template
+editing (their own store) `YYYY/MM/<32 hex>_upload.<ext>`; public copies of published
+posts (their own store) `YYYY/MM/<32 hex>_post.<ext>` and `…_post_thumb.webp`. Template
 previews (public catalog pictures): `<32 hex>.webp`, no date folders, so a preview key
 can never name a private image. Every key is checked against its shape before it
 touches a store, so no request can reach anything outside it.
@@ -49,6 +50,10 @@ IMAGE_KEYS = KeyShape(
     "an image key", re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}(?:_thumb)?\.(?:png|webp|jpg)$")
 )
 PREVIEW_KEYS = KeyShape("a preview key", re.compile(r"^[0-9a-f]{32}\.webp$"))
+PUBLISHED_KEYS = KeyShape(
+    "a published key",
+    re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}_post(?:_thumb)?\.(?:png|webp|jpg)$"),
+)
 UPLOAD_KEYS = KeyShape(
     "an upload key", re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}_upload\.(?:png|webp|jpg)$")
 )
@@ -60,6 +65,16 @@ def new_image_keys(extension: str) -> tuple[str, str]:
         raise StorageError(f"not an image extension: {extension!r}")
     now = utcnow()
     stem = f"{now:%Y}/{now:%m}/{secrets.token_hex(16)}"
+    return f"{stem}.{extension}", f"{stem}_thumb.webp"
+
+
+def new_published_keys(extension: str) -> tuple[str, str]:
+    """Fresh keys for a post's public copy (`extension`: png, webp or jpg) and its WebP
+    thumbnail."""
+    if extension not in CONTENT_TYPES:
+        raise StorageError(f"not an image extension: {extension!r}")
+    now = utcnow()
+    stem = f"{now:%Y}/{now:%m}/{secrets.token_hex(16)}_post"
     return f"{stem}.{extension}", f"{stem}_thumb.webp"
 
 

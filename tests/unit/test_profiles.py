@@ -83,4 +83,3 @@ def test_two_people_taking_one_name_at_once_get_it_once() -> None:
     for thread in threads:
         thread.join()
     assert len(won) == 1
-
