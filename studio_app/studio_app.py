@@ -21,7 +21,7 @@ from studio_app.pages.catalog import catalog_page
 from studio_app.pages.my_creations import my_creations_page
 from studio_app.pages.signin import login_page, signup_page
 from studio_app.pages.studio import studio_page
-from studio_app.services import auth, jobs, reconcile
+from studio_app.services import auth, community_likes, jobs, reconcile
 from studio_app.state_files import keep_state_files_bounded
 from studio_app.states.account import AccountState
 from studio_app.states.admin import AdminState
@@ -71,6 +71,10 @@ async def housekeeping() -> None:
             await asyncio.to_thread(auth.purge_stale_records)
         except Exception:
             log.exception("purging stale sign-in records failed; trying again later")
+        try:
+            await asyncio.to_thread(community_likes.refresh_week_counts_if_due)
+        except Exception:
+            log.exception("counting this week's likes failed; trying again later")
         await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
 
 

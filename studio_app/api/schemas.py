@@ -155,6 +155,12 @@ Day = Annotated[str, Field(pattern=DAY_PATTERN, json_schema_extra={"format": "da
 # The services' views say "" for "no preview image"; the API says null.
 PreviewUrl = Annotated[str | None, BeforeValidator(lambda url: url or None)]
 UploadRef = Annotated[str, Field(pattern=CREATION_ID_PATTERN)]
+# The service's rule (profiles.clean_display_name) as a pattern: allowed characters, a
+# letter among them. Spacing is tidied and the name's uniqueness checked by the service.
+DISPLAY_NAME_PATTERN = _rule(
+    r"^[\w .'\-]*[^\W\d_][\w .'\-]*$",
+    "Letters, digits, spaces and . _ - ', with at least one letter.",
+)
 
 
 class _Body(BaseModel):
@@ -341,7 +347,13 @@ class Profile(BaseModel):
 
 
 class ProfileChange(_Body):
-    display_name: str = Field(max_length=200, description="3–30 characters; see PUT's rules")
+    display_name: str = Field(
+        min_length=3,
+        max_length=30,
+        pattern=DISPLAY_NAME_PATTERN,
+        description="3–30 letters, digits, spaces and . _ - ' with a letter among them; "
+        "unique ignoring case and accents; not your email",
+    )
 
 
 class Credits(BaseModel):

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from studio_app.clock import as_utc, utcnow
 from studio_app.models import CommunityPost, PostLike, PostStatus, User
+from studio_app.services import maintenance
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import write_session
 from studio_app.services.errors import NotFound
@@ -75,6 +76,16 @@ def _move_counts(db: Session, post_id: int, step: int, *, this_week: bool) -> No
     if this_week:
         values["likes_week"] = col(CommunityPost.likes_week) + step
     db.exec(update(CommunityPost).where(col(CommunityPost.id) == post_id).values(**values))  # type: ignore[call-overload]
+
+
+REFRESH_EVERY = timedelta(minutes=10)
+
+
+def refresh_week_counts_if_due() -> int:
+    """Housekeeping: `refresh_week_counts` once every REFRESH_EVERY across processes."""
+    if not maintenance.claim(maintenance.WEEK_LIKES, REFRESH_EVERY):
+        return 0
+    return refresh_week_counts()
 
 
 def refresh_week_counts(now: datetime | None = None) -> int:

@@ -13,6 +13,7 @@ from studio_app.models import MaintenanceRun
 from studio_app.services.db import write_session
 
 STORE_SCAN = "store-scan"
+WEEK_LIKES = "week-likes"
 
 
 def claim(name: str, every: timedelta, *, now: datetime | None = None, force: bool = False) -> bool:

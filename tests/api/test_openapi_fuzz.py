@@ -18,9 +18,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from sqlmodel import select
 
-from studio_app.models import ImageTemplate
-from studio_app.services import catalog, catalog_admin, creations, uploads
+from studio_app.models import ImageTemplate, User
+from studio_app.services import catalog, catalog_admin, creations, profiles, uploads
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session
 from studio_app.services.errors import InvalidInput
@@ -108,6 +109,22 @@ def _not_a_picture(body: object) -> bool:
     return False
 
 
+def _name_refused(viewer: CurrentUser, name: str) -> bool:
+    """Refused by the rules the schema cannot say: spacing tidied, reserved, the email,
+    or someone else's already."""
+    try:
+        _shown, key = profiles.clean_display_name(name, viewer.email)
+    except InvalidInput:
+        return True
+    with read_session() as db:
+        other = db.exec(select(User.id).where(User.display_name_key == key)).first()
+    return other is not None and other != viewer.id
+
+
+def _not_an_upload_of(viewer: CurrentUser, upload_id: str) -> bool:
+    return upload_id not in {upload.public_id for upload in uploads.list_uploads(viewer)}
+
+
 def _refused_for_state(case, field: str | None, admin: CurrentUser) -> bool:  # type: ignore[no-untyped-def]
     label = f"{case.operation.method.upper()} {case.operation.path}"
     if label.startswith(("POST /api/admin/studio/", "PUT /api/admin/studio/")):
@@ -119,6 +136,10 @@ def _refused_for_state(case, field: str | None, admin: CurrentUser) -> bool:  # 
             return bool(_provider(case).unavailable_reason)
         if field == "tier":
             return case.body.get("tier", "standard") in _provider(case).unavailable_tiers
+        if field == "source_upload_id":
+            return _not_an_upload_of(admin, case.body["source_upload_id"])
+    if label == "PUT /api/studio/profile":
+        return field == "display_name" and _name_refused(admin, case.body["display_name"])
     if label == "POST /api/studio/uploads":
         # The schema says "bytes"; only the bytes themselves can say they are no picture.
         return field == "file" and _not_a_picture(case.body)

@@ -292,6 +292,10 @@ def test_no_user_handler_shows_or_changes_another_users_things(
     # NotFound and changes nothing).
     assert set(background) <= {
         "JobsState.cancel_request",
+        # uploads.list_uploads / delete_upload: the caller's own alone
+        # (tests/api/test_uploads.py: another's upload is 404 and stays).
+        "EditSourceState.open_pictures",
+        "EditSourceState.remove_picture",
         "StudioState.load_studio",
         "StudioState.use_creation",
         "EnhanceState.enhance",
