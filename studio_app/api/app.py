@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 from studio_app.api import (
     admin_routes,
     catalog_routes,
+    community_routes,
     credits_routes,
     errors,
     generate_routes,
@@ -65,6 +66,7 @@ def build_api() -> FastAPI:
     api.add_middleware(ImmutableAssets)
     for router in (
         catalog_routes.router,
+        community_routes.router,
         generate_routes.router,
         upload_routes.router,
         credits_routes.router,
@@ -73,6 +75,7 @@ def build_api() -> FastAPI:
     ):
         api.include_router(router)
     api.include_router(images.router, include_in_schema=False)
+    api.include_router(community_routes.pictures, include_in_schema=False)
     api.include_router(previews.router, include_in_schema=False)
     api.include_router(session_routes.router)
     api.include_router(page_redirects.router)

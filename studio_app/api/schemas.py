@@ -342,6 +342,65 @@ class CreationPage(BaseModel):
 # ------------------------------------------------------------------ credits
 
 
+class Post(BaseModel):
+    """A community post, as anyone may see it: its author is a display name."""
+
+    id: str
+    title: str
+    caption: str
+    author: str
+    prompt: str | None = Field(description="The prompt, when its author shows it")
+    template_name: str | None
+    category_name: str | None
+    provider: str = Field(description="The provider's name as people see it")
+    tier: str
+    width: int
+    height: int
+    like_count: int
+    reuse_count: int
+    image_url: str = Field(description="The public picture (no token needed)")
+    thumbnail_url: str
+    page_url: str = Field(description="The post's share page")
+    published_at: str = Field(description="ISO 8601, UTC")
+    liked: bool = Field(description="Whether you like it (false without a token)")
+    is_own: bool
+
+
+class PostPage(BaseModel):
+    items: list[Post]
+    next_cursor: str | None = Field(description="Pass it as `cursor` for the next page")
+
+
+FeedSort = Literal["newest", "top_week", "top_all"]
+POST_CURSOR_PATTERN = _rule(
+    r"^[A-Za-z0-9_=-]{1,200}$", "A next_cursor of the page before, unchanged."
+)
+
+
+PostTitle = Annotated[str, _text(80, pattern=FILLED_TEXT_PATTERN, min_length=1)]
+PostCaption = Annotated[str, _text(500)]
+
+
+class PublishRequest(_Body):
+    creation_id: UploadRef = Field(description="One of your finished creations")
+    title: PostTitle
+    caption: PostCaption = ""
+    show_prompt: bool = Field(default=True, description="Show the prompt with the picture")
+
+
+class PostChangeRequest(_Body):
+    """Only what is sent changes."""
+
+    title: PostTitle | None = None
+    caption: PostCaption | None = None
+    show_prompt: bool | None = None
+
+
+class LikeState(BaseModel):
+    liked: bool
+    like_count: int
+
+
 class Profile(BaseModel):
     display_name: str = Field(description='The name shown on what you publish; "" until chosen')
 

@@ -29,7 +29,7 @@ from studio_app.models import (
 )
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session, write_session
-from studio_app.services.errors import InvalidInput, NotFound, StudioError
+from studio_app.services.errors import InvalidInput, NotFound, PermissionDenied
 from studio_app.services.validation import clean_text
 from studio_app.storage import StorageError, image_store, keys, published_store
 
@@ -40,7 +40,7 @@ THUMBNAIL_BOX = (512, 512)
 _FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 
 
-class PublishingStopped(StudioError):
+class PublishingStopped(PermissionDenied):
     code = "publishing_stopped"
 
 

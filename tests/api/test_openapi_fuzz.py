@@ -21,7 +21,14 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlmodel import select
 
 from studio_app.models import ImageTemplate, User
-from studio_app.services import catalog, catalog_admin, creations, profiles, uploads
+from studio_app.services import (
+    catalog,
+    catalog_admin,
+    community_feed,
+    creations,
+    profiles,
+    uploads,
+)
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session
 from studio_app.services.errors import InvalidInput
@@ -109,6 +116,15 @@ def _not_a_picture(body: object) -> bool:
     return False
 
 
+def _not_a_feed_cursor(query: dict) -> bool:
+    """A cursor the schema allows but no page of this sort ever handed out."""
+    try:
+        community_feed.feed(sort=query.get("sort", "newest"), cursor=query["cursor"], limit=1)
+    except InvalidInput:
+        return True
+    return False
+
+
 def _name_refused(viewer: CurrentUser, name: str) -> bool:
     """Refused by the rules the schema cannot say: spacing tidied, reserved, the email,
     or someone else's already."""
@@ -138,6 +154,8 @@ def _refused_for_state(case, field: str | None, admin: CurrentUser) -> bool:  # 
             return case.body.get("tier", "standard") in _provider(case).unavailable_tiers
         if field == "source_upload_id":
             return _not_an_upload_of(admin, case.body["source_upload_id"])
+    if label == "GET /api/community/posts":
+        return field == "cursor" and _not_a_feed_cursor(case.query)
     if label == "PUT /api/studio/profile":
         return field == "display_name" and _name_refused(admin, case.body["display_name"])
     if label == "POST /api/studio/uploads":
