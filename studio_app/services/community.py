@@ -144,6 +144,7 @@ def publish(
         with write_session() as db:
             # Checked again under the write lock: two publishes of one picture make one post.
             row = _publishable(db, viewer, creation_id)
+            assert row.id is not None
             category_id = None
             if row.template_id is not None:
                 template = db.get(ImageTemplate, row.template_id)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from studio_app.clock import as_utc
@@ -78,9 +78,9 @@ class FeedPage:
     next_cursor: str  # "" on the last page
 
 
-def _visible():
+def _visible() -> ColumnElement[bool]:
     return and_(
-        CommunityPost.status == PostStatus.PUBLISHED.value,
+        col(CommunityPost.status) == PostStatus.PUBLISHED.value,
         col(User.is_active).is_(True),
     )
 
@@ -88,22 +88,40 @@ def _visible():
 def _columns():
     return (
         select(
-            CommunityPost,
-            User.display_name,
-            GeneratedImage.prompt,
-            GeneratedImage.enhanced_prompt,
-            ImageTemplate.name,
-            ImageCategory.name,
+            CommunityPost, User.display_name, GeneratedImage.prompt, GeneratedImage.enhanced_prompt
         )
         .join(User, col(User.id) == col(CommunityPost.user_id))
         .join(GeneratedImage, col(GeneratedImage.id) == col(CommunityPost.generation_id))
-        .outerjoin(ImageTemplate, col(ImageTemplate.id) == col(CommunityPost.template_id))
-        .outerjoin(ImageCategory, col(ImageCategory.id) == col(CommunityPost.category_id))
     )
 
 
-def _view(row: tuple, liked: set[int], viewer: CurrentUser | None) -> PostView:
-    post, author, prompt, enhanced, template_name, category_name = row
+@dataclass(frozen=True)
+class _Names:
+    """The catalog names a page of posts shows, by id."""
+
+    templates: dict[int, str]
+    categories: dict[int, str]
+
+
+def _names(db: Session, posts: list[CommunityPost]) -> _Names:
+    template_ids = {post.template_id for post in posts if post.template_id is not None}
+    category_ids = {post.category_id for post in posts if post.category_id is not None}
+    templates = db.exec(
+        select(ImageTemplate.id, ImageTemplate.name).where(col(ImageTemplate.id).in_(template_ids))
+    ).all()
+    categories = db.exec(
+        select(ImageCategory.id, ImageCategory.name).where(col(ImageCategory.id).in_(category_ids))
+    ).all()
+    return _Names(
+        templates={i: name for i, name in templates if i is not None},
+        categories={i: name for i, name in categories if i is not None},
+    )
+
+
+def _view(row: tuple, names: _Names, liked: set[int], viewer: CurrentUser | None) -> PostView:
+    post, author, prompt, enhanced = row
+    template_name = names.templates.get(post.template_id or 0, "")
+    category_name = names.categories.get(post.category_id or 0, "")
     provider = get_provider(post.provider)
     image_url = IMAGE_PATH.format(public_id=post.public_id)
     published = as_utc(post.published_at)
@@ -130,7 +148,7 @@ def _view(row: tuple, liked: set[int], viewer: CurrentUser | None) -> PostView:
     )
 
 
-def _liked_by(db: Session, viewer: CurrentUser | None, post_ids: list[int]) -> set[int]:
+def _liked_by(db: Session, viewer: CurrentUser | None, post_ids: list[int | None]) -> set[int]:
     if viewer is None or not post_ids:
         return set()
     return set(
@@ -204,7 +222,8 @@ def feed(
         more = len(rows) > limit
         rows = rows[:limit]
         liked = _liked_by(db, viewer, [row[0].id for row in rows])
-    posts = [_view(row, liked, viewer) for row in rows]
+        names = _names(db, [row[0] for row in rows])
+    posts = [_view(row, names, liked, viewer) for row in rows]
     next_cursor = _encode_cursor(order, rows[-1][0]) if more and rows else ""
     return FeedPage(posts=posts, next_cursor=next_cursor)
 
@@ -217,7 +236,7 @@ def post(public_id: object, viewer: CurrentUser | None = None) -> PostView | Non
         row = db.exec(_columns().where(CommunityPost.public_id == public_id, _visible())).first()
         if row is None:
             return None
-        return _view(row, _liked_by(db, viewer, [row[0].id]), viewer)
+        return _view(row, _names(db, [row[0]]), _liked_by(db, viewer, [row[0].id]), viewer)
 
 
 def open_public_image(public_id: object, *, thumbnail: bool) -> StoredObject | None:
