@@ -10,6 +10,9 @@ MY_CREATIONS = "/my-creations"
 BUY_CREDITS = "/buy-credits"
 ACCOUNT = "/account"
 ADMIN = "/admin"
+COMMUNITY = "/community"
+# A post's share page: /community/<post id>.
+COMMUNITY_POST = "/community/[post_id]"
 
 # Served as HTTP 302s (api/page_redirects.py). `/` goes to the studio until visitors get
 # a landing page there; the others are the reference report's paths for our pages.

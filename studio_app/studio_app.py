@@ -18,6 +18,7 @@ from studio_app.pages.account import account_page
 from studio_app.pages.admin import admin_page
 from studio_app.pages.buy_credits import buy_credits_page
 from studio_app.pages.catalog import catalog_page
+from studio_app.pages.community import community_page, post_page
 from studio_app.pages.my_creations import my_creations_page
 from studio_app.pages.signin import login_page, signup_page
 from studio_app.pages.studio import studio_page
@@ -29,6 +30,7 @@ from studio_app.states.admin_catalog import AdminCatalogState
 from studio_app.states.admin_providers import AdminProvidersState
 from studio_app.states.auth import AuthState
 from studio_app.states.catalog import CatalogState
+from studio_app.states.community import CommunityState, PostPageState
 from studio_app.states.creations import CreationsState
 from studio_app.states.credits import CreditsState
 from studio_app.states.session_guard import SessionBoundStates, session_of_tab
@@ -127,6 +129,18 @@ app.add_page(
     route=routes.TEMPLATES,
     title="Templates — Studio",
     on_load=CatalogState.load_catalog,
+)
+app.add_page(
+    community_page,
+    route=routes.COMMUNITY,
+    title="Community — Studio",
+    on_load=[AuthState.look_up_user, CommunityState.load_feed],
+)
+app.add_page(
+    post_page,
+    route=routes.COMMUNITY_POST,
+    title="Community — Studio",
+    on_load=[AuthState.look_up_user, PostPageState.load_post],
 )
 app.add_page(
     my_creations_page,

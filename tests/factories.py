@@ -10,6 +10,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+from sqlmodel import Session
+
 from studio_app.clock import utcnow
 from studio_app.models import GeneratedImage, User
 from studio_app.services import auth, ledger
@@ -90,3 +93,15 @@ def disk_path(key: str) -> Path:
     store = image_store()
     assert isinstance(store, LocalDiskStore)
     return store.path_for(key)
+
+
+def insert_user_as_before(db: Session, email: str) -> int:
+    """A user row written in SQL with only the columns every revision has: for tests that
+    fill a database migrated to an old revision (today's model has columns it lacks)."""
+    return db.execute(
+        text(
+            'INSERT INTO "user" (email, password_hash, role, is_active, created_at) '
+            "VALUES (:email, 'not-a-real-hash', 'user', :active, :now) RETURNING id"
+        ),
+        {"email": email, "active": True, "now": utcnow()},
+    ).scalar_one()

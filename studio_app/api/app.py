@@ -27,6 +27,7 @@ from studio_app.api import (
     previews,
     profile_routes,
     session_routes,
+    share_pages,
     template_list,
     upload_routes,
 )
@@ -76,6 +77,7 @@ def build_api() -> FastAPI:
         api.include_router(router)
     api.include_router(images.router, include_in_schema=False)
     api.include_router(community_routes.pictures, include_in_schema=False)
+    api.include_router(share_pages.router, include_in_schema=False)
     api.include_router(previews.router, include_in_schema=False)
     api.include_router(session_routes.router)
     api.include_router(page_redirects.router)

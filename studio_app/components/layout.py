@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
-from studio_app.routes import ACCOUNT, ADMIN, BUY_CREDITS, LOGIN, MY_CREATIONS, SIGNUP, STUDIO
+from studio_app.routes import (
+    ACCOUNT,
+    ADMIN,
+    BUY_CREDITS,
+    COMMUNITY,
+    LOGIN,
+    MY_CREATIONS,
+    SIGNUP,
+    STUDIO,
+)
 from studio_app.states.auth import AuthState
 
 
@@ -72,6 +81,7 @@ def _account_menu() -> rx.Component:
 
 NAV_LINKS = [
     ("Studio", STUDIO),
+    ("Community", COMMUNITY),
     ("My Creations", MY_CREATIONS),
     ("Buy Credits", BUY_CREDITS),
 ]

@@ -9,7 +9,7 @@ import reflex as rx
 from studio_app.components.creation_card import RADIUS, TWO_LINES, creation_card, credits_label
 from studio_app.components.layout import page_frame
 from studio_app.models import GenerationStatus
-from studio_app.routes import STUDIO
+from studio_app.routes import ACCOUNT, COMMUNITY, STUDIO
 from studio_app.services.creations import CreationView, FilterChoice
 from studio_app.states.creations import ALL, CreationsState
 
@@ -306,6 +306,97 @@ def _delete_button() -> rx.Component:
     )
 
 
+def _community_action() -> rx.Component:
+    """Publish the open creation, or (published) see its post or take it down."""
+    return rx.cond(
+        CreationsState.selected_post_id != "",
+        rx.fragment(
+            rx.link(
+                rx.button(rx.icon("globe", size=16), "View post", variant="soft"),
+                href=f"{COMMUNITY}/" + CreationsState.selected_post_id,
+                class_name="view-post",
+            ),
+            rx.button(
+                "Unpublish",
+                variant="soft",
+                color_scheme="gray",
+                on_click=CreationsState.unpublish_selected,
+                class_name="unpublish-creation",
+            ),
+        ),
+        rx.cond(
+            ~CreationsState.publishing,
+            rx.button(
+                rx.icon("globe", size=16),
+                "Publish",
+                variant="soft",
+                on_click=CreationsState.start_publishing,
+                class_name="publish-creation",
+            ),
+        ),
+    )
+
+
+def _publish_form() -> rx.Component:
+    fields = rx.vstack(
+        rx.text("Title", as_="label", size="2", weight="medium", html_for="post_title"),
+        rx.input(name="post_title", id="post_title", max_length=80, required=True, width="100%"),
+        rx.text(
+            "Caption (optional)", as_="label", size="2", weight="medium", html_for="post_caption"
+        ),
+        rx.text_area(
+            name="post_caption", id="post_caption", max_length=500, rows="2", width="100%"
+        ),
+        rx.text(
+            rx.checkbox(name="show_prompt", default_checked=True, id="show_prompt"),
+            " Show the prompt, so others can learn from it",
+            as_="label",
+            size="2",
+        ),
+        rx.cond(
+            CreationsState.publish_error != "",
+            rx.callout(
+                CreationsState.publish_error,
+                icon="triangle-alert",
+                color_scheme="red",
+                size="1",
+                class_name="publish-error",
+                width="100%",
+            ),
+        ),
+        rx.hstack(
+            rx.button("Publish", type="submit", class_name="confirm-publish"),
+            rx.button(
+                "Cancel",
+                type="button",
+                variant="soft",
+                color_scheme="gray",
+                on_click=CreationsState.cancel_publishing,
+            ),
+            spacing="2",
+        ),
+        spacing="2",
+        width="100%",
+    )
+    return rx.card(
+        rx.cond(
+            CreationsState.needs_display_name,
+            rx.vstack(
+                rx.text(
+                    "Choose a display name first: it is shown with what you publish; your "
+                    "email never is.",
+                    size="2",
+                ),
+                rx.link("Choose one on your Account page", href=ACCOUNT, class_name="choose-name"),
+                spacing="2",
+            ),
+            rx.form(fields, on_submit=CreationsState.publish_selected, reset_on_submit=False),
+        ),
+        width="100%",
+        class_name="publish-form",
+    )
+
+
 def _creation_dialog() -> rx.Component:
     # The type checker sees a field of an object var as an untyped Var: `.to(str)` says it
     # is text, so it can be joined with `+` (the compiled expression is unchanged).
@@ -359,6 +450,7 @@ def _creation_dialog() -> rx.Component:
                         orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
                         size="2",
                     ),
+                    rx.cond(CreationsState.publishing, _publish_form()),
                 ],
                 actions=[
                     rx.link(
@@ -373,6 +465,7 @@ def _creation_dialog() -> rx.Component:
                         href=f"{STUDIO}?edit=" + view.public_id.to(str),
                         class_name="edit-creation",
                     ),
+                    _community_action(),
                     _delete_button(),
                 ],
             ),

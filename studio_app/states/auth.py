@@ -67,6 +67,15 @@ class AuthState(rx.State):
         self._load_user(viewer)
         return None
 
+    @rx.event
+    def look_up_user(self) -> None:
+        """on_load of a public page: whoever is signed in shows as such; nobody is sent away."""
+        viewer = self._viewer()
+        if viewer is None:
+            self._forget_user()
+        else:
+            self._load_user(viewer)
+
     def _send_to_signin(self) -> rx.event.EventSpec:
         self._forget_user()
         target = safe_next_path(self.router.url.path)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import reflex as rx
 
 from studio_app.models import GenerationStatus
-from studio_app.services import creations
+from studio_app.services import community, creations, profiles
 from studio_app.services.creations import CreationView, FilterChoice
 from studio_app.services.errors import StudioError
 from studio_app.states.auth import AuthState
@@ -42,6 +42,12 @@ class CreationsState(AuthState):
     # "Image 2 of 4 made together" when the open image came with others, else "".
     selected_request_note: str = ""
     viewing: bool = False
+    # The open creation's community post ("" when it is not published), and the form
+    # that publishes it.
+    selected_post_id: str = ""
+    publishing: bool = False
+    publish_error: str = ""
+    needs_display_name: bool = False
     # Keyset cursors (public ids), kept on the server: where the page on screen starts
     # ("" for the newest), where each page before it started, where the next one starts.
     _page_start: str = ""
@@ -177,8 +183,57 @@ class CreationsState(AuthState):
             return rx.toast.error("That image is not available any more.")
         self.selected = view
         self.selected_request_note = creations.request_note(view)
+        self.selected_post_id = community.post_of_creation(viewer, public_id)
+        self.publishing = False
+        self.publish_error = ""
         self.viewing = True
         return None
+
+    @rx.event
+    def start_publishing(self) -> None:
+        viewer = self._viewer()
+        if viewer is None:
+            return
+        self.needs_display_name = not profiles.profile_of(viewer.id).display_name
+        self.publish_error = ""
+        self.publishing = True
+
+    @rx.event
+    def cancel_publishing(self) -> None:
+        self.publishing = False
+
+    @rx.event
+    async def publish_selected(self, form_data: dict) -> rx.event.EventSpec | None:
+        viewer = await asyncio.to_thread(self._viewer)
+        if viewer is None:
+            return None
+        try:
+            post_id = await asyncio.to_thread(
+                community.publish,
+                viewer,
+                self.selected.public_id,
+                title=form_data.get("post_title"),
+                caption=form_data.get("post_caption"),
+                show_prompt=form_data.get("show_prompt") == "on",
+            )
+        except StudioError as error:
+            self.publish_error = error.message
+            return None
+        self.selected_post_id = post_id
+        self.publishing = False
+        return rx.toast.success("Published to the community.")
+
+    @rx.event
+    async def unpublish_selected(self) -> rx.event.EventSpec | None:
+        viewer = await asyncio.to_thread(self._viewer)
+        if viewer is None or not self.selected_post_id:
+            return None
+        try:
+            await asyncio.to_thread(community.unpublish, viewer, self.selected_post_id)
+        except StudioError as error:
+            return rx.toast.error(error.message)
+        self.selected_post_id = ""
+        return rx.toast.success("Taken down from the community. The picture stays here.")
 
     @rx.event
     def set_viewing(self, is_open: bool) -> None:

@@ -13,6 +13,7 @@ from studio_app.models import User
 from studio_app.services import migrations
 from studio_app.services.db import read_session, write_session
 from studio_app.settings import Settings
+from tests.factories import insert_user_as_before
 
 BEFORE = "0009_api_token_expiry"
 # (stored before 0010, stored after it)
@@ -36,11 +37,7 @@ def database_before_0010(fresh_env: Settings) -> dict[str, int]:
     ids = {}
     with write_session() as db:
         for stored, _ in ROWS:
-            user = User(email=stored, password_hash="not-a-real-hash")
-            db.add(user)
-            db.flush()
-            assert user.id is not None
-            ids[stored] = user.id
+            ids[stored] = insert_user_as_before(db, stored)
     return ids
 
 

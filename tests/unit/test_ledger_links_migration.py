@@ -19,11 +19,12 @@ from sqlmodel import select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from studio_app.clock import utcnow
-from studio_app.models import CreditEntry, CreditHold, GeneratedImage, HoldStatus, Payment, User
+from studio_app.models import CreditEntry, CreditHold, GeneratedImage, HoldStatus, Payment
 from studio_app.services import ledger, migrations
 from studio_app.services.db import read_session, write_session
 from studio_app.services.statement import statement
 from studio_app.settings import Settings
+from tests.factories import insert_user_as_before
 
 BEFORE = "0010_normalize_emails"
 
@@ -144,10 +145,7 @@ def ledger_at_0010(fresh_env: Settings) -> Iterator[Ledger0010]:
     ids = Ledger0010()
     with write_session() as db:
         for name in ("alice", "bob"):
-            user = User(email=f"{name}@example.com", password_hash="not-a-real-hash")
-            db.add(user)
-            db.flush()
-            setattr(ids, name, user.id)
+            setattr(ids, name, insert_user_as_before(db, f"{name}@example.com"))
         a, b = ids.alice, ids.bob
         ids.alice_hold_premium = _image_hold(db, a, "premium", 2, HoldStatus.CAPTURED)
         ids.alice_hold_standard = _image_hold(db, a, "standard", 1, HoldStatus.CAPTURED)
