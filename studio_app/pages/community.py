@@ -190,11 +190,14 @@ def _post_details() -> rx.Component:
         ),
         rx.cond(
             ~AuthState.signed_in,
-            rx.callout(
-                "Make your own: create an account and get 5 free credits.",
-                rx.link(" Create account", href=SIGNUP, weight="medium"),
-                icon="sparkles",
+            rx.callout.root(
+                rx.callout.icon(rx.icon("sparkles", size=16)),
+                rx.callout.text(
+                    "Make your own: create an account and get 5 free credits. ",
+                    rx.link("Create account", href=SIGNUP, weight="medium"),
+                ),
                 size="1",
+                class_name="post-signup",
             ),
         ),
         spacing="3",

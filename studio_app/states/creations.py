@@ -214,7 +214,7 @@ class CreationsState(AuthState):
                 self.selected.public_id,
                 title=form_data.get("post_title"),
                 caption=form_data.get("post_caption"),
-                show_prompt=form_data.get("show_prompt") == "on",
+                show_prompt=form_data.get("show_prompt") in ("on", "true", True),
             )
         except StudioError as error:
             self.publish_error = error.message
