@@ -138,9 +138,18 @@ def header() -> rx.Component:
             AuthState.signed_in,
             _account_menu(),
             rx.hstack(
-                rx.button(rx.link("Sign in", href=LOGIN), variant="soft", as_child=True),
-                rx.button(rx.link("Create account", href=SIGNUP), as_child=True),
-                spacing="3",
+                rx.button(
+                    rx.link("Sign in", href=LOGIN),
+                    variant="soft",
+                    as_child=True,
+                    size=rx.breakpoints(initial="1", sm="2"),
+                ),
+                rx.button(
+                    rx.link("Create account", href=SIGNUP),
+                    as_child=True,
+                    size=rx.breakpoints(initial="1", sm="2"),
+                ),
+                spacing=rx.breakpoints(initial="2", sm="3"),
             ),
         ),
         padding_x=rx.breakpoints(initial="1rem", md="2rem"),

@@ -48,18 +48,27 @@ def _post_card(post: ObjectVar[PostView]) -> rx.Component:
             href=f"{COMMUNITY}/" + post.public_id.to(str),
             class_name="post-open",
         ),
-        rx.hstack(
+        rx.flex(
             rx.vstack(
                 rx.text(
-                    post.title, weight="medium", size="2", trim="both", class_name="post-title"
+                    post.title, weight="medium", size="2", truncate=True, class_name="post-title"
                 ),
-                rx.text("by ", post.author, size="1", color=_MUTED, class_name="post-author"),
+                rx.text(
+                    "by ",
+                    post.author,
+                    size="1",
+                    color=_MUTED,
+                    truncate=True,
+                    class_name="post-author",
+                ),
                 spacing="1",
                 min_width="0",
+                width="100%",
             ),
-            rx.spacer(),
             _likes(post, CommunityState.toggle_like(post.public_id), size="1"),
-            align="center",
+            direction=rx.breakpoints(initial="column", sm="row"),
+            align=rx.breakpoints(initial="start", sm="center"),
+            spacing="2",
             width="100%",
             margin_top="0.6rem",
         ),
@@ -72,6 +81,8 @@ def _sort_tabs() -> rx.Component:
         *[rx.segmented_control.item(label, value=value) for value, label in SORT_CHOICES],
         value=CommunityState.sort,
         on_change=CommunityState.choose_sort,
+        size=rx.breakpoints(initial="1", sm="2"),
+        width=rx.breakpoints(initial="100%", sm="auto"),
         class_name="feed-sort",
     )
 

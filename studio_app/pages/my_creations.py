@@ -347,10 +347,11 @@ def _publish_form() -> rx.Component:
         rx.text_area(
             name="post_caption", id="post_caption", max_length=500, rows="2", width="100%"
         ),
-        rx.text(
-            rx.checkbox(name="show_prompt", default_checked=True, id="show_prompt"),
-            " Show the prompt, so others can learn from it",
-            as_="label",
+        rx.checkbox(
+            "Show the prompt, so others can learn from it",
+            name="show_prompt",
+            default_checked=True,
+            id="show_prompt",
             size="2",
         ),
         rx.cond(
