@@ -14,7 +14,7 @@ from studio_app.api import schemas
 from studio_app.api.callers import OPTIONAL_TOKEN, Caller, optional_caller
 from studio_app.api.errors import not_found, responses
 from studio_app.api.stored_files import stored_response
-from studio_app.services import community, community_feed, community_likes
+from studio_app.services import community, community_feed, community_likes, community_reuse
 from studio_app.services.auth import CurrentUser
 from studio_app.services.community_feed import PostView
 from studio_app.settings import get_settings
@@ -135,6 +135,16 @@ def unlike(viewer: Caller, post_id: PostId) -> schemas.LikeState:
     """Take your like back."""
     return schemas.LikeState(
         liked=False, like_count=community_likes.set_liked(viewer, post_id, False)
+    )
+
+
+@router.post("/posts/{post_id}/reuse", responses=responses(401, 404, 422))
+def reuse_prompt(viewer: Caller, post_id: PostId) -> schemas.PromptToReuse:
+    """ "Use this prompt": what to generate with (POST it to /api/studio/generate, with a
+    `tier` you choose); counted once per person on the post."""
+    taken = community_reuse.reuse(viewer, post_id)
+    return schemas.PromptToReuse(
+        prompt=taken.prompt, template_id=taken.template_id, tier=taken.tier
     )
 
 

@@ -396,6 +396,14 @@ class PostChangeRequest(_Body):
     show_prompt: bool | None = None
 
 
+class PromptToReuse(BaseModel):
+    """A generation request's fields taken from a post."""
+
+    prompt: str
+    template_id: int | None = Field(description="Its template, when still offered")
+    tier: str
+
+
 class LikeState(BaseModel):
     liked: bool
     like_count: int

@@ -169,8 +169,20 @@ def _post_details() -> rx.Component:
         rx.hstack(
             _likes(post, PostPageState.toggle_like),
             rx.text("Published ", post.published_label, size="2", color=_MUTED),
+            rx.cond(
+                post.reuse_count.to(int) > 0,
+                rx.text(
+                    "Prompt used by ",
+                    post.reuse_count,
+                    rx.cond(post.reuse_count.to(int) == 1, " person", " people"),
+                    size="2",
+                    color=_MUTED,
+                    class_name="post-reuses",
+                ),
+            ),
             align="center",
             spacing="3",
+            wrap="wrap",
         ),
         rx.cond(
             post.prompt != "",
@@ -183,6 +195,17 @@ def _post_details() -> rx.Component:
                 width="100%",
             ),
         ),
+        rx.cond(
+            post.prompt != "",
+            rx.button(
+                rx.icon("repeat", size=16),
+                "Use this prompt",
+                on_click=PostPageState.use_prompt,
+                variant="soft",
+                class_name="use-post-prompt",
+            ),
+        ),
+        _tier_question(),
         rx.data_list.root(
             rx.cond(
                 post.template_name != "", _detail("Template", post.template_name, "post-template")
@@ -214,6 +237,39 @@ def _post_details() -> rx.Component:
         spacing="3",
         align="start",
         width="100%",
+    )
+
+
+def _tier_question() -> rx.Component:
+    """Asked before a size that would spend most of the visitor's credits."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Use this size?"),
+            rx.alert_dialog.description(PostPageState.tier_question, class_name="tier-question"),
+            rx.flex(
+                rx.alert_dialog.cancel(
+                    rx.button(
+                        "Use the standard size (1 credit)",
+                        variant="soft",
+                        on_click=PostPageState.use_prompt_at("standard"),
+                        class_name="use-standard-tier",
+                    )
+                ),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Keep this size",
+                        on_click=PostPageState.use_prompt_at(PostPageState.post.tier),
+                        class_name="keep-post-tier",
+                    )
+                ),
+                spacing="3",
+                justify="end",
+                wrap="wrap",
+                margin_top="1rem",
+            ),
+        ),
+        open=PostPageState.confirming_tier,
+        on_open_change=PostPageState.set_confirming_tier,
     )
 
 

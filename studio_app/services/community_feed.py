@@ -30,7 +30,7 @@ from studio_app.models import (
 from studio_app.providers.registry import get_provider
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session
-from studio_app.services.errors import InvalidInput
+from studio_app.services.errors import InvalidInput, NotFound
 from studio_app.services.tiers import get_tier
 from studio_app.storage import StoredObject, published_store
 
@@ -58,6 +58,7 @@ class PostView:
     template_name: str = ""
     category_name: str = ""
     provider_label: str = ""
+    tier: str = ""
     tier_label: str = ""
     width: int = 0
     height: int = 0
@@ -134,6 +135,7 @@ def _view(row: tuple, names: _Names, liked: set[int], viewer: CurrentUser | None
         template_name=template_name or "",
         category_name=category_name or "",
         provider_label=provider.label if provider else post.provider,
+        tier=post.tier,
         tier_label=get_tier(post.tier).label,
         width=post.width,
         height=post.height,
@@ -237,6 +239,20 @@ def post(public_id: object, viewer: CurrentUser | None = None) -> PostView | Non
         if row is None:
             return None
         return _view(row, _names(db, [row[0]]), _liked_by(db, viewer, [row[0].id]), viewer)
+
+
+def visible_post(db: Session, public_id: object) -> CommunityPost:
+    """A published post of an active author, else NotFound."""
+    post = None
+    if isinstance(public_id, str):
+        post = db.exec(
+            select(CommunityPost)
+            .join(User, col(User.id) == col(CommunityPost.user_id))
+            .where(CommunityPost.public_id == public_id, _visible())
+        ).first()
+    if post is None:
+        raise NotFound("This post is not available.")
+    return post
 
 
 def open_public_image(public_id: object, *, thumbnail: bool) -> StoredObject | None:

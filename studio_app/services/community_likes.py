@@ -16,30 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from studio_app.clock import as_utc, utcnow
-from studio_app.models import CommunityPost, PostLike, PostStatus, User
-from studio_app.services import maintenance
+from studio_app.models import CommunityPost, PostLike
+from studio_app.services import community_feed, maintenance
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import write_session
-from studio_app.services.errors import NotFound
 
 WEEK = timedelta(days=7)
-
-
-def _visible_post(db: Session, public_id: object) -> CommunityPost:
-    post = None
-    if isinstance(public_id, str):
-        post = db.exec(
-            select(CommunityPost)
-            .join(User, col(User.id) == col(CommunityPost.user_id))
-            .where(
-                CommunityPost.public_id == public_id,
-                CommunityPost.status == PostStatus.PUBLISHED.value,
-                col(User.is_active).is_(True),
-            )
-        ).first()
-    if post is None:
-        raise NotFound("This post is not available.")
-    return post
 
 
 def _count(db: Session, post_id: int) -> int:
@@ -50,7 +32,7 @@ def set_liked(viewer: CurrentUser, post_id: object, liked: bool) -> int:
     """Like or unlike a visible post (doing it twice is doing it once); its like count."""
     try:
         with write_session() as db:
-            post = _visible_post(db, post_id)
+            post = community_feed.visible_post(db, post_id)
             assert post.id is not None
             existing = db.exec(
                 select(PostLike).where(PostLike.post_id == post.id, PostLike.user_id == viewer.id)
@@ -68,7 +50,7 @@ def set_liked(viewer: CurrentUser, post_id: object, liked: bool) -> int:
     except IntegrityError:
         # The same person's other request liked it first: one like, as asked.
         with write_session() as db:
-            return _count(db, _visible_post(db, post_id).id or 0)
+            return _count(db, community_feed.visible_post(db, post_id).id or 0)
 
 
 def _move_counts(db: Session, post_id: int, step: int, *, this_week: bool) -> None:

@@ -10,11 +10,13 @@ from dataclasses import replace
 
 import reflex as rx
 
-from studio_app.routes import COMMUNITY, LOGIN
-from studio_app.services import community_feed, community_likes
+from studio_app.routes import COMMUNITY, LOGIN, STUDIO
+from studio_app.services import community_feed, community_likes, community_reuse, ledger
 from studio_app.services.community_feed import SORTS, PostView
 from studio_app.services.errors import StudioError
+from studio_app.services.tiers import get_tier
 from studio_app.states.auth import AuthState
+from studio_app.tiers import DEFAULT_TIER
 
 SORT_CHOICES = list(SORTS.items())
 
@@ -95,6 +97,9 @@ def _with_like(post: PostView, liked: bool, count: int) -> PostView:
 class PostPageState(AuthState):
     post: rx.Field[PostView] = rx.field(default_factory=PostView)
     unavailable: bool = False
+    # "Use this prompt" with a size that would spend most of the balance: asked first.
+    confirming_tier: bool = False
+    tier_question: str = ""
 
     def _post_id(self) -> str:
         found = self.router.page.params.get("post_id", "")
@@ -106,6 +111,38 @@ class PostPageState(AuthState):
         found = await asyncio.to_thread(community_feed.post, self._post_id(), viewer)
         self.post = found or PostView()
         self.unavailable = found is None
+
+    def _studio_with_post(self, tier: str = "") -> rx.event.EventSpec:
+        query = f"?post={self.post.public_id}" + (f"&tier={tier}" if tier else "")
+        return rx.redirect(f"{STUDIO}{query}")
+
+    @rx.event
+    async def use_prompt(self) -> rx.event.EventSpec | None:
+        viewer = await asyncio.to_thread(self._viewer)
+        if viewer is None:
+            return _sign_in_first(f"{COMMUNITY}/{self.post.public_id}")
+        if not self.post.public_id or not self.post.prompt:
+            return None
+        credits = await asyncio.to_thread(ledger.credit_summary, viewer.id)
+        if community_reuse.tier_needs_confirming(self.post.tier, credits.available):
+            tier = get_tier(self.post.tier)
+            self.tier_question = (
+                f"This picture is {tier.label} ({tier.size_label}): {tier.credits} credits an "
+                f"image, and you have {credits.available}."
+            )
+            self.confirming_tier = True
+            return None
+        return self._studio_with_post()
+
+    @rx.event
+    def use_prompt_at(self, tier: str) -> rx.event.EventSpec | None:
+        self.confirming_tier = False
+        return self._studio_with_post("" if tier == self.post.tier else DEFAULT_TIER)
+
+    @rx.event
+    def set_confirming_tier(self, is_open: bool) -> None:
+        if not is_open:
+            self.confirming_tier = False
 
     @rx.event
     async def toggle_like(self) -> AsyncIterator[rx.event.EventSpec]:

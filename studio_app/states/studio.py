@@ -24,6 +24,7 @@ from studio_app.routes import LOGIN, STUDIO
 from studio_app.services import (
     auth,
     catalog,
+    community_reuse,
     creations,
     edit_sources,
     enhance,
@@ -220,6 +221,8 @@ class StudioState(AuthState):
                 return
             reuse = self.router.url.query_parameters.get("use")
             edit = self.router.url.query_parameters.get("edit")
+            post = self.router.url.query_parameters.get("post")
+            post_tier = self.router.url.query_parameters.get("tier")
             picker = await self.get_state(TemplatePickerState)
             picker.categories = page.categories
             self._show_providers(page.providers)
@@ -234,6 +237,10 @@ class StudioState(AuthState):
         # "Edit this picture" from My Creations: /studio?edit=<public id>, kept as an upload.
         if edit:
             async for event in self._edit_creation(session, viewer, edit):
+                yield event
+        # "Use this prompt" on a community post: /studio?post=<post id>[&tier=<tier>].
+        if post:
+            async for event in self._use_post(session, viewer, post, post_tier):
                 yield event
         if any(job.status == GenerationStatus.PENDING for job in page.jobs):
             yield JobsState.watch_pending
@@ -271,6 +278,28 @@ class StudioState(AuthState):
             self.template_name = ""
             (await self.get_state(EnhanceState))._forget()
         # The address without ?edit=: a reload must not copy the picture again.
+        yield rx.redirect(STUDIO, replace=True)
+        yield rx.set_focus("prompt")
+
+    async def _use_post(
+        self, session: str, viewer: CurrentUser, post_id: str, tier: str | None
+    ) -> AsyncIterator[rx.event.EventSpec]:
+        try:
+            taken = await asyncio.to_thread(community_reuse.reuse, viewer, post_id)
+        except StudioError as error:
+            yield rx.toast.error(error.message)
+            return
+        async with self:
+            if not self._still_bound_to(session):
+                return
+            (await self.get_state(EnhanceState))._forget()
+            self.prompt = taken.prompt
+            self.template_id = taken.template_id or 0
+            self.template_name = taken.template_name
+            chosen = tier if tier in {option.id for option in self.tier_options} else taken.tier
+            self.tier = chosen or self.tier
+            self._show_source(None)
+        # The address without ?post=: a reload must not fill the form again.
         yield rx.redirect(STUDIO, replace=True)
         yield rx.set_focus("prompt")
 

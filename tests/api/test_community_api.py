@@ -60,6 +60,10 @@ def test_a_post_is_published_read_by_anyone_liked_and_taken_down(client: TestCli
     assert client.get(f"{POSTS}/{post['id']}", headers=fan.headers).json()["liked"] is True
     assert client.get(f"{POSTS}/{post['id']}").json()["liked"] is False
 
+    reused = client.post(f"{POSTS}/{post['id']}/reuse", headers=fan.headers).json()
+    assert reused == {"prompt": "Boats in a harbour", "template_id": None, "tier": "standard"}
+    assert client.get(f"{POSTS}/{post['id']}").json()["reuse_count"] == 1
+
     # Only its author changes or takes it down.
     change = {"title": "Not yours"}
     assert (

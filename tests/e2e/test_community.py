@@ -77,6 +77,14 @@ def test_publish_find_share_like_and_take_down(
     expect(like).to_have_text("1")
     expect(like).to_have_attribute("aria-pressed", "true")
 
+    # Its prompt, taken to the studio, makes the visitor's own picture.
+    visitor.locator(".use-post-prompt").click()
+    expect(visitor.locator("#prompt")).to_have_value("Paper boats on a pond at dusk")
+    visitor.locator("#generate").click()
+    expect(visitor.locator(".job-succeeded img.result-image").first).to_be_visible(timeout=30_000)
+    visitor.goto(f"{base}{post_path}")
+    expect(visitor.locator(".post-reuses")).to_have_text("Prompt used by 1 person")
+
     # The author takes it down: gone from the feed, the share page and the picture URL.
     page.goto(f"{base}/my-creations")
     page.locator(".creation-succeeded .creation-open").first.click()
@@ -88,3 +96,33 @@ def test_publish_find_share_like_and_take_down(
     expect(visitor.locator(".post-unavailable")).to_be_visible()
     assert httpx.get(f"{base}{post_path}").status_code == 404
     assert httpx.get(image.replace(image.split("/community-images/")[0], base)).status_code == 404
+
+
+def test_a_size_that_would_spend_most_credits_is_asked_about(
+    running_app: RunningApp, page: Page, second_page: Page
+) -> None:
+    base = running_app.url
+    sign_up(page, base)
+    _choose_display_name(page, base, "Wide Views")
+    page.goto(f"{base}/studio")
+    page.locator("#prompt").fill("A wide mountain panorama")
+    page.locator(".tier-option", has_text="Premium wide").click()
+    page.locator("#generate").click()
+    expect(page.locator(".job-succeeded img.result-image").first).to_be_visible(timeout=30_000)
+    page.goto(f"{base}/my-creations")
+    page.locator(".creation-succeeded .creation-open").first.click()
+    page.locator(".publish-creation").click()
+    page.locator("#post_title").fill("Panorama")
+    page.locator(".confirm-publish").click()
+    post_path = page.locator(".view-post").get_attribute("href") or ""
+
+    visitor = second_page
+    sign_up(visitor, base)  # 5 credits: one premium wide image is 4
+    visitor.goto(f"{base}{post_path}")
+    visitor.locator(".use-post-prompt").click()
+    expect(visitor.locator(".tier-question")).to_have_text(
+        "This picture is Premium wide (1792×1008): 4 credits an image, and you have 5."
+    )
+    visitor.locator(".use-standard-tier").click()
+    expect(visitor.locator("#prompt")).to_have_value("A wide mountain panorama")
+    expect(visitor.locator("#generate")).to_contain_text("1 credit · ₹5")

@@ -12,11 +12,12 @@ from PIL import Image
 from sqlmodel import select
 
 from studio_app.clock import utcnow
-from studio_app.models import CommunityPost, PostLike, User
+from studio_app.models import CommunityPost, PostLike, PromptReuseEvent, User
 from studio_app.services import (
     community,
     community_feed,
     community_likes,
+    community_reuse,
     creations,
     generation,
     profiles,
@@ -223,3 +224,38 @@ def test_the_store_scan_keeps_posts_pictures_and_deletes_what_no_post_names() ->
     reconcile.reconcile(now=utcnow() + timedelta(hours=1))
     assert orphan not in [key for key, _ in published_store().listing()]
     assert community_feed.open_public_image(post_id, thumbnail=False) is not None
+
+
+def test_use_this_prompt_fills_the_request_and_counts_each_person_once() -> None:
+    author = _member()
+    post_id = _publish(author)
+    fans = [_member(name=None, credits=0) for _ in range(3)]
+    for fan in fans:
+        taken = community_reuse.reuse(fan, post_id)
+        community_reuse.reuse(fan, post_id)  # back again: still one
+    assert (taken.prompt, taken.tier) == ("A lighthouse at dawn", "standard")
+    shown = community_feed.post(post_id)
+    assert shown is not None and shown.reuse_count == 3
+    with read_session() as db:
+        assert len(db.exec(select(PromptReuseEvent)).all()) == 3
+
+
+def test_a_hidden_prompt_cannot_be_reused() -> None:
+    post_id = _publish(_member(), show_prompt=False)
+    with pytest.raises(InvalidInput, match="keeps this prompt"):
+        community_reuse.reuse(_member(name=None), post_id)
+
+
+@pytest.mark.parametrize(
+    ("tier", "available", "asks"),
+    [
+        ("standard", 5, False),
+        ("premium", 5, False),
+        ("premium-wide", 5, True),
+        ("standard", 1, True),
+    ],
+)
+def test_a_size_that_spends_most_of_the_balance_is_asked_about(
+    tier: str, available: int, asks: bool
+) -> None:
+    assert community_reuse.tier_needs_confirming(tier, available) is asks
