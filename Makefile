@@ -55,10 +55,11 @@ lint: install
 # REST API's contract again on a PostgreSQL server, with the images in a SeaweedFS bucket,
 # that the session starts itself (tests/servers/postgres.py, seaweedfs.py).
 SCALED_TESTS := $(patsubst %,tests/unit/test_%.py,admin_stats cancel catalog_revision contention \
-	creations_paging edits generation job_queue ledger ledger_concurrency ledger_links_migration \
-	migrations_and_seed payments provider_models reconcile several_images statement) \
+	community creations_paging edits generation job_queue ledger ledger_concurrency ledger_links_migration \
+	migrations_and_seed payments profiles provider_models reconcile several_images statement) \
 	tests/api/test_openai_compat.py tests/api/test_private_images.py tests/api/test_rest_credits.py \
-	tests/api/test_rest_generate.py tests/api/test_uploads.py
+	tests/api/test_rest_generate.py tests/api/test_uploads.py tests/api/test_community_api.py \
+	tests/api/test_profile.py
 
 test: install chromium lint test-servers
 	$(REFLEX_ENV) $(BIN)/python -m pytest
