@@ -9,6 +9,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import StringVar
 
+from studio_app.components.files import picture_drop_zone
 from studio_app.components.values import match_value
 from studio_app.services import previews
 from studio_app.services.audit import AuditLine
@@ -644,7 +645,7 @@ def _preview_dialog() -> rx.Component:
                     overflow="hidden",
                     background=rx.color("gray", 3),
                 ),
-                rx.upload.root(
+                picture_drop_zone(
                     rx.vstack(
                         rx.icon("upload", size=22, color=rx.color("violet", 10)),
                         rx.text(
@@ -661,20 +662,9 @@ def _preview_dialog() -> rx.Component:
                         spacing="1",
                         padding="1rem",
                     ),
-                    id=PREVIEW_UPLOAD_ID,
-                    accept={
-                        "image/png": [".png"],
-                        "image/jpeg": [".jpg", ".jpeg"],
-                        "image/webp": [".webp"],
-                    },
-                    max_files=1,
-                    multiple=False,
-                    disabled=S.preview_busy,
-                    on_drop=S.upload_preview(rx.upload_files(upload_id=PREVIEW_UPLOAD_ID)),
-                    border=f"2px dashed {rx.color('gray', 7)}",
-                    border_radius="var(--radius-3)",
-                    width="100%",
-                    cursor="pointer",
+                    upload_id=PREVIEW_UPLOAD_ID,
+                    busy=S.preview_busy,
+                    on_drop=S.upload_preview,
                     class_name="preview-upload",
                 ),
                 _form_error(S.preview_error),

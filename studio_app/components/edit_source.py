@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from studio_app.components.files import picture_drop_zone
 from studio_app.services import uploads
 from studio_app.states.edit_source import PICTURE_UPLOAD_ID, EditSourceState, PictureOption
 from studio_app.states.studio import StudioState
@@ -112,7 +113,7 @@ def _chooser() -> rx.Component:
             justify="between",
             width="100%",
         ),
-        rx.upload.root(
+        picture_drop_zone(
             rx.hstack(
                 rx.cond(
                     EditSourceState.picture_busy,
@@ -133,20 +134,9 @@ def _chooser() -> rx.Component:
                 align="center",
                 padding="0.75rem",
             ),
-            id=PICTURE_UPLOAD_ID,
-            accept={
-                "image/png": [".png"],
-                "image/jpeg": [".jpg", ".jpeg"],
-                "image/webp": [".webp"],
-            },
-            max_files=1,
-            multiple=False,
-            disabled=EditSourceState.picture_busy,
-            on_drop=EditSourceState.upload_picture(rx.upload_files(upload_id=PICTURE_UPLOAD_ID)),
-            border=f"2px dashed {rx.color('gray', 7)}",
-            border_radius="var(--radius-3)",
-            width="100%",
-            cursor="pointer",
+            upload_id=PICTURE_UPLOAD_ID,
+            busy=EditSourceState.picture_busy,
+            on_drop=EditSourceState.upload_picture,
             class_name="picture-upload",
         ),
         rx.cond(

@@ -21,12 +21,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlmodel import col, select
 
 from studio_app.clock import utcnow
-from studio_app.models import GeneratedImage, ImageUpload
-from studio_app.services import edit_sources, throttle
+from studio_app.models import ImageUpload
+from studio_app.services import creations, edit_sources, throttle
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session, write_session
 from studio_app.services.errors import InvalidInput, NotFound
-from studio_app.storage import StoredObject, image_store, keys, upload_store
+from studio_app.storage import StoredObject, keys, upload_store
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 25_000_000
@@ -140,19 +140,10 @@ def accept(viewer: CurrentUser, data: bytes) -> UploadView:
 def from_creation(viewer: CurrentUser, public_id: object) -> UploadView:
     """One of the viewer's finished creations, kept as an upload to edit ("Edit this
     picture"): a copy, so that deleting either leaves the other as it was."""
-    with read_session() as db:
-        row = None
-        if isinstance(public_id, str):
-            row = db.exec(
-                select(GeneratedImage).where(
-                    GeneratedImage.public_id == public_id,
-                    GeneratedImage.user_id == viewer.id,
-                    col(GeneratedImage.deleted_at).is_(None),
-                )
-            ).first()
-    stored = None if row is None or row.image_key is None else image_store().open(row.image_key)
-    if stored is None:
+    image = creations.open_image(viewer, public_id, thumbnail=False, owner_only=True)
+    if image is None:
         raise NotFound("No such image.")
+    stored = image.stored
     return accept(viewer, stored.read())
 
 
