@@ -168,6 +168,8 @@ class Settings(BaseSettings):
     # A hold must outlive the slowest provider call; the sweeper ends it after this.
     hold_expiry_seconds: int = Field(default=600, ge=1)
     max_concurrent_generations: int = Field(default=3, ge=1)
+    # Distinct people reporting a community post hide it until an admin decides.
+    reports_to_hide: int = Field(default=3, ge=1)
     # Per user and minute, shared by the studio page and the REST API.
     generations_per_minute: int = Field(default=20, ge=1)
     # Provider calls in flight in one server process; further jobs wait their turn (queued).

@@ -11,10 +11,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from studio_app.api import schemas
-from studio_app.api.callers import OPTIONAL_TOKEN, Caller, optional_caller
+from studio_app.api.callers import OPTIONAL_TOKEN, AdminCaller, Caller, optional_caller
 from studio_app.api.errors import not_found, responses
 from studio_app.api.stored_files import stored_response
-from studio_app.services import community, community_feed, community_likes, community_reuse
+from studio_app.services import (
+    community,
+    community_feed,
+    community_likes,
+    community_moderation,
+    community_reuse,
+)
 from studio_app.services.auth import CurrentUser
 from studio_app.services.community_feed import PostView
 from studio_app.settings import get_settings
@@ -146,6 +152,43 @@ def reuse_prompt(viewer: Caller, post_id: PostId) -> schemas.PromptToReuse:
     return schemas.PromptToReuse(
         prompt=taken.prompt, template_id=taken.template_id, tier=taken.tier
     )
+
+
+@router.post("/posts/{post_id}/reports", status_code=201, responses=responses(401, 404, 422))
+def report_post(
+    viewer: Caller, post_id: PostId, body: schemas.ReportRequest
+) -> schemas.ReportAccepted:
+    """Report a post to the moderators, once; its author never learns who reported it."""
+    hidden = community_moderation.report(viewer, post_id, body.reason, body.details)
+    return schemas.ReportAccepted(hidden=hidden)
+
+
+@router.get("/moderation", responses=responses(401, 403))
+def moderation_queue(admin: AdminCaller) -> schemas.ModerationQueue:
+    """Admins: the reported posts, the most reported first."""
+    return schemas.ModerationQueue(
+        items=[
+            schemas.QueuedPost(
+                id=item.public_id,
+                title=item.title,
+                author=item.author,
+                status=item.status,  # type: ignore[arg-type]
+                report_count=item.report_count,
+                reasons=item.reasons,
+                details=item.details,
+                thumbnail_url=item.thumbnail_url,
+                author_can_publish=item.author_can_publish,
+            )
+            for item in community_moderation.queue(admin)
+        ]
+    )
+
+
+@router.post("/moderation/{post_id}", status_code=204, responses=responses(401, 403, 404, 422))
+def decide(admin: AdminCaller, post_id: PostId, body: schemas.ModerationDecision) -> Response:
+    """Admins: hide, restore or remove a post, or stop its author from publishing."""
+    community_moderation.decide(admin, post_id, body.decision)
+    return Response(status_code=204)
 
 
 def _picture(request: Request, public_id: str, *, thumbnail: bool) -> Response:

@@ -404,6 +404,38 @@ class PromptToReuse(BaseModel):
     tier: str
 
 
+ReportReason = Literal["spam", "sexual", "violence", "hate", "stolen", "other"]
+
+
+class ReportRequest(_Body):
+    reason: ReportReason
+    details: PostCaption = ""
+
+
+class ReportAccepted(BaseModel):
+    hidden: bool = Field(description="Whether enough people have reported it to hide it")
+
+
+class QueuedPost(BaseModel):
+    id: str
+    title: str
+    author: str
+    status: Literal["published", "hidden"]
+    report_count: int
+    reasons: list[str] = Field(description='e.g. "Spam or advertising ×2", most given first')
+    details: list[str] = Field(description="What reporters wrote (not who)")
+    thumbnail_url: str
+    author_can_publish: bool
+
+
+class ModerationQueue(BaseModel):
+    items: list[QueuedPost]
+
+
+class ModerationDecision(_Body):
+    decision: Literal["hide", "restore", "remove", "stop_author"]
+
+
 class LikeState(BaseModel):
     liked: bool
     like_count: int

@@ -66,6 +66,10 @@ _ACTION_LABELS = {
     "template.reactivate": "Reactivated template",
     "template.preview_upload": "Uploaded preview",
     "template.preview_generate": "Generated preview",
+    "community.hide": "Hid post",
+    "community.restore": "Restored post",
+    "community.remove": "Removed post",
+    "community.stop_author": "Stopped author from publishing",
 }
 
 

@@ -92,3 +92,34 @@ def test_publishing_is_refused_clearly(client: TestClient) -> None:
     again = client.post(POSTS, json=body, headers=author.headers)
     assert again.status_code == 422 and "published already" in again.json()["message"]
     assert client.get(POSTS, params={"cursor": "bm90LWEtY3Vyc29y"}).status_code == 422
+
+
+def test_reports_and_the_moderation_queue(client: TestClient, settings_env) -> None:  # type: ignore[no-untyped-def]
+    settings_env(STUDIO_REPORTS_TO_HIDE="1")
+    author, creation = _author(client)
+    post = client.post(
+        POSTS, json={"creation_id": creation, "title": "Harbour"}, headers=author.headers
+    ).json()
+    reporter, admin = api_user(), api_user(role="admin")
+    path = f"{POSTS}/{post['id']}/reports"
+    assert client.post(path, json={"reason": "spam"}).status_code == 401
+    bad = client.post(path, json={"reason": "dull"}, headers=reporter.headers)
+    assert bad.status_code == 422
+    made = client.post(path, json={"reason": "spam", "details": "ads"}, headers=reporter.headers)
+    assert made.status_code == 201 and made.json() == {"hidden": True}
+    assert client.get(f"{POSTS}/{post['id']}").status_code == 404
+
+    queue = "/api/community/moderation"
+    assert client.get(queue, headers=reporter.headers).status_code == 403
+    [item] = client.get(queue, headers=admin.headers).json()["items"]
+    assert (item["id"], item["status"], item["reasons"]) == (
+        post["id"],
+        "hidden",
+        ["Spam or advertising ×1"],
+    )
+    assert reporter.email not in json.dumps(item)
+    decided = client.post(
+        f"{queue}/{post['id']}", json={"decision": "restore"}, headers=admin.headers
+    )
+    assert decided.status_code == 204
+    assert client.get(f"{POSTS}/{post['id']}").status_code == 200

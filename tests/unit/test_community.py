@@ -9,14 +9,15 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
-from sqlmodel import select
+from sqlmodel import col, select
 
 from studio_app.clock import utcnow
-from studio_app.models import CommunityPost, PostLike, PromptReuseEvent, User
+from studio_app.models import AuditEntry, CommunityPost, PostLike, PromptReuseEvent, User
 from studio_app.services import (
     community,
     community_feed,
     community_likes,
+    community_moderation,
     community_reuse,
     creations,
     generation,
@@ -25,9 +26,9 @@ from studio_app.services import (
 )
 from studio_app.services.auth import CurrentUser
 from studio_app.services.db import read_session, write_session
-from studio_app.services.errors import InvalidInput, NotFound
+from studio_app.services.errors import InvalidInput, NotFound, PermissionDenied
 from studio_app.services.generation import GenerationRequest
-from studio_app.settings import Settings
+from studio_app.settings import Settings, reload_settings
 from studio_app.storage import keys, published_store
 from tests import aio
 from tests.factories import make_user
@@ -259,3 +260,53 @@ def test_a_size_that_spends_most_of_the_balance_is_asked_about(
     tier: str, available: int, asks: bool
 ) -> None:
     assert community_reuse.tier_needs_confirming(tier, available) is asks
+
+
+def _admin() -> CurrentUser:
+    email = f"admin{next(_people)}@example.com"
+    return CurrentUser(id=make_user(email=email, role="admin"), email=email, role="admin")
+
+
+def test_enough_reporters_hide_a_post_and_the_admin_decides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STUDIO_REPORTS_TO_HIDE", "2")
+    reload_settings()
+    author = _member()
+    post_id = _publish(author)
+    first, second = _member(name=None), _member(name=None)
+    with pytest.raises(InvalidInput, match="your own post"):
+        community_moderation.report(author, post_id, "spam")
+    with pytest.raises(InvalidInput, match="why"):
+        community_moderation.report(first, post_id, "boring")
+    assert community_moderation.report(first, post_id, "spam", "Ads for shoes") is False
+    with pytest.raises(InvalidInput, match="already"):
+        community_moderation.report(first, post_id, "hate")
+    assert community_feed.post(post_id) is not None
+    assert community_moderation.report(second, post_id, "spam") is True
+    # Hidden: gone from the feed, its page and its public picture.
+    assert community_feed.post(post_id) is None and community_feed.feed().posts == []
+    assert community_feed.open_public_image(post_id, thumbnail=False) is None
+
+    admin = _admin()
+    [queued] = community_moderation.queue(admin)
+    assert (queued.public_id, queued.status, queued.report_count) == (post_id, "hidden", 2)
+    assert queued.reasons == ["Spam or advertising ×2"] and queued.details == ["Ads for shoes"]
+    assert author.email not in repr(queued) and first.email not in repr(queued)
+    with pytest.raises(PermissionDenied):
+        community_moderation.queue(first)
+    with pytest.raises(PermissionDenied):
+        community_moderation.decide(first, post_id, "restore")
+
+    community_moderation.decide(admin, post_id, "restore")
+    assert community_feed.post(post_id) is not None
+    community_moderation.decide(admin, post_id, "stop_author")
+    with pytest.raises(PermissionDenied, match="stopped"):
+        _publish(author, "Another")
+    community_moderation.decide(admin, post_id, "remove")
+    assert community_feed.post(post_id) is None
+    assert list(published_store().listing()) == []
+    assert community_moderation.queue(admin) == []
+    with read_session() as db:
+        actions = db.exec(select(AuditEntry.action).order_by(col(AuditEntry.id))).all()
+    assert actions == ["community.restore", "community.stop_author", "community.remove"]
