@@ -27,6 +27,7 @@ from studio_app.state_files import keep_state_files_bounded
 from studio_app.states.account import AccountState
 from studio_app.states.admin import AdminState
 from studio_app.states.admin_catalog import AdminCatalogState
+from studio_app.states.admin_moderation import ModerationState
 from studio_app.states.admin_providers import AdminProvidersState
 from studio_app.states.auth import AuthState
 from studio_app.states.catalog import CatalogState
@@ -169,5 +170,6 @@ app.add_page(
         AdminState.load,
         AdminCatalogState.load,
         AdminProvidersState.load,
+        ModerationState.load,
     ],
 )

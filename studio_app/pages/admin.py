@@ -1,10 +1,12 @@
-"""The admin tab: Overview, Categories, Templates, Providers, Users and Audit log."""
+"""The admin tab: Overview, Categories, Templates, Providers, Users, Moderation and
+Audit log."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from studio_app.components.admin_catalog import audit_tab, categories_tab, templates_tab
+from studio_app.components.admin_moderation import moderation_tab
 from studio_app.components.admin_overview import overview_tab
 from studio_app.components.admin_providers import providers_tab
 from studio_app.components.admin_users import users_tab
@@ -17,6 +19,7 @@ _TABS = [
     ("templates", "Templates", templates_tab),
     ("providers", "Providers", providers_tab),
     ("users", "Users", users_tab),
+    ("moderation", "Moderation", moderation_tab),
     ("audit", "Audit log", audit_tab),
 ]
 

@@ -10,6 +10,7 @@ from reflex.vars import ObjectVar
 
 from studio_app.components.layout import page_frame
 from studio_app.routes import COMMUNITY, SIGNUP
+from studio_app.services import community_moderation
 from studio_app.services.community_feed import PostView
 from studio_app.states.auth import AuthState
 from studio_app.states.community import SORT_CHOICES, CommunityState, PostPageState
@@ -206,6 +207,7 @@ def _post_details() -> rx.Component:
             ),
         ),
         _tier_question(),
+        rx.cond(~post.is_own, _report_dialog()),
         rx.data_list.root(
             rx.cond(
                 post.template_name != "", _detail("Template", post.template_name, "post-template")
@@ -237,6 +239,77 @@ def _post_details() -> rx.Component:
         spacing="3",
         align="start",
         width="100%",
+    )
+
+
+def _report_dialog() -> rx.Component:
+    form = rx.form(
+        rx.vstack(
+            rx.radio_group.root(
+                *[
+                    rx.radio_group.item(label, value=value)
+                    for value, label in community_moderation.REASONS.items()
+                ],
+                name="reason",
+                required=True,
+                direction="column",
+                class_name="report-reason",
+            ),
+            rx.text_area(
+                name="details",
+                placeholder="Anything a moderator should know (optional)",
+                max_length=500,
+                rows="2",
+                width="100%",
+            ),
+            rx.cond(
+                PostPageState.report_error != "",
+                rx.text(
+                    PostPageState.report_error,
+                    color=rx.color("red", 11),
+                    size="2",
+                    class_name="report-error",
+                ),
+            ),
+            rx.flex(
+                rx.dialog.close(
+                    rx.button("Cancel", type="button", variant="soft", color_scheme="gray")
+                ),
+                rx.button(
+                    "Send report", type="submit", color_scheme="red", class_name="send-report"
+                ),
+                spacing="3",
+                justify="end",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=PostPageState.send_report,
+        reset_on_submit=False,
+    )
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.button(
+                rx.icon("flag", size=14),
+                "Report",
+                variant="ghost",
+                color_scheme="gray",
+                size="1",
+                on_click=PostPageState.open_report,
+                class_name="report-post",
+            )
+        ),
+        rx.dialog.content(
+            rx.dialog.title("Report this post"),
+            rx.dialog.description(
+                "Why should a moderator look at it? Its author is not told who reported it.",
+                size="2",
+                margin_bottom="0.75rem",
+            ),
+            form,
+        ),
+        open=PostPageState.reporting,
+        on_open_change=PostPageState.set_reporting,
     )
 
 

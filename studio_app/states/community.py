@@ -11,7 +11,13 @@ from dataclasses import replace
 import reflex as rx
 
 from studio_app.routes import COMMUNITY, LOGIN, STUDIO
-from studio_app.services import community_feed, community_likes, community_reuse, ledger
+from studio_app.services import (
+    community_feed,
+    community_likes,
+    community_moderation,
+    community_reuse,
+    ledger,
+)
 from studio_app.services.community_feed import SORTS, PostView
 from studio_app.services.errors import StudioError
 from studio_app.services.tiers import get_tier
@@ -100,6 +106,9 @@ class PostPageState(AuthState):
     # "Use this prompt" with a size that would spend most of the balance: asked first.
     confirming_tier: bool = False
     tier_question: str = ""
+    # The report form.
+    reporting: bool = False
+    report_error: str = ""
 
     def _post_id(self) -> str:
         found = self.router.page.params.get("post_id", "")
@@ -138,6 +147,38 @@ class PostPageState(AuthState):
     def use_prompt_at(self, tier: str) -> rx.event.EventSpec | None:
         self.confirming_tier = False
         return self._studio_with_post("" if tier == self.post.tier else DEFAULT_TIER)
+
+    @rx.event
+    async def open_report(self) -> rx.event.EventSpec | None:
+        if await asyncio.to_thread(self._viewer) is None:
+            return _sign_in_first(f"{COMMUNITY}/{self.post.public_id}")
+        self.report_error = ""
+        self.reporting = True
+        return None
+
+    @rx.event
+    def set_reporting(self, is_open: bool) -> None:
+        if not is_open:
+            self.reporting = False
+
+    @rx.event
+    async def send_report(self, form_data: dict) -> rx.event.EventSpec | None:
+        viewer = await asyncio.to_thread(self._viewer)
+        if viewer is None:
+            return _sign_in_first(f"{COMMUNITY}/{self.post.public_id}")
+        try:
+            await asyncio.to_thread(
+                community_moderation.report,
+                viewer,
+                self.post.public_id,
+                form_data.get("reason"),
+                form_data.get("details", ""),
+            )
+        except StudioError as error:
+            self.report_error = error.message
+            return None
+        self.reporting = False
+        return rx.toast.success("Thank you. A moderator will look at it.")
 
     @rx.event
     def set_confirming_tier(self, is_open: bool) -> None:

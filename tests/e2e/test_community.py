@@ -1,6 +1,7 @@
 """The community in two browsers: an author publishes; a visitor who is not signed in
 finds the post, opens its share page (whose tags a crawler reads without JavaScript),
-signs up and likes it; the author takes it down and it is gone everywhere."""
+signs up, likes it, uses its prompt and reports it; an admin hides it and it is gone
+everywhere."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import html
 import re
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import RunningApp
-from tests.e2e.helpers import sign_up
+from tests.e2e.helpers import open_admin_tab, sign_up
 
 
 def _choose_display_name(page: Page, base_url: str, name: str) -> None:
@@ -21,8 +22,8 @@ def _choose_display_name(page: Page, base_url: str, name: str) -> None:
     expect(page.get_by_text(f"You appear as “{name}”")).to_be_visible()
 
 
-def test_publish_find_share_like_and_take_down(
-    running_app: RunningApp, page: Page, second_page: Page
+def test_publish_find_share_like_reuse_report_and_hide(
+    running_app: RunningApp, page: Page, second_page: Page, browser: Browser
 ) -> None:
     base = running_app.url
     author_email = sign_up(page, base)
@@ -85,12 +86,22 @@ def test_publish_find_share_like_and_take_down(
     visitor.goto(f"{base}{post_path}")
     expect(visitor.locator(".post-reuses")).to_have_text("Prompt used by 1 person")
 
-    # The author takes it down: gone from the feed, the share page and the picture URL.
-    page.goto(f"{base}/my-creations")
-    page.locator(".creation-succeeded .creation-open").first.click()
-    page.locator(".unpublish-creation").click()
-    expect(page.get_by_text("Taken down from the community.")).to_be_visible()
+    # The visitor reports it; an admin hides it: gone from the feed, the share page and
+    # the picture's URL.
+    visitor.goto(f"{base}{post_path}")
+    visitor.locator(".report-post").click()
+    visitor.get_by_role("radio", name="Spam or advertising").click()
+    visitor.locator(".send-report").click()
+    expect(visitor.get_by_text("Thank you. A moderator will look at it.")).to_be_visible()
+    admin = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    open_admin_tab(admin, base, "moderation")
+    queued = admin.locator(".queued-post", has_text="Boats at dusk")
+    expect(queued.locator(".queue-reasons")).to_have_text("Spam or advertising ×1")
+    queued.locator(".moderate-hide").click()
+    expect(admin.get_by_text("Hidden from the community.")).to_be_visible()
+    admin.context.close()
     visitor.goto(f"{base}/community")
+    expect(visitor.get_by_text("Nothing is published yet.")).to_be_visible()
     expect(visitor.locator(".post-card", has_text="Boats at dusk")).to_have_count(0)
     visitor.goto(f"{base}{post_path}")
     expect(visitor.locator(".post-unavailable")).to_be_visible()
