@@ -49,7 +49,11 @@ def _queued(post: ObjectVar[QueuedPost]) -> rx.Component:
                         color_scheme=rx.cond(post.status == "hidden", "orange", "green"),
                         variant="soft",
                     ),
-                    rx.badge(post.report_count.to_string() + " reports", variant="soft"),
+                    rx.badge(
+                        post.report_count.to_string(),
+                        rx.cond(post.report_count.to(int) == 1, " report", " reports"),
+                        variant="soft",
+                    ),
                     spacing="2",
                     align="center",
                     wrap="wrap",
